@@ -1,0 +1,321 @@
+"""Loss surfaces for lossviz: pure numpy, no plotting, no I/O.
+
+Get one by name, with optional parameters, or as an expression in ``x`` and ``y``:
+
+>>> from surfaces import get_surface
+>>> ravine = get_surface("ravine:kappa=50")
+>>> ravine.params["kappa"]
+50.0
+>>> float(ravine.f(np.array([1.0, 1.0])))
+25.5
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from types import MappingProxyType
+
+import numpy as np
+
+from surfaces import analytic as a
+from surfaces.base import Dataset, Preset, Surface
+from surfaces.errors import SpecError
+from surfaces.params import parse_float, parse_int, split_spec
+from surfaces.regression import make_data
+from surfaces.tuning import RAVINE_START, ravine_best_lrs
+
+__all__ = [
+    "Dataset",
+    "Preset",
+    "SURFACES",
+    "SpecError",
+    "Surface",
+    "SurfaceType",
+    "get_surface",
+    "surface_names",
+]
+
+
+@dataclass(frozen=True)
+class SurfaceParam:
+    """A surface parameter: default and valid range."""
+
+    name: str
+    default: float
+    check: Callable[[float], bool]
+    rule: str
+    integer: bool = False
+
+
+@dataclass(frozen=True)
+class SurfaceType:
+    """A named family of surfaces and how to build one from its parameters."""
+
+    name: str
+    summary: str
+    params: tuple[SurfaceParam, ...]
+    build: Callable[..., Surface]
+
+
+def _bowl() -> Surface:
+    return Surface(
+        name="bowl",
+        title="Bowl",
+        formula=r"$f(x,y) = \frac{1}{2}(x^2 + y^2)$",
+        f=a.bowl,
+        grad=a.bowl_der,
+        window=(-5.0, 5.0, -3.2, 3.2),
+        start=(-4.0, 2.5),
+        minima=((0.0, 0.0),),
+        preset=Preset(
+            optimizers=("gd:lr=0.1", "sgd:lr=0.1,noise=1", "momentum:lr=0.1,beta=0.9"),
+            steps=60,
+            note="same lr=0.1 for every optimizer",
+        ),
+    )
+
+
+def _ravine(kappa: float) -> Surface:
+    gd_lr, mom_lr = ravine_best_lrs(kappa)
+    return Surface(
+        name="ravine",
+        title="Narrow ravine",
+        formula=r"$f(x,y) = \frac{1}{2}(x^2 + %s\,y^2)$" % f"{kappa:g}",
+        f=partial(a.ravine, kappa=kappa),
+        grad=partial(a.ravine_der, kappa=kappa),
+        window=(-4.5, 4.5, -2.0, 2.0),
+        start=RAVINE_START,
+        minima=((0.0, 0.0),),
+        preset=Preset(
+            optimizers=(
+                f"gd:lr={gd_lr:.3g}",
+                f"sgd:lr={gd_lr:.3g},noise=2",
+                f"momentum:lr={mom_lr:.3g},beta=0.9",
+            ),
+            steps=120,
+            note="each optimizer at its own best lr (brute force over lr)",
+        ),
+        params={"kappa": kappa},
+        log_levels=True,
+    )
+
+
+def _saddle() -> Surface:
+    return Surface(
+        name="saddle",
+        title="Saddle point",
+        formula=r"$f(x,y) = \frac{x^4}{4} - \frac{x^2}{2} + \frac{y^2}{2}$",
+        f=a.saddle,
+        grad=a.saddle_der,
+        window=(-2.0, 2.0, -2.0, 2.0),
+        start=(0.001, 1.8),
+        minima=((-1.0, 0.0), (1.0, 0.0)),
+        preset=Preset(
+            optimizers=("gd:lr=0.1", "sgd:lr=0.1,noise=0.05", "momentum:lr=0.1,beta=0.9"),
+            steps=120,
+            note="same lr=0.1 for every optimizer",
+        ),
+    )
+
+
+def _local_minimum() -> Surface:
+    return Surface(
+        name="local-minimum",
+        title="Shallow local minimum",
+        formula=r"$f(x,y) = \frac{(x^2-4)^2}{16} + 0.3\,x + \frac{y^2}{2}$",
+        f=a.local_minimum,
+        grad=a.local_minimum_der,
+        window=(-3.5, 4.5, -2.5, 2.5),
+        start=(4.0, 2.0),
+        minima=a.local_minimum_minima(),
+        preset=Preset(
+            optimizers=("gd:lr=0.05", "sgd:lr=0.05,noise=0.5", "momentum:lr=0.05,beta=0.9"),
+            steps=150,
+            note="same lr=0.05 for every optimizer",
+        ),
+    )
+
+
+def _rosenbrock() -> Surface:
+    return Surface(
+        name="rosenbrock",
+        title="Rosenbrock",
+        formula=r"$f(x,y) = (1-x)^2 + 100\,(y-x^2)^2$",
+        f=a.rosen,
+        grad=a.rosen_der,
+        window=(-2.0, 2.0, -1.0, 3.0),
+        start=(-1.5, 2.5),
+        minima=((1.0, 1.0),),
+        preset=Preset(
+            optimizers=(
+                "gd:lr=0.0005",
+                "sgd:lr=0.0005,noise=5",
+                "momentum:lr=0.0002,beta=0.9",
+                "nesterov:lr=0.0002,beta=0.9",
+                "adagrad:lr=0.5",
+                "rmsprop:lr=0.01",
+                "adam:lr=0.05",
+            ),
+            steps=500,
+            note="lr chosen per optimizer to stay stable",
+        ),
+        log_levels=True,
+    )
+
+
+def _beale() -> Surface:
+    return Surface(
+        name="beale",
+        title="Beale",
+        formula=r"$f(x,y) = (1.5-x+xy)^2 + (2.25-x+xy^2)^2 + (2.625-x+xy^3)^2$",
+        f=a.beale,
+        grad=a.beale_der,
+        window=(-4.5, 4.5, -4.5, 4.5),
+        start=(1.0, 1.5),
+        minima=((3.0, 0.5),),
+        preset=Preset(
+            optimizers=("gd:lr=0.001", "sgd:lr=0.001,noise=5", "momentum:lr=0.001,beta=0.9"),
+            steps=300,
+            note="same lr=0.001 for every optimizer",
+        ),
+        log_levels=True,
+    )
+
+
+def _himmelblau() -> Surface:
+    return Surface(
+        name="himmelblau",
+        title="Himmelblau",
+        formula=r"$f(x,y) = (x^2+y-11)^2 + (x+y^2-7)^2$",
+        f=a.himmelblau,
+        grad=a.himmelblau_der,
+        window=(-5.0, 5.0, -5.0, 5.0),
+        start=(-0.5, 0.0),
+        minima=a.HIMMELBLAU_MINIMA,
+        preset=Preset(
+            optimizers=("gd:lr=0.005", "sgd:lr=0.005,noise=10", "momentum:lr=0.005,beta=0.9"),
+            steps=150,
+            note="same lr=0.005 for every optimizer",
+        ),
+        log_levels=True,
+    )
+
+
+def _rastrigin() -> Surface:
+    return Surface(
+        name="rastrigin",
+        title="Rastrigin",
+        formula=r"$f(x,y) = 20 + \sum_{t\in\{x,y\}} (t^2 - 10\cos 2\pi t)$",
+        f=a.rastrigin,
+        grad=a.rastrigin_der,
+        window=(-5.12, 5.12, -5.12, 5.12),
+        start=(3.6, 3.3),
+        minima=((0.0, 0.0),),
+        preset=Preset(
+            optimizers=("gd:lr=0.002", "sgd:lr=0.002,noise=20", "momentum:lr=0.002,beta=0.9"),
+            steps=150,
+            note="same lr=0.002 for every optimizer",
+        ),
+    )
+
+
+def _regression(samples: int, noise: float, seed: int) -> Surface:
+    data = make_data(samples=samples, noise=noise, seed=seed)
+    return Surface(
+        name="regression",
+        title=f"Linear regression, N = {samples}",
+        formula=r"$L(w,b) = \frac{1}{N}\sum_{i=1}^{N} \frac{1}{2}(w\,x_i + b - y_i)^2$",
+        f=data.f,
+        grad=data.grad,
+        window=(-2.0, 5.0, -4.0, 3.0),
+        start=(-1.5, 2.5),
+        minima=(data.minimum(),),
+        preset=Preset(
+            optimizers=("gd:lr=0.3", "sgd:lr=0.3,batch=256", "sgd:lr=0.3,batch=32"),
+            steps=80,
+            note="same lr=0.3; full batch vs minibatches of 256 and 32",
+        ),
+        params={"samples": float(samples), "noise": noise, "seed": float(seed)},
+        dataset=Dataset(n_samples=data.n_samples, batch_grad=data.batch_grad),
+    )
+
+
+SURFACES: Mapping[str, SurfaceType] = MappingProxyType(
+    {
+        "bowl": SurfaceType("bowl", "round quadratic bowl", (), _bowl),
+        "ravine": SurfaceType(
+            "ravine",
+            "narrow ill-conditioned quadratic valley",
+            (SurfaceParam("kappa", 100.0, lambda v: 1 <= v <= 1e4, "in [1, 10000]"),),
+            _ravine,
+        ),
+        "saddle": SurfaceType("saddle", "saddle point with two minima beyond", (), _saddle),
+        "local-minimum": SurfaceType(
+            "local-minimum", "shallow local minimum before a deeper one", (), _local_minimum
+        ),
+        "rosenbrock": SurfaceType("rosenbrock", "Rosenbrock's banana valley", (), _rosenbrock),
+        "beale": SurfaceType("beale", "Beale's function", (), _beale),
+        "himmelblau": SurfaceType("himmelblau", "Himmelblau's four minima", (), _himmelblau),
+        "rastrigin": SurfaceType("rastrigin", "many local minima", (), _rastrigin),
+        "regression": SurfaceType(
+            "regression",
+            "linear-regression loss over a seeded dataset (real minibatches)",
+            (
+                SurfaceParam("samples", 1024, lambda v: 2 <= v <= 1_000_000, "in [2, 1000000]", True),
+                SurfaceParam("noise", 1.0, lambda v: v >= 0, ">= 0"),
+                SurfaceParam("seed", 0, lambda v: v >= 0, ">= 0", True),
+            ),
+            _regression,
+        ),
+    }
+)
+
+
+def surface_names() -> list[str]:
+    """Names of every built-in surface."""
+    return list(SURFACES)
+
+
+def get_surface(text: str) -> Surface:
+    """A surface from ``NAME``, ``NAME:key=value,...`` or an expression in x and y.
+
+    Raises
+    ------
+    SpecError
+        Unknown name or key (the message lists the valid ones), a bad value, or a
+        malformed expression.
+    """
+    from surfaces.expression import expression_surface, looks_like_expression
+
+    text = text.strip()
+    if looks_like_expression(text):
+        return expression_surface(text)
+    name, raw = split_spec(text, kind="surface")
+    if name not in SURFACES:
+        raise SpecError(
+            f"unknown surface {name!r}; choose from {', '.join(SURFACES)} "
+            "or give an expression in x and y"
+        )
+    kind = SURFACES[name]
+    values: dict[str, float] = {p.name: p.default for p in kind.params}
+    valid = [p.name for p in kind.params]
+    for key, value in raw.items():
+        if key not in valid:
+            keys = ", ".join(valid) if valid else "none"
+            raise SpecError(f"surface {name}: unknown key {key!r}; valid keys: {keys}")
+        param = next(p for p in kind.params if p.name == key)
+        parsed: float = (
+            parse_int(key, value, owner=f"surface {name}")
+            if param.integer
+            else parse_float(key, value, owner=f"surface {name}")
+        )
+        if not param.check(parsed):
+            raise SpecError(f"surface {name}: {key} must be {param.rule}, got {value!r}")
+        values[key] = parsed
+    kwargs = {k: (int(v) if next(p for p in kind.params if p.name == k).integer else float(v))
+              for k, v in values.items()}
+    return kind.build(**kwargs)
+
+

@@ -1,0 +1,177 @@
+"""Analytic surfaces: closed-form losses with exact gradients.
+
+Every ``f`` takes ``p`` of shape ``(2, ...)`` and broadcasts, like
+``scipy.optimize.rosen``; every ``grad`` returns shape ``(2, ...)``.
+
+Examples
+--------
+>>> import numpy as np
+>>> X, Y = np.meshgrid(np.linspace(-1, 1, 3), np.linspace(-1, 1, 3))
+>>> rosen(np.stack([X, Y])).shape
+(3, 3)
+>>> float(rosen(np.array([1.0, 1.0])))
+0.0
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+Array = np.ndarray
+
+
+def _xy(p: Array) -> tuple[Array, Array]:
+    p = np.asarray(p, dtype=float)
+    if p.shape[:1] != (2,):
+        raise ValueError(f"expected an array of shape (2, ...), got {p.shape}")
+    return p[0], p[1]
+
+
+# --- bowl -----------------------------------------------------------------
+
+
+def bowl(p: Array) -> Array:
+    """Round quadratic bowl ``0.5 (x² + y²)``."""
+    x, y = _xy(p)
+    return 0.5 * (x**2 + y**2)
+
+
+def bowl_der(p: Array) -> Array:
+    """Gradient of :func:`bowl`."""
+    x, y = _xy(p)
+    return np.stack([x, y])
+
+
+# --- ravine ---------------------------------------------------------------
+
+
+def ravine(p: Array, kappa: float = 50.0) -> Array:
+    """Ill-conditioned quadratic valley ``0.5 (x² + κ y²)`` (condition number ``κ``)."""
+    x, y = _xy(p)
+    return 0.5 * (x**2 + kappa * y**2)
+
+
+def ravine_der(p: Array, kappa: float = 50.0) -> Array:
+    """Gradient of :func:`ravine`."""
+    x, y = _xy(p)
+    return np.stack([x, kappa * y])
+
+
+# --- saddle ---------------------------------------------------------------
+
+
+def saddle(p: Array) -> Array:
+    """Saddle at the origin with minima at ``(±1, 0)``: ``x⁴/4 − x²/2 + y²/2``.
+
+    Near the origin it is ``(y² − x²)/2``; the quartic term bounds it below.
+    """
+    x, y = _xy(p)
+    return 0.25 * x**4 - 0.5 * x**2 + 0.5 * y**2
+
+
+def saddle_der(p: Array) -> Array:
+    """Gradient of :func:`saddle`."""
+    x, y = _xy(p)
+    return np.stack([x**3 - x, y])
+
+
+# --- local minimum ----------------------------------------------------------
+
+#: Tilt of the double well: makes the left well deeper than the right one.
+LOCAL_MINIMUM_TILT = 0.3
+
+
+def local_minimum(p: Array) -> Array:
+    """Tilted double well ``(x² − 4)²/16 + 0.3 x + y²/2``.
+
+    A shallow minimum near ``x ≈ 1.8`` and a deeper one near ``x ≈ −2.1``, with a
+    ridge near ``x ≈ 0.3`` between them.
+    """
+    x, y = _xy(p)
+    return (x**2 - 4.0) ** 2 / 16.0 + LOCAL_MINIMUM_TILT * x + 0.5 * y**2
+
+
+def local_minimum_der(p: Array) -> Array:
+    """Gradient of :func:`local_minimum`."""
+    x, y = _xy(p)
+    return np.stack([x * (x**2 - 4.0) / 4.0 + LOCAL_MINIMUM_TILT, y])
+
+
+def local_minimum_minima() -> tuple[tuple[float, float], ...]:
+    """The two minima of :func:`local_minimum`, deep one first."""
+    roots = np.roots([0.25, 0.0, -1.0, LOCAL_MINIMUM_TILT])  # x (x² − 4)/4 + tilt = 0
+    real = np.sort(roots[np.abs(roots.imag) < 1e-12].real)
+    return ((float(real[0]), 0.0), (float(real[2]), 0.0))
+
+
+# --- classic test functions ---------------------------------------------------
+
+
+def rosen(p: Array) -> Array:
+    """Rosenbrock's banana ``(1 − x)² + 100 (y − x²)²``; minimum at ``(1, 1)``."""
+    x, y = _xy(p)
+    return (1.0 - x) ** 2 + 100.0 * (y - x**2) ** 2
+
+
+def rosen_der(p: Array) -> Array:
+    """Gradient of :func:`rosen`."""
+    x, y = _xy(p)
+    return np.stack([-2.0 * (1.0 - x) - 400.0 * x * (y - x**2), 200.0 * (y - x**2)])
+
+
+def beale(p: Array) -> Array:
+    """Beale's function; minimum at ``(3, 0.5)``."""
+    x, y = _xy(p)
+    return (
+        (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
+    )
+
+
+def beale_der(p: Array) -> Array:
+    """Gradient of :func:`beale`."""
+    x, y = _xy(p)
+    a = 1.5 - x + x * y
+    b = 2.25 - x + x * y**2
+    c = 2.625 - x + x * y**3
+    dx = 2 * a * (y - 1) + 2 * b * (y**2 - 1) + 2 * c * (y**3 - 1)
+    dy = 2 * a * x + 2 * b * 2 * x * y + 2 * c * 3 * x * y**2
+    return np.stack([dx, dy])
+
+
+def himmelblau(p: Array) -> Array:
+    """Himmelblau's function ``(x² + y − 11)² + (x + y² − 7)²``; four minima."""
+    x, y = _xy(p)
+    return (x**2 + y - 11.0) ** 2 + (x + y**2 - 7.0) ** 2
+
+
+def himmelblau_der(p: Array) -> Array:
+    """Gradient of :func:`himmelblau`."""
+    x, y = _xy(p)
+    a = x**2 + y - 11.0
+    b = x + y**2 - 7.0
+    return np.stack([4.0 * x * a + 2.0 * b, 2.0 * a + 4.0 * y * b])
+
+
+HIMMELBLAU_MINIMA = (
+    (3.0, 2.0),
+    (-2.805118086952745, 3.131312518250573),
+    (-3.779310253377747, -3.283185991286170),
+    (3.584428340330492, -1.848126526964404),
+)
+
+
+def rastrigin(p: Array) -> Array:
+    """Rastrigin's function ``20 + Σ (t² − 10 cos 2πt)``; global minimum at the origin."""
+    x, y = _xy(p)
+    return 20.0 + x**2 - 10.0 * np.cos(2 * np.pi * x) + y**2 - 10.0 * np.cos(2 * np.pi * y)
+
+
+def rastrigin_der(p: Array) -> Array:
+    """Gradient of :func:`rastrigin`."""
+    x, y = _xy(p)
+    return np.stack(
+        [
+            2.0 * x + 20.0 * np.pi * np.sin(2 * np.pi * x),
+            2.0 * y + 20.0 * np.pi * np.sin(2 * np.pi * y),
+        ]
+    )

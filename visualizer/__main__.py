@@ -1,0 +1,5 @@
+"""``python -m visualizer`` runs the ``lossviz`` command."""
+
+from visualizer.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,265 @@
+"""The ``lossviz`` command: a thin layer over the library.
+
+Parse, call the library, print one-line errors. Exit status: 0 success, 2 usage
+errors (bad input), 1 runtime failures, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from surfaces import SURFACES, get_surface
+from surfaces.errors import SpecError
+from visualizer.recorder import Recording, record
+from visualizer.scene import Scene, load_scene_file, scene_from_mapping
+from visualizer.specs import OPTIMIZERS
+
+PROG = "lossviz"
+
+
+class UsageError(Exception):
+    """Bad command-line usage; printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message.splitlines()[0] if message else "bad usage")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if status:
+            raise UsageError((message or "bad usage").strip().splitlines()[0])
+        if message:
+            self._print_message(message, sys.stderr)
+        raise SystemExit(0)
+
+
+def _add_scene_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("scene")
+    g.add_argument("-s", "--surface", help="surface name, NAME:key=value,... or an expression in x, y")
+    g.add_argument(
+        "-O",
+        "--optimizer",
+        action="append",
+        dest="optimizers",
+        metavar="SPEC",
+        help="optimizer spec NAME[:key=value,...]; repeat for several (default: the preset)",
+    )
+    g.add_argument("--start", metavar="X,Y", help="start point (default: the surface's)")
+    g.add_argument("--steps", metavar="N", help="number of optimizer steps")
+    g.add_argument("--seed", metavar="N", help="seed for stochastic gradients (default 0)")
+    g.add_argument("--window", metavar="XMIN,XMAX,YMIN,YMAX", help="view window")
+    g.add_argument("--config", metavar="FILE.toml", help="scene file; flags override it")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for ``lossviz``."""
+    parser = _Parser(
+        prog=PROG,
+        description="Animated loss-surface visualizer: watch GD, SGD, momentum and friends.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p_list = sub.add_parser("list", help="list surfaces and optimizers")
+    p_list.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p_trace = sub.add_parser("trace", help="record trajectories as CSV")
+    _add_scene_options(p_trace)
+    p_trace.add_argument("-o", "--output", metavar="FILE.csv", help="write CSV here (default stdout)")
+    return parser
+
+
+# --- scene from flags -----------------------------------------------------------------
+
+_FLAG_TO_KEY = {
+    "surface": "surface",
+    "optimizers": "optimizers",
+    "start": "start",
+    "steps": "steps",
+    "seed": "seed",
+    "window": "window",
+}
+
+
+def scene_from_args(args: argparse.Namespace, flag_to_key: dict[str, str] | None = None) -> Scene:
+    """Merge the scene file (if any) and the flags; flags win."""
+    base = load_scene_file(args.config) if getattr(args, "config", None) else Scene()
+    given = {
+        key: getattr(args, flag)
+        for flag, key in (flag_to_key or _FLAG_TO_KEY).items()
+        if getattr(args, flag, None) is not None
+    }
+    return scene_from_mapping(given, base=base)
+
+
+def record_scene(scene: Scene) -> Recording:
+    """Build the surface and optimizers of a scene and record the runs."""
+    surface = scene.build_surface()
+    specs = scene.optimizer_specs(surface)
+    return record(surface, specs, start=scene.start, steps=scene.steps, seed=scene.seed)
+
+
+# --- commands ----------------------------------------------------------------------
+
+
+def _surface_entries() -> list[dict[str, Any]]:
+    out = []
+    for name, kind in SURFACES.items():
+        s = get_surface(name)
+        out.append(
+            {
+                "name": name,
+                "title": s.title,
+                "summary": kind.summary,
+                "formula": s.formula,
+                "window": list(s.window),
+                "start": list(s.start),
+                "minima": [list(m) for m in s.minima],
+                "params": {p.name: p.default for p in kind.params},
+                "preset": {
+                    "optimizers": list(s.preset.optimizers),
+                    "steps": s.preset.steps,
+                    "note": s.preset.note,
+                },
+            }
+        )
+    return out
+
+
+def _optimizer_entries() -> list[dict[str, Any]]:
+    return [
+        {
+            "name": info.name,
+            "rule": info.rule,
+            "hyperparameters": {h.name: h.default for h in info.hypers},
+            "ranges": {h.name: h.rule for h in info.hypers},
+        }
+        for info in OPTIMIZERS.values()
+    ]
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """``lossviz list``: every surface and optimizer."""
+    surfaces, optimizers = _surface_entries(), _optimizer_entries()
+    if args.json:
+        json.dump({"surfaces": surfaces, "optimizers": optimizers}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    out = ["Surfaces (-s NAME[:key=value,...], or an expression in x and y):"]
+    for s in surfaces:
+        params = ", ".join(f"{k}={v:g}" for k, v in s["params"].items())
+        out.append(f"  {s['name']:<14} {s['title']}{f'  [{params}]' if params else ''}")
+        out.append(f"  {'':<14} formula  {s['formula']}")
+        w = s["window"]
+        out.append(f"  {'':<14} window   x {w[0]:g}..{w[1]:g}, y {w[2]:g}..{w[3]:g}")
+        minima = "; ".join(f"({m[0]:.4g}, {m[1]:.4g})" for m in s["minima"]) or "unknown"
+        out.append(f"  {'':<14} minima   {minima}")
+        out.append(
+            f"  {'':<14} preset   {' '.join(s['preset']['optimizers'])}  "
+            f"steps={s['preset']['steps']}  ({s['preset']['note']})"
+        )
+    out.append("")
+    out.append("Optimizers (-O NAME[:key=value,...,label=TEXT]):")
+    for o in optimizers:
+        hyper = " ".join(f"{k}={v:g}" for k, v in o["hyperparameters"].items())
+        out.append(f"  {o['name']:<10} {hyper:<40} {o['rule']}")
+    print("\n".join(out))
+    return 0
+
+
+def trace_csv(rec: Recording) -> str:
+    """CSV ``optimizer,step,x,y,loss`` of every finite row of every run."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["optimizer", "step", "x", "y", "loss"])
+    for run in rec.runs:
+        for t in range(run.last_step + 1):
+            x, y = run.positions[t]
+            w.writerow([run.label, t, repr(float(x)), repr(float(y)), repr(float(run.losses[t]))])
+    return buf.getvalue()
+
+
+def check_output(path: str, *, suffixes: Sequence[str]) -> Path:
+    """Validate an output path early: suffix, existing writable folder."""
+    p = Path(path)
+    if p.suffix.lower() not in suffixes:
+        raise SpecError(f"'{path}' must end with {' or '.join(suffixes)}")
+    folder = p.parent if str(p.parent) else Path(".")
+    if not folder.is_dir():
+        raise SpecError(f"output folder '{folder}' does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SpecError(f"output folder '{folder}' is not writable")
+    if p.is_dir():
+        raise SpecError(f"'{path}' is a folder")
+    return p
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path`` and rename it into place."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    """``lossviz trace``: CSV of the trajectories."""
+    out = check_output(args.output, suffixes=(".csv",)) if args.output else None
+    rec = record_scene(scene_from_args(args))
+    text = trace_csv(rec)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(out, text)
+    for run in rec.runs:
+        if run.diverged_at is not None:
+            print(
+                f"{PROG}: note: {run.label} diverged at step {run.diverged_at}; "
+                f"its rows stop at step {run.last_step}",
+                file=sys.stderr,
+            )
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "trace": cmd_trace}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``lossviz``; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return COMMANDS[args.command](args)
+    except (UsageError, SpecError) as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except (OSError, RuntimeError) as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

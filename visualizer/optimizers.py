@@ -1,0 +1,155 @@
+"""Optimizers as pairs of pure functions, in the style of optax.
+
+Each factory closes over its hyperparameters and returns an :class:`Optimizer`:
+``init(params) -> state`` and ``update(grad, state, params) -> (new_params, state)``.
+State is a small named tuple, returned fresh and never mutated. ``grad`` is the
+gradient at ``lookahead(state, params)``, which is ``params`` for every optimizer
+but Nesterov's. Stochastic gradients (``sgd``) come from a seeded gradient oracle
+built by the recorder, so the optimizers themselves are deterministic.
+
+Examples
+--------
+>>> import numpy as np
+>>> opt = momentum(lr=0.1, beta=0.9)
+>>> params = np.array([1.0, 2.0])
+>>> state = opt.init(params)
+>>> params, state = opt.update(2 * params, state, params)
+>>> params.tolist(), state.velocity.tolist()
+([0.8, 1.6], [0.2, 0.4])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+Array = np.ndarray
+
+
+def _identity_lookahead(state: Any, params: Array) -> Array:
+    return params
+
+
+class Optimizer(NamedTuple):
+    """A pure optimizer: ``init``, ``update`` and where to evaluate the gradient."""
+
+    init: Callable[[Array], Any]
+    update: Callable[[Array, Any, Array], tuple[Array, Any]]
+    lookahead: Callable[[Any, Array], Array] = _identity_lookahead
+
+
+class EmptyState(NamedTuple):
+    """State of a stateless optimizer."""
+
+
+class VelocityState(NamedTuple):
+    """Heavy-ball state: the velocity ``v`` (the last step taken, as ``θ ← θ − v``)."""
+
+    velocity: Array
+
+
+class AccumulatorState(NamedTuple):
+    """Running (possibly decayed) sum of squared gradients."""
+
+    sum_sq: Array
+
+
+class AdamState(NamedTuple):
+    """First and second moment estimates and the step count."""
+
+    count: int
+    mu: Array
+    nu: Array
+
+
+def gd(lr: float) -> Optimizer:
+    """Gradient descent ``θ ← θ − lr·g`` (Cauchy, 1847)."""
+
+    def init(params: Array) -> EmptyState:
+        return EmptyState()
+
+    def update(grad: Array, state: EmptyState, params: Array) -> tuple[Array, EmptyState]:
+        return params - lr * grad, state
+
+    return Optimizer(init, update)
+
+
+def sgd(lr: float) -> Optimizer:
+    """Stochastic gradient descent: :func:`gd` fed a stochastic gradient.
+
+    The update rule is the same as :func:`gd`; the recorder supplies minibatch or
+    noisy gradients from a seeded oracle.
+    """
+    return gd(lr)
+
+
+def momentum(lr: float, beta: float = 0.9) -> Optimizer:
+    """Heavy-ball momentum in the source's form ``v ← β·v + lr·g ; θ ← θ − v``."""
+
+    def init(params: Array) -> VelocityState:
+        return VelocityState(velocity=np.zeros_like(params))
+
+    def update(grad: Array, state: VelocityState, params: Array) -> tuple[Array, VelocityState]:
+        v = beta * state.velocity + lr * grad
+        return params - v, VelocityState(velocity=v)
+
+    return Optimizer(init, update)
+
+
+def nesterov(lr: float, beta: float = 0.9) -> Optimizer:
+    """Nesterov momentum ``v ← β·v + lr·∇f(θ − β·v) ; θ ← θ − v``."""
+
+    def lookahead(state: VelocityState, params: Array) -> Array:
+        return params - beta * state.velocity
+
+    base = momentum(lr, beta)
+    return Optimizer(base.init, base.update, lookahead)
+
+
+def adagrad(lr: float, eps: float = 1e-8) -> Optimizer:
+    """AdaGrad ``G ← G + g² ; θ ← θ − lr·g/(√G + eps)``."""
+
+    def init(params: Array) -> AccumulatorState:
+        return AccumulatorState(sum_sq=np.zeros_like(params))
+
+    def update(
+        grad: Array, state: AccumulatorState, params: Array
+    ) -> tuple[Array, AccumulatorState]:
+        g2 = state.sum_sq + grad**2
+        return params - lr * grad / (np.sqrt(g2) + eps), AccumulatorState(sum_sq=g2)
+
+    return Optimizer(init, update)
+
+
+def rmsprop(lr: float, rho: float = 0.9, eps: float = 1e-8) -> Optimizer:
+    """RMSProp ``s ← ρ·s + (1−ρ)·g² ; θ ← θ − lr·g/(√s + eps)``."""
+
+    def init(params: Array) -> AccumulatorState:
+        return AccumulatorState(sum_sq=np.zeros_like(params))
+
+    def update(
+        grad: Array, state: AccumulatorState, params: Array
+    ) -> tuple[Array, AccumulatorState]:
+        s = rho * state.sum_sq + (1.0 - rho) * grad**2
+        return params - lr * grad / (np.sqrt(s) + eps), AccumulatorState(sum_sq=s)
+
+    return Optimizer(init, update)
+
+
+def adam(lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> Optimizer:
+    """Adam (Kingma & Ba, 2015) with bias correction; ``eps`` is added after the root."""
+
+    def init(params: Array) -> AdamState:
+        return AdamState(count=0, mu=np.zeros_like(params), nu=np.zeros_like(params))
+
+    def update(grad: Array, state: AdamState, params: Array) -> tuple[Array, AdamState]:
+        count = state.count + 1
+        mu = beta1 * state.mu + (1.0 - beta1) * grad
+        nu = beta2 * state.nu + (1.0 - beta2) * grad**2
+        mu_hat = mu / (1.0 - beta1**count)
+        nu_hat = nu / (1.0 - beta2**count)
+        return params - lr * mu_hat / (np.sqrt(nu_hat) + eps), AdamState(count, mu, nu)
+
+    return Optimizer(init, update)

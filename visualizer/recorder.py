@@ -1,0 +1,235 @@
+"""The trajectory recorder: runs optimizers side by side on one surface.
+
+Pure numpy: no plotting, no I/O. Every run starts from the same point, takes the
+same number of steps, and draws its randomness from its own generator derived
+from one seed, so the same inputs give identical arrays.
+
+Examples
+--------
+>>> from surfaces import get_surface
+>>> from visualizer.specs import parse_optimizer
+>>> rec = record(get_surface("bowl"), [parse_optimizer("gd:lr=0.5")], start=(2.0, 0.0), steps=3)
+>>> rec.runs[0].positions[:, 0].tolist()
+[2.0, 1.0, 0.5, 0.25]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from surfaces.base import Surface
+from surfaces.errors import SpecError
+from visualizer.specs import OptimizerSpec, labels_for
+
+Array = np.ndarray
+GradientOracle = Callable[[Array], Array]
+
+#: A run is stopped as diverged once a coordinate leaves the window grown this many times.
+DIVERGENCE_FACTOR = 100.0
+
+
+@dataclass(frozen=True)
+class Run:
+    """One optimizer's trajectory.
+
+    Arrays have ``steps + 1`` rows (row 0 is the start). After a divergence, rows
+    from ``diverged_at`` on are NaN.
+
+    Attributes
+    ----------
+    spec
+        The optimizer spec that was run.
+    label
+        Unique legend label.
+    positions
+        Parameters ``(steps+1, 2)``.
+    losses
+        True (full) loss at each position ``(steps+1,)``.
+    gradients
+        True (full) gradient at each position ``(steps+1, 2)``.
+    velocities
+        Momentum velocity after each step ``(steps+1, 2)`` (zero at the start), or
+        ``None`` for optimizers without one.
+    diverged_at
+        First step whose values were non-finite or out of bounds, or ``None``.
+    """
+
+    spec: OptimizerSpec
+    label: str
+    positions: Array
+    losses: Array
+    gradients: Array
+    velocities: Array | None
+    diverged_at: int | None
+
+    @property
+    def last_step(self) -> int:
+        """Index of the last finite row."""
+        return (self.diverged_at - 1) if self.diverged_at is not None else len(self.losses) - 1
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Every run of one scene, plus what produced them."""
+
+    surface: Surface
+    start: tuple[float, float]
+    steps: int
+    seed: int
+    runs: tuple[Run, ...]
+
+
+def gradient_oracle(
+    surface: Surface, spec: OptimizerSpec, rng: np.random.Generator
+) -> GradientOracle:
+    """The gradient an optimizer sees: exact, noisy, or from real minibatches.
+
+    Parameters
+    ----------
+    surface
+        The surface.
+    spec
+        The optimizer spec; only ``sgd`` is stochastic.
+    rng
+        The run's own generator.
+
+    Returns
+    -------
+    callable
+        ``oracle(point) -> gradient``; stateful for minibatches (epochs without
+        replacement), so use one oracle per run.
+    """
+    if spec.name != "sgd":
+        return lambda p: surface.grad(p)
+    if surface.dataset is None:
+        if "batch" in spec.given:
+            raise SpecError(
+                f"sgd: batch applies to data surfaces such as regression; on {surface.name} "
+                "use noise="
+            )
+        noise = spec.hyper["noise"]
+        return lambda p: surface.grad(p) + noise * rng.standard_normal(2)
+    data = surface.dataset
+    if "noise" in spec.given:
+        raise SpecError("sgd: noise applies to analytic surfaces; data surfaces use batch=")
+    batch = int(spec.hyper["batch"])
+    if batch > data.n_samples:
+        raise SpecError(f"sgd: batch must be <= the dataset size {data.n_samples}, got {batch}")
+    order = np.empty(0, dtype=np.intp)
+
+    def minibatch(p: Array) -> Array:
+        nonlocal order
+        while order.size < batch:  # epochs of a fresh permutation, without replacement
+            order = np.concatenate([order, rng.permutation(data.n_samples)])
+        indices, order = order[:batch], order[batch:]
+        return data.batch_grad(p, indices)
+
+    return minibatch
+
+
+def _bounds(surface: Surface) -> tuple[Array, Array]:
+    xmin, xmax, ymin, ymax = surface.window
+    center = np.array([(xmin + xmax) / 2, (ymin + ymax) / 2])
+    half = DIVERGENCE_FACTOR * np.array([xmax - xmin, ymax - ymin]) / 2
+    return center - half, center + half
+
+
+def run_one(
+    surface: Surface,
+    spec: OptimizerSpec,
+    *,
+    label: str,
+    start: tuple[float, float],
+    steps: int,
+    rng: np.random.Generator,
+) -> Run:
+    """Run one optimizer; see :func:`record`."""
+    optimizer = spec.build()
+    oracle = gradient_oracle(surface, spec, rng)
+    lo, hi = _bounds(surface)
+    positions = np.full((steps + 1, 2), np.nan)
+    losses = np.full(steps + 1, np.nan)
+    gradients = np.full((steps + 1, 2), np.nan)
+    velocities = np.full((steps + 1, 2), np.nan) if spec.info.has_velocity else None
+
+    params = np.asarray(start, dtype=float)
+    state = optimizer.init(params)
+    diverged_at: int | None = None
+    with np.errstate(all="ignore"):
+        for t in range(steps + 1):
+            if t > 0:
+                g = oracle(optimizer.lookahead(state, params))
+                params, state = optimizer.update(g, state, params)
+            loss = float(surface.f(params))
+            grad = np.asarray(surface.grad(params), dtype=float)
+            if not (
+                np.all(np.isfinite(params))
+                and np.isfinite(loss)
+                and np.all(np.isfinite(grad))
+                and np.all(params >= lo)
+                and np.all(params <= hi)
+            ):
+                diverged_at = t
+                break
+            positions[t] = params
+            losses[t] = loss
+            gradients[t] = grad
+            if velocities is not None:
+                velocities[t] = state.velocity
+    return Run(spec, label, positions, losses, gradients, velocities, diverged_at)
+
+
+def record(
+    surface: Surface,
+    specs: Sequence[OptimizerSpec],
+    *,
+    start: tuple[float, float] | None = None,
+    steps: int | None = None,
+    seed: int = 0,
+) -> Recording:
+    """Run every optimizer from one start for the same number of steps.
+
+    Parameters
+    ----------
+    surface
+        The loss surface.
+    specs
+        Optimizer specs, in legend order.
+    start
+        Start point; the surface's default if ``None``.
+    steps
+        Number of steps; the surface preset's if ``None``.
+    seed
+        Seed for stochastic gradients. Run ``i`` uses ``default_rng([seed, i])``.
+
+    Returns
+    -------
+    Recording
+        Plain arrays per run. A run that produces a non-finite value or leaves the
+        window grown :data:`DIVERGENCE_FACTOR` times is stopped and marked
+        diverged; the others go on.
+    """
+    if not specs:
+        raise SpecError("no optimizers to run")
+    start = surface.start if start is None else (float(start[0]), float(start[1]))
+    steps = surface.preset.steps if steps is None else int(steps)
+    if steps < 1:
+        raise SpecError(f"steps must be >= 1, got {steps}")
+    if seed < 0:
+        raise SpecError(f"seed must be >= 0, got {seed}")
+    labels = labels_for(specs)
+    runs = tuple(
+        run_one(
+            surface,
+            spec,
+            label=label,
+            start=start,
+            steps=steps,
+            rng=np.random.default_rng([seed, i]),
+        )
+        for i, (spec, label) in enumerate(zip(specs, labels, strict=True))
+    )
+    return Recording(surface=surface, start=start, steps=steps, seed=seed, runs=runs)

@@ -1,0 +1,273 @@
+"""Optimizer specs: ``NAME`` or ``NAME:key=value,...``, their checks and labels.
+
+Examples
+--------
+>>> spec = parse_optimizer("momentum:lr=0.01,beta=0.9")
+>>> spec.name, spec.hyper["lr"], spec.hyper["beta"]
+('momentum', 0.01, 0.9)
+>>> parse_optimizer("gd:lr=0").name
+Traceback (most recent call last):
+...
+surfaces.errors.SpecError: gd: lr must be > 0, got '0'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from surfaces.errors import SpecError
+from surfaces.params import parse_float, parse_int, split_spec
+from visualizer import optimizers as opt
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """One hyperparameter: its default, whether it is an integer, and its valid range."""
+
+    name: str
+    default: float
+    check: Callable[[float], bool]
+    rule: str
+    integer: bool = False
+    help: str = ""
+
+
+def _positive(v: float) -> bool:
+    return v > 0
+
+
+def _unit(v: float) -> bool:
+    return 0 <= v < 1
+
+
+def _nonneg(v: float) -> bool:
+    return v >= 0
+
+
+_LR = Hyper("lr", 0.01, _positive, "> 0", help="learning rate")
+_BETA = Hyper("beta", 0.9, _unit, "in [0, 1)", help="momentum coefficient")
+_EPS = Hyper("eps", 1e-8, _positive, "> 0", help="added to the root")
+
+
+@dataclass(frozen=True)
+class OptimizerInfo:
+    """An optimizer known to lossviz: its rule, hyperparameters and factory."""
+
+    name: str
+    rule: str
+    hypers: tuple[Hyper, ...]
+    factory: Callable[..., opt.Optimizer]
+    has_velocity: bool = False
+    stochastic: bool = False
+
+    def hyper(self, key: str) -> Hyper:
+        """The hyperparameter called ``key``."""
+        for h in self.hypers:
+            if h.name == key:
+                return h
+        raise KeyError(key)
+
+
+OPTIMIZERS: Mapping[str, OptimizerInfo] = MappingProxyType(
+    {
+        "gd": OptimizerInfo("gd", "θ ← θ − lr·g", (_LR,), opt.gd),
+        "sgd": OptimizerInfo(
+            "sgd",
+            "θ ← θ − lr·g̃ (g̃: minibatch gradient, or g + noise·N(0, I) on analytic surfaces)",
+            (
+                _LR,
+                Hyper("noise", 1.0, _nonneg, ">= 0", help="gradient noise (analytic surfaces)"),
+                Hyper("batch", 32, _positive, ">= 1", integer=True, help="minibatch size (data)"),
+            ),
+            opt.sgd,
+            stochastic=True,
+        ),
+        "momentum": OptimizerInfo(
+            "momentum", "v ← β·v + lr·g ; θ ← θ − v", (_LR, _BETA), opt.momentum, has_velocity=True
+        ),
+        "nesterov": OptimizerInfo(
+            "nesterov",
+            "v ← β·v + lr·∇f(θ − β·v) ; θ ← θ − v",
+            (_LR, _BETA),
+            opt.nesterov,
+            has_velocity=True,
+        ),
+        "adagrad": OptimizerInfo(
+            "adagrad", "G ← G + g² ; θ ← θ − lr·g/(√G + eps)", (_LR, _EPS), opt.adagrad
+        ),
+        "rmsprop": OptimizerInfo(
+            "rmsprop",
+            "s ← ρ·s + (1−ρ)·g² ; θ ← θ − lr·g/(√s + eps)",
+            (_LR, Hyper("rho", 0.9, _unit, "in [0, 1)", help="decay of the squared mean"), _EPS),
+            opt.rmsprop,
+        ),
+        "adam": OptimizerInfo(
+            "adam",
+            "Kingma & Ba with bias correction",
+            (
+                _LR,
+                Hyper("beta1", 0.9, _unit, "in [0, 1)", help="first-moment decay"),
+                Hyper("beta2", 0.999, _unit, "in [0, 1)", help="second-moment decay"),
+                _EPS,
+            ),
+            opt.adam,
+        ),
+    }
+)
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """A parsed optimizer spec.
+
+    Attributes
+    ----------
+    name
+        Optimizer name (a key of :data:`OPTIMIZERS`).
+    hyper
+        Every hyperparameter with its value (defaults filled in).
+    given
+        The keys that were given explicitly (the rest are defaults or preset values).
+    label
+        The legend label given with ``label=``, or ``None``.
+    """
+
+    name: str
+    hyper: Mapping[str, float] = field(default_factory=dict)
+    given: frozenset[str] = frozenset()
+    label: str | None = None
+
+    @property
+    def info(self) -> OptimizerInfo:
+        """The optimizer's registry entry."""
+        return OPTIMIZERS[self.name]
+
+    def build(self) -> opt.Optimizer:
+        """The pure ``init``/``update`` pair for these hyperparameters."""
+        kwargs = {h.name: self.hyper[h.name] for h in self.info.hypers}
+        kwargs.pop("noise", None)
+        kwargs.pop("batch", None)
+        return self.info.factory(**kwargs)
+
+    def hyper_text(self, keys: Sequence[str] | None = None) -> str:
+        """Hyperparameters as ``"lr=0.01 beta=0.9"`` (all but defaults of ``eps``)."""
+        if keys is None:
+            keys = [h.name for h in self.info.hypers if h.name in self.given or h.name != "eps"]
+        return " ".join(f"{k}={_fmt(self.hyper[k])}" for k in keys)
+
+    def text(self) -> str:
+        """A spec string that parses back to this spec."""
+        items = [f"{k}={_fmt(self.hyper[k])}" for k in sorted(self.given)]
+        if self.label is not None:
+            items.append(f"label={self.label}")
+        return self.name + (":" + ",".join(items) if items else "")
+
+
+def _fmt(value: float) -> str:
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:g}"
+
+
+def optimizer_names() -> list[str]:
+    """Names of every optimizer, in registry order."""
+    return list(OPTIMIZERS)
+
+
+def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> OptimizerSpec:
+    """Parse ``NAME`` or ``NAME:key=value,...`` into an :class:`OptimizerSpec`.
+
+    Parameters
+    ----------
+    text
+        The spec string; ``label=`` sets the legend label.
+    base
+        Values to start from instead of the optimizer's defaults (a surface preset).
+        Keys given in ``text`` override them.
+
+    Raises
+    ------
+    SpecError
+        Unknown optimizer or key (the message lists the valid ones), or a value out
+        of range.
+    """
+    name, raw = split_spec(text, kind="optimizer")
+    if name not in OPTIMIZERS:
+        raise SpecError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+    info = OPTIMIZERS[name]
+    label = raw.pop("label", None)
+    valid = [h.name for h in info.hypers]
+    hyper = {h.name: float(h.default) for h in info.hypers}
+    given: set[str] = set()
+    if base is not None and base.name == name:
+        hyper.update(base.hyper)
+        given |= base.given
+        label = label if label is not None else base.label
+    for key, value in raw.items():
+        if key not in valid:
+            raise SpecError(
+                f"{name}: unknown key {key!r}; valid keys are {', '.join(valid + ['label'])}"
+            )
+        h = info.hyper(key)
+        parsed = parse_int(key, value, owner=name) if h.integer else parse_float(key, value, owner=name)
+        if not h.check(parsed):
+            raise SpecError(f"{name}: {key} must be {h.rule}, got {value!r}")
+        hyper[key] = parsed
+        given.add(key)
+    return OptimizerSpec(name=name, hyper=hyper, given=frozenset(given), label=label)
+
+
+def resolve_optimizers(
+    texts: Sequence[str], preset: Sequence[str]
+) -> list[OptimizerSpec]:
+    """Parse user specs on top of a surface preset.
+
+    A spec without a key takes the preset's values for an optimizer of the same
+    name (the first one in the preset), so ``-O momentum`` on the ravine uses the
+    ravine's tuned learning rate. An empty ``texts`` gives the preset itself.
+    """
+    preset_specs = [parse_optimizer(p) for p in preset]
+    if not texts:
+        return preset_specs
+    by_name: dict[str, OptimizerSpec] = {}
+    for p in preset_specs:
+        by_name.setdefault(p.name, p)
+    out = []
+    for t in texts:
+        name, _ = split_spec(t, kind="optimizer")
+        out.append(parse_optimizer(t, base=by_name.get(name)))
+    return out
+
+
+def labels_for(specs: Sequence[OptimizerSpec]) -> list[str]:
+    """Unique legend labels that show what differs between runs of one optimizer.
+
+    Examples
+    --------
+    >>> labels_for([parse_optimizer("gd:lr=0.01"), parse_optimizer("gd:lr=0.05"),
+    ...             parse_optimizer("momentum")])
+    ['gd lr=0.01', 'gd lr=0.05', 'momentum']
+    """
+    labels: list[str] = []
+    for i, spec in enumerate(specs):
+        if spec.label is not None:
+            labels.append(spec.label)
+            continue
+        same = [s for j, s in enumerate(specs) if s.name == spec.name and s.label is None]
+        if len(same) == 1:
+            labels.append(spec.name)
+            continue
+        keys = [
+            h.name
+            for h in spec.info.hypers
+            if len({s.hyper[h.name] for s in same}) > 1
+        ]
+        labels.append(f"{spec.name} {spec.hyper_text(keys)}".strip())
+    seen: dict[str, int] = {}
+    unique = []
+    for lab in labels:
+        seen[lab] = seen.get(lab, 0) + 1
+        unique.append(lab if seen[lab] == 1 else f"{lab} #{seen[lab]}")
+    return unique
