@@ -2,6 +2,7 @@
 
 Get one by name, with optional parameters, or as an expression in ``x`` and ``y``:
 
+>>> import numpy as np
 >>> from surfaces import get_surface
 >>> ravine = get_surface("ravine:kappa=50")
 >>> ravine.params["kappa"]
@@ -17,8 +18,6 @@ from dataclasses import dataclass
 from functools import partial
 from types import MappingProxyType
 
-import numpy as np
-
 from surfaces import analytic as a
 from surfaces.base import Dataset, Preset, Surface
 from surfaces.errors import SpecError
@@ -27,9 +26,9 @@ from surfaces.regression import make_data
 from surfaces.tuning import RAVINE_START, ravine_best_lrs
 
 __all__ = [
+    "SURFACES",
     "Dataset",
     "Preset",
-    "SURFACES",
     "SpecError",
     "Surface",
     "SurfaceType",
@@ -82,10 +81,10 @@ def _ravine(kappa: float) -> Surface:
     return Surface(
         name="ravine",
         title="Narrow ravine",
-        formula=r"$f(x,y) = \frac{1}{2}(x^2 + %s\,y^2)$" % f"{kappa:g}",
+        formula=r"$f(x,y) = \frac{{1}}{{2}}(x^2 + {}\,y^2)$".format(f"{kappa:g}"),
         f=partial(a.ravine, kappa=kappa),
         grad=partial(a.ravine_der, kappa=kappa),
-        window=(-4.5, 4.5, -2.0, 2.0),
+        window=(-4.5, 4.5, -2.4, 2.4),
         start=RAVINE_START,
         minima=((0.0, 0.0),),
         preset=Preset(
@@ -99,6 +98,7 @@ def _ravine(kappa: float) -> Surface:
         ),
         params={"kappa": kappa},
         log_levels=True,
+        camera=(35.0, -160.0),
     )
 
 
@@ -162,6 +162,7 @@ def _rosenbrock() -> Surface:
             note="lr chosen per optimizer to stay stable",
         ),
         log_levels=True,
+        log_height=True,
     )
 
 
@@ -181,6 +182,7 @@ def _beale() -> Surface:
             note="same lr=0.001 for every optimizer",
         ),
         log_levels=True,
+        log_height=True,
     )
 
 
@@ -200,6 +202,7 @@ def _himmelblau() -> Surface:
             note="same lr=0.005 for every optimizer",
         ),
         log_levels=True,
+        log_height=True,
     )
 
 
@@ -239,6 +242,7 @@ def _regression(samples: int, noise: float, seed: int) -> Surface:
         ),
         params={"samples": float(samples), "noise": noise, "seed": float(seed)},
         dataset=Dataset(n_samples=data.n_samples, batch_grad=data.batch_grad),
+        labels=("slope w", "intercept b"),
     )
 
 
@@ -263,7 +267,9 @@ SURFACES: Mapping[str, SurfaceType] = MappingProxyType(
             "regression",
             "linear-regression loss over a seeded dataset (real minibatches)",
             (
-                SurfaceParam("samples", 1024, lambda v: 2 <= v <= 1_000_000, "in [2, 1000000]", True),
+                SurfaceParam(
+                    "samples", 1024, lambda v: 2 <= v <= 1_000_000, "in [2, 1000000]", True
+                ),
                 SurfaceParam("noise", 1.0, lambda v: v >= 0, ">= 0"),
                 SurfaceParam("seed", 0, lambda v: v >= 0, ">= 0", True),
             ),
@@ -314,8 +320,8 @@ def get_surface(text: str) -> Surface:
         if not param.check(parsed):
             raise SpecError(f"surface {name}: {key} must be {param.rule}, got {value!r}")
         values[key] = parsed
-    kwargs = {k: (int(v) if next(p for p in kind.params if p.name == k).integer else float(v))
-              for k, v in values.items()}
+    kwargs = {
+        k: (int(v) if next(p for p in kind.params if p.name == k).integer else float(v))
+        for k, v in values.items()
+    }
     return kind.build(**kwargs)
-
-

@@ -122,9 +122,7 @@ def rosen_der(p: Array) -> Array:
 def beale(p: Array) -> Array:
     """Beale's function; minimum at ``(3, 0.5)``."""
     x, y = _xy(p)
-    return (
-        (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
-    )
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
 
 
 def beale_der(p: Array) -> Array:

@@ -87,6 +87,14 @@ class Surface:
         Whether contour levels should be log-spaced (large dynamic range).
     dataset
         Samples for real minibatch SGD, or ``None`` for analytic surfaces.
+    labels
+        Names of the two parameters, for axis labels.
+    log_height
+        Whether the 3D view draws ``log10(1 + f − f_min)`` instead of ``f`` (for
+        surfaces whose range would otherwise flatten everything but one spike).
+    camera
+        Default 3D camera ``(elevation, azimuth)`` in degrees, chosen so the
+        interesting part of the surface is not hidden.
     """
 
     name: str
@@ -101,6 +109,9 @@ class Surface:
     params: Mapping[str, float] = field(default_factory=dict)
     log_levels: bool = False
     dataset: Dataset | None = None
+    labels: tuple[str, str] = ("x", "y")
+    log_height: bool = False
+    camera: tuple[float, float] = (38.0, -62.0)
 
     def loss(self, point: Array) -> float:
         """Loss at a single point of shape ``(2,)`` as a Python float."""

@@ -44,7 +44,9 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_scene_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("scene")
-    g.add_argument("-s", "--surface", help="surface name, NAME:key=value,... or an expression in x, y")
+    g.add_argument(
+        "-s", "--surface", help="surface name, NAME:key=value,... or an expression in x, y"
+    )
     g.add_argument(
         "-O",
         "--optimizer",
@@ -74,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_trace = sub.add_parser("trace", help="record trajectories as CSV")
     _add_scene_options(p_trace)
-    p_trace.add_argument("-o", "--output", metavar="FILE.csv", help="write CSV here (default stdout)")
+    p_trace.add_argument(
+        "-o", "--output", metavar="FILE.csv", help="write CSV here (default stdout)"
+    )
     return parser
 
 
@@ -251,6 +255,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else 0
     except (OSError, RuntimeError) as exc:
         print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
         return 1

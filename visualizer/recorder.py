@@ -122,8 +122,8 @@ def gradient_oracle(
 
     def minibatch(p: Array) -> Array:
         nonlocal order
-        while order.size < batch:  # epochs of a fresh permutation, without replacement
-            order = np.concatenate([order, rng.permutation(data.n_samples)])
+        if order.size < batch:  # a new epoch; a partial remainder is dropped (drop_last)
+            order = rng.permutation(data.n_samples)
         indices, order = order[:batch], order[batch:]
         return data.batch_grad(p, indices)
 

@@ -123,14 +123,14 @@ def parse_size(text: str | Sequence[Any]) -> tuple[int, int]:
         w, h = int(m.group(1)), int(m.group(2))
     else:
         items = list(text)
-        if len(items) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in items):
+        if len(items) != 2 or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in items
+        ):
             raise SpecError(f"malformed size {items!r}: expected [W, H] (two integers)")
         w, h = items
     for v in (w, h):
         if not MIN_SIZE_PX <= v <= MAX_SIZE_PX:
-            raise SpecError(
-                f"size {w}x{h}: each side must be {MIN_SIZE_PX}..{MAX_SIZE_PX} pixels"
-            )
+            raise SpecError(f"size {w}x{h}: each side must be {MIN_SIZE_PX}..{MAX_SIZE_PX} pixels")
     return w, h
 
 

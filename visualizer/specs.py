@@ -151,10 +151,16 @@ class OptimizerSpec:
         kwargs.pop("batch", None)
         return self.info.factory(**kwargs)
 
-    def hyper_text(self, keys: Sequence[str] | None = None) -> str:
-        """Hyperparameters as ``"lr=0.01 beta=0.9"`` (all but defaults of ``eps``)."""
+    def hyper_text(self, keys: Sequence[str] | None = None, *, data: bool | None = None) -> str:
+        """Hyperparameters as ``"lr=0.01 beta=0.9"``.
+
+        By default every key but an unchanged ``eps``; with ``data`` given, sgd
+        shows ``batch`` on data surfaces (``data=True``) and ``noise`` otherwise.
+        """
         if keys is None:
             keys = [h.name for h in self.info.hypers if h.name in self.given or h.name != "eps"]
+            if data is not None:
+                keys = [k for k in keys if k != ("noise" if data else "batch")]
         return " ".join(f"{k}={_fmt(self.hyper[k])}" for k in keys)
 
     def text(self) -> str:
@@ -208,10 +214,12 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
     for key, value in raw.items():
         if key not in valid:
             raise SpecError(
-                f"{name}: unknown key {key!r}; valid keys are {', '.join(valid + ['label'])}"
+                f"{name}: unknown key {key!r}; valid keys are {', '.join([*valid, 'label'])}"
             )
         h = info.hyper(key)
-        parsed = parse_int(key, value, owner=name) if h.integer else parse_float(key, value, owner=name)
+        parsed = (
+            parse_int(key, value, owner=name) if h.integer else parse_float(key, value, owner=name)
+        )
         if not h.check(parsed):
             raise SpecError(f"{name}: {key} must be {h.rule}, got {value!r}")
         hyper[key] = parsed
@@ -219,9 +227,7 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
     return OptimizerSpec(name=name, hyper=hyper, given=frozenset(given), label=label)
 
 
-def resolve_optimizers(
-    texts: Sequence[str], preset: Sequence[str]
-) -> list[OptimizerSpec]:
+def resolve_optimizers(texts: Sequence[str], preset: Sequence[str]) -> list[OptimizerSpec]:
     """Parse user specs on top of a surface preset.
 
     A spec without a key takes the preset's values for an optimizer of the same
@@ -251,7 +257,7 @@ def labels_for(specs: Sequence[OptimizerSpec]) -> list[str]:
     ['gd lr=0.01', 'gd lr=0.05', 'momentum']
     """
     labels: list[str] = []
-    for i, spec in enumerate(specs):
+    for _i, spec in enumerate(specs):
         if spec.label is not None:
             labels.append(spec.label)
             continue
@@ -259,15 +265,18 @@ def labels_for(specs: Sequence[OptimizerSpec]) -> list[str]:
         if len(same) == 1:
             labels.append(spec.name)
             continue
-        keys = [
-            h.name
-            for h in spec.info.hypers
-            if len({s.hyper[h.name] for s in same}) > 1
-        ]
+        keys = [h.name for h in spec.info.hypers if len({s.hyper[h.name] for s in same}) > 1]
         labels.append(f"{spec.name} {spec.hyper_text(keys)}".strip())
-    seen: dict[str, int] = {}
+    taken = set(labels)
+    used: set[str] = set()
     unique = []
     for lab in labels:
-        seen[lab] = seen.get(lab, 0) + 1
-        unique.append(lab if seen[lab] == 1 else f"{lab} #{seen[lab]}")
+        out, n = lab, 1
+        while out in used:  # never reuse a label, nor take one another spec has as its own
+            n += 1
+            out = f"{lab} #{n}"
+            if out in taken:
+                out = lab
+        used.add(out)
+        unique.append(out)
     return unique

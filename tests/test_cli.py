@@ -1,0 +1,271 @@
+"""Tests for visualizer/cli.py: ``lossviz list`` and ``lossviz trace``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from surfaces import SURFACES, get_surface
+from visualizer.cli import main
+from visualizer.specs import OPTIMIZERS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+# --- list ---------------------------------------------------------------------------------
+
+
+def test_list_names_every_surface_and_optimizer(capsys):
+    code, out, err = run(capsys, "list")
+    assert code == 0 and err == ""
+    for name in SURFACES:
+        assert f"  {name} " in out
+    for name in OPTIMIZERS:
+        assert f"  {name} " in out
+    assert "kappa=100" in out
+
+
+def test_list_json(capsys):
+    code, out, err = run(capsys, "list", "--json")
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    surfaces = {s["name"]: s for s in data["surfaces"]}
+    assert list(surfaces) == list(SURFACES)
+    for name, entry in surfaces.items():
+        s = get_surface(name)
+        assert entry["formula"] == s.formula
+        assert entry["window"] == list(s.window)
+        assert entry["minima"] == [list(m) for m in s.minima]
+        assert entry["preset"]["optimizers"] == list(s.preset.optimizers)
+        assert entry["preset"]["steps"] == s.preset.steps
+        assert isinstance(entry["preset"]["note"], str) and entry["preset"]["note"]
+    assert surfaces["ravine"]["params"] == {"kappa": 100.0}
+    optimizers = {o["name"]: o for o in data["optimizers"]}
+    assert list(optimizers) == list(OPTIMIZERS)
+    assert optimizers["momentum"]["hyperparameters"] == {"lr": 0.01, "beta": 0.9}
+    assert optimizers["momentum"]["ranges"]["beta"] == "in [0, 1)"
+
+
+def test_module_entry_point_runs():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "visualizer", "list"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ravine" in done.stdout and "momentum" in done.stdout
+
+
+# --- trace ----------------------------------------------------------------------------------
+
+
+def test_trace_default_is_the_ravine_preset(capsys):
+    code, out, err = run(capsys, "trace")
+    assert code == 0 and err == ""
+    assert out.splitlines()[0] == "optimizer,step,x,y,loss"
+    table = rows(out)
+    steps = get_surface("ravine").preset.steps
+    labels = [r["optimizer"] for r in table]
+    assert list(dict.fromkeys(labels)) == ["gd", "sgd", "momentum"]
+    for label in ("gd", "sgd", "momentum"):
+        assert [int(r["step"]) for r in table if r["optimizer"] == label] == list(range(steps + 1))
+    first = table[0]
+    assert (float(first["x"]), float(first["y"])) == get_surface("ravine").start
+    for r in table:
+        x, y, loss = float(r["x"]), float(r["y"]), float(r["loss"])
+        assert loss == pytest.approx(0.5 * (x**2 + 100 * y**2), rel=1e-12)
+
+
+def test_trace_flags(capsys):
+    code, out, _ = run(
+        capsys,
+        "trace",
+        "-s",
+        "bowl",
+        "-O",
+        "gd:lr=0.5",
+        "-O",
+        "gd:lr=0.25",
+        "--start=2,0",
+        "--steps",
+        "3",
+    )
+    assert code == 0
+    table = rows(out)
+    assert [(r["optimizer"], r["x"]) for r in table] == [
+        ("gd lr=0.5", "2.0"),
+        ("gd lr=0.5", "1.0"),
+        ("gd lr=0.5", "0.5"),
+        ("gd lr=0.5", "0.25"),
+        ("gd lr=0.25", "2.0"),
+        ("gd lr=0.25", "1.5"),
+        ("gd lr=0.25", "1.125"),
+        ("gd lr=0.25", "0.84375"),
+    ]
+
+
+def test_trace_seed_changes_only_sgd(capsys):
+    args = ("trace", "-s", "bowl", "--steps", "10")
+    _, a, _ = run(capsys, *args, "--seed", "1")
+    _, b, _ = run(capsys, *args, "--seed", "2")
+    _, c, _ = run(capsys, *args, "--seed", "1")
+    assert a == c
+    ra, rb = rows(a), rows(b)
+    for x, y in zip(ra, rb, strict=True):
+        assert (x == y) == (x["optimizer"] != "sgd" or x["step"] == "0")
+
+
+def test_output_file_equals_stdout(capsys, tmp_path):
+    args = ("trace", "-s", "saddle", "--steps", "30")
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    target = tmp_path / "out.csv"
+    code, out_file, err = run(capsys, *args, "-o", str(target))
+    assert code == 0 and out_file == "" and err == ""
+    assert target.read_bytes() == out.encode("utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]  # no temp files left
+
+
+def test_config_file_with_a_flag_override(capsys, tmp_path):
+    config = tmp_path / "scene.toml"
+    config.write_text(
+        'surface = "bowl"\noptimizers = ["gd:lr=0.5"]\nstart = [2.0, 0.0]\nsteps = 10\n',
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, "trace", "--config", str(config))
+    assert code == 0, err
+    table = rows(out)
+    assert {r["optimizer"] for r in table} == {"gd"}
+    assert [int(r["step"]) for r in table] == list(range(11))
+    code, out, err = run(capsys, "trace", "--config", str(config), "--steps", "3", "--start=4,0")
+    assert code == 0, err
+    table = rows(out)
+    assert [int(r["step"]) for r in table] == [0, 1, 2, 3]
+    assert [float(r["x"]) for r in table] == [4.0, 2.0, 1.0, 0.5]
+
+
+def test_diverged_run_has_a_note_and_its_rows_stop(capsys):
+    code, out, err = run(
+        capsys, "trace", "-s", "bowl", "-O", "gd:lr=10", "-O", "momentum:lr=0.1", "--steps", "20"
+    )
+    assert code == 0
+    notes = err.splitlines()
+    assert len(notes) == 1
+    assert notes[0].startswith("lossviz: note: gd diverged at step ")
+    diverged_at = int(notes[0].split("diverged at step ")[1].split(";")[0])
+    assert 1 <= diverged_at <= 20
+    table = rows(out)
+    gd_steps = [int(r["step"]) for r in table if r["optimizer"] == "gd"]
+    assert gd_steps == list(range(diverged_at))
+    assert f"rows stop at step {diverged_at - 1}" in notes[0]
+    assert [int(r["step"]) for r in table if r["optimizer"] == "momentum"] == list(range(21))
+    assert all(r["x"] not in ("nan", "inf", "-inf") for r in table)
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def configs(tmp_path):
+    invalid = tmp_path / "invalid.toml"
+    invalid.write_text('surface = "bowl\n', encoding="utf-8")
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text('surface = "bowl"\nspeed = 3\n', encoding="utf-8")
+    return {"invalid": str(invalid), "unknown": str(unknown), "missing": str(tmp_path / "no.toml")}
+
+
+ERRORS = {
+    "unknown surface": (["-s", "volcano"], "volcano"),
+    "unknown optimizer": (["-O", "adamw"], "adamw"),
+    "unknown key": (["-O", "gd:gamma=1"], "gamma"),
+    "lr zero": (["-O", "gd:lr=0"], "lr"),
+    "beta one": (["-O", "momentum:beta=1"], "beta"),
+    "steps zero": (["--steps", "0"], "steps"),
+    "steps abc": (["--steps", "abc"], "steps"),
+    "start one number": (["--start=1"], "start"),
+    "window reversed": (["--window=1,0,0,1"], "window"),
+    "malformed expression": (["-s", "x+"], ""),
+    "missing config": (["--config", "{missing}"], "no.toml"),
+    "invalid config": (["--config", "{invalid}"], "invalid.toml"),
+    "config unknown key": (["--config", "{unknown}"], "speed"),
+    "batch on analytic": (["-s", "bowl", "-O", "sgd:batch=8"], "batch"),
+    "unknown option": (["--bogus"], "--bogus"),
+    "steps without value": (["--steps"], "steps"),
+}
+
+
+@pytest.mark.parametrize("case", ERRORS)
+def test_errors_are_one_line_exit_2_and_write_nothing(capsys, tmp_path, configs, case):
+    argv, word = ERRORS[case]
+    argv = [a.format(**configs) for a in argv]
+    target = tmp_path / "out.csv"
+    code, out, err = run(capsys, "trace", *argv, "-o", str(target))
+    assert code == 2
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("lossviz: error: ")
+    assert "Traceback" not in err
+    assert word in lines[0]
+    assert out == ""
+    assert not target.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        Path(p).name for p in configs.values() if Path(p).exists()
+    )
+
+
+@pytest.mark.parametrize(
+    ("output", "word"), [("missing/out.csv", "does not exist"), ("out.txt", "must end with .csv")]
+)
+def test_bad_output_paths(capsys, tmp_path, output, word):
+    target = tmp_path / output
+    code, out, err = run(capsys, "trace", "-s", "bowl", "-o", str(target))
+    assert code == 2
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lossviz: error: ")
+    assert word in lines[0]
+    assert out == ""
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_into_a_folder_is_an_error(capsys, tmp_path):
+    folder = tmp_path / "dir.csv"
+    folder.mkdir()
+    code, _, err = run(capsys, "trace", "-s", "bowl", "-o", str(folder))
+    assert code == 2 and err.startswith("lossviz: error: ") and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv", [[], ["frobnicate"], ["list", "--bogus"]])
+def test_usage_errors(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert len(err.splitlines()) == 1 and err.startswith("lossviz: error: ")
+
+
+def test_errors_without_output_flag_print_nothing_on_stdout(capsys):
+    code, out, err = run(capsys, "trace", "-s", "bowl", "-O", "gd:lr=-1")
+    assert code == 2 and out == ""
+    assert err == "lossviz: error: gd: lr must be > 0, got '-1'\n"

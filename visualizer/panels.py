@@ -1,0 +1,265 @@
+"""Panels around the views: the title, the legend with live losses, the loss plot."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from visualizer.layout import Layout, Rect
+from visualizer.recorder import Recording
+from visualizer.stamps import TextStamp
+from visualizer.theme import Theme
+from visualizer.views import shown_steps, surface_grid
+
+DIVERGED_COLOR = "#d62728"
+
+
+def format_loss(value: float) -> str:
+    """Loss for the legend: fixed point for ordinary values, scientific otherwise.
+
+    Examples
+    --------
+    >>> format_loss(12.3456), format_loss(0.000123), format_loss(-0.25)
+    ('12.35', '1.23e-04', '-0.2500')
+    """
+    a = abs(value)
+    if a == 0:
+        return "0"
+    if 1e-3 <= a < 1e4:
+        digits = max(0, 3 - int(np.floor(np.log10(a))))
+        return f"{value:.{digits}f}"
+    return f"{value:.2e}"
+
+
+class LegendPanel:
+    """Title, subtitle, legend entries with live losses, and the step counter.
+
+    Static text (title, labels, hyperparameters) is drawn with the background;
+    the loss of each run and the step counter are redrawn every frame.
+    """
+
+    def __init__(
+        self,
+        figure: Figure,
+        layout: Layout,
+        rec: Recording,
+        theme: Theme,
+        *,
+        title: str | None = None,
+    ) -> None:
+        self.figure, self.rec, self.theme = figure, rec, theme
+        surface = rec.surface
+        heading = title if title is not None else surface.title
+        figure.text(
+            0.02,
+            layout.title_y,
+            heading,
+            fontsize=18,
+            fontweight="bold",
+            color=theme.text,
+            va="top",
+            ha="left",
+        )
+        figure.text(
+            0.98,
+            layout.title_y,
+            surface.formula,
+            fontsize=15,
+            color=theme.text,
+            va="top",
+            ha="right",
+        )
+        note = surface.preset.note if _uses_preset(rec) else ""
+        sub = f"start ({rec.start[0]:g}, {rec.start[1]:g})"
+        sub += f"  ·  {note}" if note else ""
+        if any(r.spec.name == "sgd" for r in rec.runs):
+            sub += f"  ·  seed {rec.seed}"
+        figure.text(
+            0.02,
+            layout.title_y - 0.058,
+            sub,
+            fontsize=11,
+            color=theme.muted,
+            va="top",
+            ha="left",
+        )
+        self.loss_stamps: list[TextStamp] = []
+        self._place_entries(layout)
+
+    def _place_entries(self, layout: Layout) -> None:
+        fig, theme, rec = self.figure, self.theme, self.rec
+        rect: Rect = layout.legend
+        n = len(rec.runs)
+        cols = layout.legend_columns
+        rows = int(np.ceil(n / cols))
+        fig_h_px = fig.bbox.height
+        line_px = 13 * fig.dpi / 72.0
+        row_h = min(2.55 * line_px / fig_h_px, (rect.h - 0.06) / max(rows, 1))
+        col_w = rect.w / cols
+        top = rect.y + rect.h - 0.01
+        W, H = fig.bbox.width, fig.bbox.height
+        self.step_stamp = TextStamp(
+            ((rect.x + 0.012) * W, (1.0 - top) * H),
+            size_pt=13,
+            dpi=fig.dpi,
+            color=theme.muted,
+            family="DejaVu Sans",
+        )
+        top -= 1.9 * line_px / fig_h_px
+        for i, run in enumerate(rec.runs):
+            r, c = divmod(i, cols) if cols > 1 else (i, 0)
+            if cols > 1:
+                c, r = divmod(i, rows)
+            x0 = rect.x + c * col_w + 0.012
+            y0 = top - r * row_h
+            color = theme.color(i)
+            fig.add_artist(
+                Line2D(
+                    [x0, x0 + 0.03],
+                    [y0 - 0.3 * line_px / fig_h_px] * 2,
+                    transform=fig.transFigure,
+                    color=color,
+                    linewidth=2.6,
+                )
+            )
+            fig.add_artist(
+                Line2D(
+                    [x0 + 0.03],
+                    [y0 - 0.3 * line_px / fig_h_px],
+                    transform=fig.transFigure,
+                    marker="o",
+                    markersize=10,
+                    markerfacecolor=color,
+                    markeredgecolor=theme.ball_edge,
+                    markeredgewidth=1.4,
+                )
+            )
+            fig.text(
+                x0 + 0.042,
+                y0,
+                run.label,
+                fontsize=13,
+                fontweight="bold",
+                color=theme.text,
+                va="top",
+                ha="left",
+            )
+            fig.text(
+                x0 + 0.042,
+                y0 - 1.15 * line_px / fig_h_px,
+                run.spec.hyper_text(data=rec.surface.dataset is not None),
+                fontsize=10.5,
+                color=theme.muted,
+                va="top",
+                ha="left",
+            )
+            self.loss_stamps.append(
+                TextStamp(
+                    ((x0 + col_w - 0.02) * W, (1.0 - y0) * H),
+                    size_pt=12.5,
+                    dpi=fig.dpi,
+                    anchor="ra",
+                    color=theme.text,
+                )
+            )
+
+    def draw_trail(self, start: int, stop: int) -> None:
+        """The legend has no trail."""
+
+    def draw_dynamic(self, step: int) -> None:
+        """Everything that moves here is stamped; see :meth:`stamp`."""
+
+    def stamp(self, frame: np.ndarray, step: int) -> None:
+        """Blend the step counter and the live losses into ``frame``."""
+        self.step_stamp.draw(frame, f"step {step} / {self.rec.steps}")
+        for run, stamp in zip(self.rec.runs, self.loss_stamps, strict=True):
+            if run.diverged_at is not None and step >= run.diverged_at:
+                stamp.draw(frame, f"diverged at step {run.diverged_at}", color=DIVERGED_COLOR)
+            else:
+                stamp.draw(frame, f"loss {format_loss(float(run.losses[step])):>9}")
+
+    def set_azim(self, azim: float) -> None:
+        """No camera here."""
+
+
+def _uses_preset(rec: Recording) -> bool:
+    preset = {p.split(":")[0] for p in rec.surface.preset.optimizers}
+    return all(r.spec.name in preset for r in rec.runs)
+
+
+class LossPanel:
+    """Loss gap ``f − f*`` versus step on a log scale, growing with the animation."""
+
+    def __init__(self, figure: Figure, rect: Rect, rec: Recording, theme: Theme) -> None:
+        self.figure, self.rec, self.theme = figure, rec, theme
+        ax = figure.add_axes(rect.bounds)
+        self.ax = ax
+        _, _, Z = surface_grid(rec.surface, 120)
+        finite = [r.losses[: r.last_step + 1] for r in rec.runs]
+        lows = [float(np.min(v)) for v in finite if v.size]
+        self.f_star = min([float(np.min(Z)), *lows])
+        gaps = np.concatenate([v - self.f_star for v in finite]) if finite else np.ones(1)
+        gaps = gaps[np.isfinite(gaps)]
+        hi = float(np.max(gaps)) if gaps.size else 1.0
+        hi = hi if hi > 0 else 1.0
+        positive = gaps[gaps > 0]
+        lo = float(np.min(positive)) if positive.size else hi * 1e-6
+        lo = max(lo, hi * 1e-10)
+        self.floor = lo
+        ax.set_yscale("log")
+        ax.set_xlim(0, rec.steps)
+        ax.set_ylim(lo / 2, hi * 2)
+        ax.set_facecolor(theme.panel)
+        ax.set_xlabel("step", color=theme.muted, fontsize=10, labelpad=1)
+        ax.set_title("loss gap f − f* (log)", color=theme.muted, fontsize=10.5, loc="left", pad=4)
+        ax.tick_params(colors=theme.muted, labelsize=8.5, length=2.5)
+        ax.grid(True, color=theme.grid, linewidth=0.6)
+        for spine in ax.spines.values():
+            spine.set_color(theme.grid)
+        self.lines = []
+        self.dots = []
+        for i, _run in enumerate(rec.runs):
+            color = theme.color(i)
+            line = Line2D([], [], color=color, linewidth=1.8, animated=True)
+            dot = Line2D(
+                [],
+                [],
+                marker="o",
+                markersize=6,
+                color=color,
+                markeredgecolor=theme.ball_edge,
+                linestyle="none",
+                animated=True,
+            )
+            ax.add_line(line)
+            ax.add_line(dot)
+            self.lines.append(line)
+            self.dots.append(dot)
+
+    def _gap(self, values: np.ndarray) -> np.ndarray:
+        return np.maximum(values - self.f_star, self.floor)
+
+    def draw_trail(self, start: int, stop: int) -> None:
+        """Extend each loss curve from ``start`` to ``stop``."""
+        for run, line in zip(self.rec.runs, self.lines, strict=True):
+            rows = shown_steps(run, start, stop)
+            if rows is None:
+                continue
+            steps = np.arange(rows.start, rows.stop)
+            line.set_data(steps, self._gap(run.losses[rows]))
+            self.ax.draw_artist(line)
+
+    def draw_dynamic(self, step: int) -> None:
+        """Mark the current loss of each run."""
+        for run, dot in zip(self.rec.runs, self.dots, strict=True):
+            if step > run.last_step:
+                continue
+            dot.set_data([step], [self._gap(run.losses[step : step + 1])[0]])
+            self.ax.draw_artist(dot)
+
+    def set_azim(self, azim: float) -> None:
+        """No camera here."""
+
+    def stamp(self, frame: np.ndarray, step: int) -> None:
+        """Nothing stamped here."""

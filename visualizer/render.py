@@ -1,0 +1,255 @@
+"""Renderers: turn a :class:`~visualizer.recorder.Recording` into frames.
+
+A renderer draws the static parts of a figure once (contours, the 3D surface,
+axes, titles, legend swatches) and then yields one ``uint8`` array of shape
+``(H, W, 4)`` (RGBA, opaque) per frame, drawing only what moves. Trails are drawn
+incrementally onto a saved background, so each frame costs the same whatever
+the number of steps behind it. Renderers know nothing about files: hand the
+frames to :func:`visualizer.writers.write_frames`.
+
+Examples
+--------
+>>> from surfaces import get_surface
+>>> from visualizer.recorder import record
+>>> from visualizer.specs import parse_optimizer
+>>> rec = record(get_surface("bowl"), [parse_optimizer("gd:lr=0.2")], steps=10)
+>>> frames = list(render_frames(rec, RenderOptions(size=(320, 180), frames=3)))
+>>> len(frames), frames[0].shape, frames[0].dtype.name
+(3, (180, 320, 4), 'uint8')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from visualizer.layout import Layout, make_layout
+from visualizer.panels import LegendPanel, LossPanel
+from visualizer.recorder import Recording
+from visualizer.theme import THEMES, Theme
+from visualizer.views import ContourView, Layer, SurfaceView
+
+VIEWS = ("contour", "surface", "both")
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How to draw a recording.
+
+    Attributes
+    ----------
+    view
+        ``"contour"``, ``"surface"`` (3D) or ``"both"`` side by side.
+    frames
+        Number of frames; ``None`` for one per step. Fewer frames than steps
+        subsample evenly, always keeping the first and the last step.
+    size
+        Frame size ``(width, height)`` in pixels.
+    dpi
+        Dots per inch: fonts and lines scale with it. ``None`` scales them with
+        the frame size (100 at 1280x720).
+    theme
+        ``"light"`` or ``"dark"``.
+    loss_panel
+        Add a loss-versus-step panel (log scale) that grows with the animation.
+    arrows
+        Draw the negative gradient at each ball, and the velocity of momentum-type
+        optimizers.
+    orbit
+        Turn the 3D camera around the surface over the animation.
+    title
+        Title; ``None`` for the surface's title.
+    elev, azim
+        Camera of the 3D view, in degrees; ``None`` for the surface's default.
+    """
+
+    view: str = "contour"
+    frames: int | None = None
+    size: tuple[int, int] = (1280, 720)
+    dpi: float | None = None
+    theme: str = "light"
+    loss_panel: bool = False
+    arrows: bool = False
+    orbit: bool = False
+    title: str | None = None
+    elev: float | None = None
+    azim: float | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def resolved_dpi(self) -> float:
+        """The dpi in use: given, or scaled with the frame size."""
+        if self.dpi is not None:
+            return float(self.dpi)
+        w, h = self.size
+        return 100.0 * min(w / 1280.0, h / 720.0)
+
+
+def frame_steps(steps: int, frames: int | None) -> np.ndarray:
+    """Step shown by each frame: evenly spaced, first and last always included.
+
+    Examples
+    --------
+    >>> frame_steps(10, 4).tolist()
+    [0, 3, 7, 10]
+    >>> frame_steps(3, None).tolist()
+    [0, 1, 2, 3]
+    """
+    if frames is None or frames >= steps + 1:
+        n = steps + 1 if frames is None else frames
+        return np.round(np.linspace(0, steps, n)).astype(int)
+    if frames == 1:
+        return np.array([steps])
+    return np.round(np.linspace(0, steps, frames)).astype(int)
+
+
+class FrameRenderer:
+    """Builds the figure for a recording and renders frames with blitting.
+
+    Parameters
+    ----------
+    rec
+        The recording to draw.
+    options
+        How to draw it.
+    """
+
+    def __init__(self, rec: Recording, options: RenderOptions) -> None:
+        if options.view not in VIEWS:
+            raise ValueError(f"view must be one of {', '.join(VIEWS)}, got {options.view!r}")
+        self.rec = rec
+        self.options = options
+        self.theme: Theme = THEMES[options.theme]
+        w, h = options.size
+        dpi = options.resolved_dpi()
+        self.figure = Figure(figsize=(w / dpi, h / dpi), dpi=dpi, facecolor=self.theme.background)
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.layout: Layout = make_layout(rec, options)
+        self.layers: list[Layer] = []
+        fig, lay, theme = self.figure, self.layout, self.theme
+        if lay.contour is not None:
+            self.layers.append(ContourView(fig, lay.contour, rec, theme, arrows=options.arrows))
+        if lay.surface is not None:
+            self.layers.append(
+                SurfaceView(
+                    fig,
+                    lay.surface,
+                    rec,
+                    theme,
+                    elev=options.elev if options.elev is not None else rec.surface.camera[0],
+                    azim=options.azim if options.azim is not None else rec.surface.camera[1],
+                    arrows=options.arrows,
+                )
+            )
+        if lay.loss is not None:
+            self.layers.append(LossPanel(fig, lay.loss, rec, theme))
+        self.legend = LegendPanel(fig, lay, rec, theme, title=options.title)
+        self.layers.append(self.legend)
+        self.steps = frame_steps(rec.steps, options.frames)
+
+    def palette_colors(self) -> list[tuple[int, int, int]]:
+        """Colours that must be exact in an indexed-colour (GIF) palette."""
+        from matplotlib.colors import to_rgb
+
+        colors = [self.theme.color(i) for i in range(len(self.rec.runs))]
+        colors += [self.theme.text, self.theme.muted, self.theme.background, self.theme.panel]
+        return [tuple(round(255 * c) for c in to_rgb(col)) for col in colors]  # type: ignore[misc]
+
+    def frames(self) -> Iterator[np.ndarray]:
+        """Yield every frame with a fixed camera (blitting)."""
+        canvas = self.canvas
+        canvas.draw()
+        background = canvas.copy_from_bbox(self.figure.bbox)
+        previous = 0
+        for step in self.steps:
+            step = int(step)
+            canvas.restore_region(background)
+            for layer in self.layers:
+                layer.draw_trail(previous, step)
+            background = canvas.copy_from_bbox(self.figure.bbox)
+            for layer in self.layers:
+                layer.draw_dynamic(step)
+            yield self._finish(step)
+            previous = step
+
+    def frame_at(self, index: int, azim: float | None = None) -> np.ndarray:
+        """Render frame ``index`` from scratch (full redraw), optionally turning the camera."""
+        step = int(self.steps[index])
+        if azim is not None:
+            for layer in self.layers:
+                layer.set_azim(azim)
+        canvas = self.canvas
+        canvas.draw()
+        for layer in self.layers:
+            layer.draw_trail(0, step)
+        for layer in self.layers:
+            layer.draw_dynamic(step)
+        return self._finish(step)
+
+    def _finish(self, step: int) -> np.ndarray:
+        frame = np.array(self.canvas.buffer_rgba())  # a contiguous copy: fast
+        for layer in self.layers:
+            layer.stamp(frame, step)
+        return frame
+
+
+def orbit_azimuths(azim: float, n_frames: int) -> np.ndarray:
+    """Camera azimuth of each frame of an orbit: one slow turn of 120 degrees."""
+    return azim + np.linspace(0.0, 120.0, n_frames)
+
+
+def _orbit_worker_init(rec: Recording, options: RenderOptions) -> None:
+    global _WORKER
+    _WORKER = FrameRenderer(rec, options)
+
+
+_WORKER: FrameRenderer | None = None
+
+
+def _orbit_worker_frame(args: tuple[int, float]) -> np.ndarray:
+    assert _WORKER is not None
+    index, azim = args
+    return _WORKER.frame_at(index, azim)
+
+
+def render_frames(
+    rec: Recording, options: RenderOptions, *, workers: int | None = None
+) -> Iterator[np.ndarray]:
+    """Yield the animation's frames.
+
+    Parameters
+    ----------
+    rec
+        The recording to draw.
+    options
+        How to draw it.
+    workers
+        Processes for ``orbit`` (every frame is a full redraw there); ``None``
+        uses every core. Ignored without ``orbit``.
+
+    Yields
+    ------
+    numpy.ndarray
+        ``uint8`` frames of shape ``(H, W, 4)`` (RGBA, opaque).
+    """
+    renderer = FrameRenderer(rec, options)
+    if not (options.orbit and options.view in ("surface", "both")):
+        yield from renderer.frames()
+        return
+    n = len(renderer.steps)
+    azims = orbit_azimuths(options.azim if options.azim is not None else rec.surface.camera[1], n)
+    jobs: Sequence[tuple[int, float]] = [(i, float(a)) for i, a in enumerate(azims)]
+    import multiprocessing as mp
+    import os
+
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    if count <= 1 or n < 4 or "fork" not in mp.get_all_start_methods():
+        for i, a in jobs:
+            yield renderer.frame_at(i, a)
+        return
+    ctx = mp.get_context("fork")
+    with ctx.Pool(count, initializer=_orbit_worker_init, initargs=(rec, options)) as pool:
+        yield from pool.imap(_orbit_worker_frame, jobs, chunksize=2)

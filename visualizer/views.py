@@ -1,0 +1,534 @@
+"""The two views of a surface: 2D contours and a 3D surface.
+
+Each view is a *layer* of a frame. It draws its static parts when the figure is
+first drawn, then, per frame, :meth:`Layer.draw_trail` adds the trail segments
+that are new since the previous frame (onto the saved background) and
+:meth:`Layer.draw_dynamic` draws what moves (balls, arrows).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+from matplotlib import patheffects
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch
+from matplotlib.transforms import IdentityTransform, offset_copy
+
+from surfaces.base import Surface
+from visualizer.layout import Rect
+from visualizer.recorder import Recording, Run
+from visualizer.theme import Theme
+
+
+class Layer(Protocol):
+    """Something drawn in every frame."""
+
+    def draw_trail(self, start: int, stop: int) -> None:
+        """Draw what is new between steps ``start`` and ``stop`` onto the canvas."""
+
+    def draw_dynamic(self, step: int) -> None:
+        """Draw the moving parts at ``step``."""
+
+    def set_azim(self, azim: float) -> None:
+        """Turn the camera (3D views only)."""
+
+    def stamp(self, frame: np.ndarray, step: int) -> None:
+        """Blend what changes every frame into the grabbed ``frame`` array."""
+
+
+def font_px(figure: Figure, points: float) -> float:
+    """Font size in pixels for ``points`` at the figure's dpi."""
+    return points * figure.dpi / 72.0
+
+
+def shown_steps(run: Run, start: int, stop: int) -> slice | None:
+    """Slice of a run's rows to draw for the steps ``start..stop``, or ``None``."""
+    stop = min(stop, run.last_step)
+    if stop <= start:
+        return None
+    return slice(start, stop + 1)
+
+
+def surface_grid(surface: Surface, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``X, Y, Z`` on an ``n × n`` grid over the surface's window."""
+    xmin, xmax, ymin, ymax = surface.window
+    X, Y = np.meshgrid(np.linspace(xmin, xmax, n), np.linspace(ymin, ymax, n))
+    with np.errstate(all="ignore"):
+        Z = np.asarray(surface.f(np.stack([X, Y])), dtype=float)
+    Z = np.broadcast_to(Z, X.shape).copy()
+    finite = np.isfinite(Z)
+    if not finite.all():
+        Z[~finite] = np.nanmax(np.where(finite, Z, np.nan)) if finite.any() else 0.0
+    return X, Y, Z
+
+
+def display_height(surface: Surface, Z: np.ndarray) -> tuple[np.ndarray, float, bool]:
+    """Heights as drawn: the loss, or ``log10(1 + f − f_min)`` for wide-range surfaces.
+
+    Returns the transformed heights, the offset ``f_min`` used, and whether the log
+    transform is applied.
+    """
+    zmin = float(np.min(Z))
+    if surface.log_height:
+        return np.log10(1.0 + Z - zmin), zmin, True
+    return Z, zmin, False
+
+
+def _ball_style(theme: Theme, color: str, size: float) -> dict[str, object]:
+    return {
+        "marker": "o",
+        "markersize": size,
+        "markerfacecolor": color,
+        "markeredgecolor": theme.ball_edge,
+        "markeredgewidth": max(1.0, size * 0.14),
+        "linestyle": "none",
+        "animated": True,
+        "zorder": 10,
+    }
+
+
+class ContourView:
+    """Filled contours of the surface with trails and balls on top.
+
+    Parameters
+    ----------
+    figure
+        The figure to draw in.
+    rect
+        Where the axes go.
+    rec
+        The recording.
+    theme
+        Colours.
+    arrows
+        Draw the negative gradient (and momentum's velocity) at each ball.
+    """
+
+    def __init__(
+        self, figure: Figure, rect: Rect, rec: Recording, theme: Theme, *, arrows: bool = False
+    ) -> None:
+        self.figure, self.rec, self.theme, self.arrows = figure, rec, theme, arrows
+        surface = rec.surface
+        ax = figure.add_axes(rect.bounds)
+        self.ax = ax
+        xmin, xmax, ymin, ymax = surface.window
+        n = int(np.clip(max(rect.w * figure.bbox.width, rect.h * figure.bbox.height) / 2, 120, 400))
+        X, Y, Z = surface_grid(surface, n)
+        self._draw_contours(X, Y, Z)
+        ax.set_xlim(xmin, xmax)
+        ax.set_ylim(ymin, ymax)
+        ax.set_xlabel(surface.labels[0], color=theme.muted, fontsize=11, labelpad=2)
+        ax.set_ylabel(surface.labels[1], color=theme.muted, fontsize=11, labelpad=2)
+        ax.tick_params(colors=theme.muted, labelsize=9.5, length=3)
+        for spine in ax.spines.values():
+            spine.set_color(theme.grid)
+        for mx, my in surface.minima:
+            ax.plot(
+                [mx],
+                [my],
+                marker="*",
+                markersize=13,
+                color=theme.background,
+                markeredgecolor=theme.minimum_marker,
+                markeredgewidth=1.1,
+                zorder=5,
+            )
+        sx, sy = rec.start
+        ax.plot(
+            [sx],
+            [sy],
+            marker="o",
+            markersize=9,
+            markerfacecolor="none",
+            markeredgecolor=theme.text,
+            markeredgewidth=1.4,
+            zorder=5,
+        )
+        self.trails: list[Line2D] = []
+        self.balls: list[Line2D] = []
+        self.shines: list[Line2D] = []
+        shine_tf = offset_copy(ax.transData, figure, x=-2.2, y=2.2, units="points")
+        for i, _run in enumerate(rec.runs):
+            color = theme.color(i)
+            trail = Line2D(
+                [],
+                [],
+                color=color,
+                linewidth=2.2,
+                marker="o",
+                markersize=2.6,
+                solid_capstyle="round",
+                solid_joinstyle="round",
+                animated=True,
+                zorder=8,
+            )
+            ball = Line2D([], [], color=color, **_ball_style(theme, color, 13))  # type: ignore[arg-type]
+            shine = Line2D(
+                [],
+                [],
+                marker="o",
+                markersize=4,
+                markerfacecolor="white",
+                markeredgewidth=0,
+                alpha=0.75,
+                linestyle="none",
+                transform=shine_tf,
+                animated=True,
+                zorder=11,
+            )
+            for artist in (trail, ball, shine):
+                ax.add_line(artist)
+            self.trails.append(trail)
+            self.balls.append(ball)
+            self.shines.append(shine)
+        self.grad_arrows: list[FancyArrowPatch] = []
+        self.vel_arrows: list[FancyArrowPatch | None] = []
+        if arrows:
+            self._setup_arrows()
+
+    def _draw_contours(self, X: np.ndarray, Y: np.ndarray, Z: np.ndarray) -> None:
+        ax, theme, surface = self.ax, self.theme, self.rec.surface
+        ax.set_facecolor(theme.background)
+        if surface.log_levels:
+            zmin = float(Z.min())
+            span = float(Z.max() - zmin) or 1.0
+            T = np.log10(Z - zmin + span * 1e-4)
+            top = float(np.percentile(T, 99.5))
+            levels = np.linspace(float(T.min()), top, 22)
+        else:
+            T = Z
+            top = float(np.percentile(Z, 99.0))
+            levels = np.linspace(float(Z.min()), top, 22)
+            if not np.all(np.diff(levels) > 0):
+                levels = np.linspace(float(Z.min()), float(Z.min()) + 1.0, 22)
+        ax.contourf(X, Y, T, levels=levels, cmap=theme.cmap(), extend="max", zorder=0)
+        ax.contour(
+            X,
+            Y,
+            T,
+            levels=levels,
+            colors=theme.contour_line,
+            linewidths=0.55,
+            alpha=0.35,
+            zorder=1,
+        )
+
+    def _setup_arrows(self) -> None:
+        xmin, xmax, ymin, ymax = self.rec.surface.window
+        self._arrow_len = 0.11 * float(np.hypot(xmax - xmin, ymax - ymin))
+        for i, run in enumerate(self.rec.runs):
+            color = self.theme.color(i)
+            g = FancyArrowPatch(
+                (0, 0),
+                (0, 0),
+                arrowstyle="-|>,head_length=6,head_width=3.5",
+                color=color,
+                linewidth=1.8,
+                animated=True,
+                zorder=9,
+                path_effects=[
+                    patheffects.withStroke(linewidth=3.2, foreground=self.theme.background)
+                ],
+            )
+            self.ax.add_patch(g)
+            self.grad_arrows.append(g)
+            if run.velocities is not None:
+                v = FancyArrowPatch(
+                    (0, 0),
+                    (0, 0),
+                    arrowstyle="-|>,head_length=6,head_width=3.5",
+                    color=color,
+                    linewidth=1.6,
+                    linestyle=(0, (3, 2)),
+                    animated=True,
+                    zorder=9,
+                )
+                self.ax.add_patch(v)
+                self.vel_arrows.append(v)
+            else:
+                self.vel_arrows.append(None)
+
+    def draw_trail(self, start: int, stop: int) -> None:
+        """Draw the trail segments between ``start`` and ``stop``."""
+        for run, trail in zip(self.rec.runs, self.trails, strict=True):
+            rows = shown_steps(run, start, stop)
+            if rows is None:
+                continue
+            pts = run.positions[rows]
+            trail.set_data(pts[:, 0], pts[:, 1])
+            self.ax.draw_artist(trail)
+
+    def draw_dynamic(self, step: int) -> None:
+        """Draw the balls (and arrows) at ``step``."""
+        for i, run in enumerate(self.rec.runs):
+            if step > run.last_step:
+                continue
+            x, y = run.positions[step]
+            if self.arrows:
+                self._draw_arrows(i, run, step, x, y)
+            self.balls[i].set_data([x], [y])
+            self.shines[i].set_data([x], [y])
+            self.ax.draw_artist(self.balls[i])
+            self.ax.draw_artist(self.shines[i])
+
+    def _draw_arrows(self, i: int, run: Run, step: int, x: float, y: float) -> None:
+        g = -run.gradients[step]
+        norm = float(np.hypot(*g))
+        if norm > 0:
+            d = g / norm * self._arrow_len
+            self.grad_arrows[i].set_positions((x, y), (x + d[0], y + d[1]))
+            self.ax.draw_artist(self.grad_arrows[i])
+        arrow = self.vel_arrows[i]
+        if arrow is not None and run.velocities is not None:
+            v = -run.velocities[step]  # the step taken is θ ← θ − v
+            vn = float(np.hypot(*v))
+            if vn > 0:
+                d = v / vn * self._arrow_len * 0.8
+                arrow.set_positions((x, y), (x + d[0], y + d[1]))
+                self.ax.draw_artist(arrow)
+
+    def set_azim(self, azim: float) -> None:
+        """Contours have no camera."""
+
+    def stamp(self, frame: np.ndarray, step: int) -> None:
+        """Nothing stamped here."""
+
+
+class SurfaceView:
+    """The surface in 3D with trails and balls that sit on it.
+
+    matplotlib paints 3D artists in painter's order, so a path behind a hill
+    would be painted over it. Instead, the surface is drawn once and the paths
+    are projected to the screen here; each path point and each segment's
+    midpoint is ray-tested against the height field (march from the point
+    towards the camera; if the ray dips below the surface, the point is hidden),
+    and hidden parts are drawn faint and dashed.
+    """
+
+    LIFT = 0.012  # balls and trails float this fraction of the height range above
+    SUBDIVISIONS = 8  # points per step when draping a path over the surface
+
+    def __init__(
+        self,
+        figure: Figure,
+        rect: Rect,
+        rec: Recording,
+        theme: Theme,
+        *,
+        elev: float = 38.0,
+        azim: float = -62.0,
+        arrows: bool = False,
+    ) -> None:
+        self.figure, self.rec, self.theme, self.arrows = figure, rec, theme, arrows
+        surface = rec.surface
+        ax = figure.add_axes(rect.bounds, projection="3d", computed_zorder=False)
+        self.ax = ax
+        X, Y, Z = surface_grid(surface, 80)
+        H, self.zmin, self.log = display_height(surface, Z)
+        self.hmin, self.hmax = float(H.min()), float(np.percentile(H, 99.5))
+        span = (self.hmax - self.hmin) or 1.0
+        self.lift = self.LIFT * span
+        Hc = np.minimum(H, self.hmax)
+        ax.plot_surface(
+            X,
+            Y,
+            Hc,
+            cmap=theme.cmap(),
+            rcount=64,
+            ccount=64,
+            linewidth=0.25,
+            edgecolor=(1, 1, 1, 0.18) if theme.name == "light" else (0, 0, 0, 0.25),
+            antialiased=True,
+            shade=True,
+            zorder=1,
+        )
+        xmin, xmax, ymin, ymax = surface.window
+        ax.set_xlim(xmin, xmax)
+        ax.set_ylim(ymin, ymax)
+        ax.set_zlim(self.hmin, self.hmin + span * 1.02)
+        ax.set_proj_type("persp", focal_length=0.6)
+        ax.view_init(elev=elev, azim=azim)
+        ax.set_facecolor(theme.background)
+        for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+            axis.set_pane_color((*_rgb(theme.panel), 1.0))
+            axis._axinfo["grid"]["color"] = (*_rgb(theme.grid), 1.0)
+            axis.label.set_color(theme.muted)
+        ax.tick_params(colors=theme.muted, labelsize=8, pad=0)
+        ax.set_xlabel(surface.labels[0], fontsize=10, labelpad=-4)
+        ax.set_ylabel(surface.labels[1], fontsize=10, labelpad=-4)
+        ax.set_zlabel("log₁₀(1 + f − f*)" if self.log else "f", fontsize=10, labelpad=-6)
+        self.trails_front: list[Line2D] = []
+        self.trails_back: list[Line2D] = []
+        self.balls: list[Line2D] = []
+        self.shines: list[Line2D] = []
+        ident = IdentityTransform()
+        for i, _run in enumerate(rec.runs):
+            color = theme.color(i)
+            front = Line2D([], [], color=color, linewidth=1.9, transform=ident, animated=True)
+            back = Line2D(
+                [],
+                [],
+                color=color,
+                linewidth=1.6,
+                alpha=0.45,
+                linestyle=(0, (2.5, 2)),
+                transform=ident,
+                animated=True,
+            )
+            ball = Line2D(
+                [],
+                [],
+                color=color,
+                transform=ident,
+                **_ball_style(theme, color, 14),  # type: ignore[arg-type]
+            )
+            shine = Line2D(
+                [],
+                [],
+                marker="o",
+                markersize=4.5,
+                markerfacecolor="white",
+                markeredgewidth=0,
+                alpha=0.8,
+                linestyle="none",
+                transform=offset_copy(ident, figure, x=-2.4, y=2.4, units="points"),
+                animated=True,
+            )
+            for artist in (front, back, ball, shine):
+                artist.set_figure(figure)
+            self.trails_front.append(front)
+            self.trails_back.append(back)
+            self.balls.append(ball)
+            self.shines.append(shine)
+        self._screen: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+
+    # --- geometry ---------------------------------------------------------------------
+
+    def height(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Displayed height of the surface at ``(x, y)`` (broadcasts)."""
+        with np.errstate(all="ignore"):
+            f = np.asarray(self.rec.surface.f(np.stack([x, y])), dtype=float)
+        h = np.log10(1.0 + np.maximum(f - self.zmin, 0.0)) if self.log else f
+        return np.minimum(np.broadcast_to(h, np.shape(x)), self.hmax)
+
+    def project(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Screen pixels ``(n, 2)`` and projected depth ``(n,)`` of 3D points."""
+        from mpl_toolkits.mplot3d import proj3d
+
+        M = self.ax.get_proj()
+        u, v, w = proj3d.proj_transform(x, y, z, M)
+        px = self.ax.transData.transform(np.column_stack([u, v]))
+        return np.column_stack([px, w])
+
+    def visible(self, x: np.ndarray, y: np.ndarray, z: np.ndarray, samples: int = 48) -> np.ndarray:
+        """Whether each 3D point ``(x, y, z)`` can be seen past the surface.
+
+        March from each point towards the camera (through the inverse projection,
+        so perspective is respected) and test whether the ray passes below the
+        height field anywhere inside the window.
+        """
+        from mpl_toolkits.mplot3d import proj3d
+
+        x, y, z = (np.asarray(a, dtype=float).ravel() for a in (x, y, z))
+        if x.size == 0:
+            return np.zeros(0, dtype=bool)
+        M = self.ax.get_proj()
+        invM = np.linalg.inv(M)
+        u, v, w = proj3d.proj_transform(x, y, z, M)
+        # a second point on each camera ray, a little closer to the eye
+        qx, qy, qz = proj3d.inv_transform(u, v, w - 0.05, invM)
+        xmin, xmax, ymin, ymax = self.rec.surface.window
+        scale = np.array([xmax - xmin, ymax - ymin, (self.hmax - self.hmin) or 1.0])
+        d = np.stack([qx - x, qy - y, qz - z], axis=1) / scale  # box units
+        d /= np.linalg.norm(d, axis=1, keepdims=True)
+        t = np.linspace(0.01, 1.8, samples)  # box units along the ray
+        rays = np.stack([x, y, z], axis=1)[:, None, :] + (t[None, :, None] * d[:, None, :]) * scale
+        rx, ry, rz = rays[..., 0], rays[..., 1], rays[..., 2]
+        inside = (rx >= xmin) & (rx <= xmax) & (ry >= ymin) & (ry <= ymax)
+        below = rz < self.height(rx, ry) - 1e-9
+        return ~np.any(inside & below, axis=1)
+
+    def _prepare(self) -> None:
+        """Project every run's path, draped over the surface, and ray-test it.
+
+        Each step's segment is subdivided :attr:`SUBDIVISIONS` times and every
+        point is lifted onto the surface, so a path reads as a ball rolling on it.
+        Runs after the static draw, when the camera is known.
+        """
+        m = self.SUBDIVISIONS
+        self._screen = []
+        for run in self.rec.runs:
+            P = run.positions[: run.last_step + 1]
+            if len(P) > 1:
+                t = np.arange(m) / m
+                dense = P[:-1, None, :] + t[None, :, None] * (P[1:] - P[:-1])[:, None, :]
+                dense = np.concatenate([dense.reshape(-1, 2), P[-1:]])
+            else:
+                dense = P
+            z = self.height(dense[:, 0], dense[:, 1]) + self.lift
+            pts = self.project(dense[:, 0], dense[:, 1], z)
+            vis = self.visible(dense[:, 0], dense[:, 1], z)
+            self._screen.append((pts, vis, np.zeros(0, dtype=bool)))
+
+    # --- layer ------------------------------------------------------------------------
+
+    def draw_trail(self, start: int, stop: int) -> None:
+        """Draw the trail between ``start`` and ``stop``; hidden parts faint and dashed."""
+        if self._screen is None:
+            self._prepare()
+        assert self._screen is not None
+        renderer = self.figure.canvas.get_renderer()
+        m = self.SUBDIVISIONS
+        for i, run in enumerate(self.rec.runs):
+            rows = shown_steps(run, start, stop)
+            if rows is None:
+                continue
+            pts, vis, _ = self._screen[i]
+            lo, hi = rows.start * m, (rows.stop - 1) * m + 1
+            xy, v = pts[lo:hi, :2], vis[lo:hi]
+            for line, want in ((self.trails_back[i], False), (self.trails_front[i], True)):
+                # a point belongs to the line if it or a neighbour has the wanted visibility,
+                # so the two lines meet where visibility changes
+                keep = v == want
+                keep[1:] |= keep[:-1] & (v[1:] != want)
+                if not keep.any():
+                    continue
+                xs = np.where(keep, xy[:, 0], np.nan)
+                ys = np.where(keep, xy[:, 1], np.nan)
+                line.set_data(xs, ys)
+                line.draw(renderer)
+
+    def draw_dynamic(self, step: int) -> None:
+        """Draw the balls at ``step`` (faint where the surface hides them)."""
+        if self._screen is None:
+            self._prepare()
+        assert self._screen is not None
+        renderer = self.figure.canvas.get_renderer()
+        m = self.SUBDIVISIONS
+        for i, run in enumerate(self.rec.runs):
+            if step > run.last_step:
+                continue
+            pts, vis, _ = self._screen[i]
+            px, py = pts[step * m, 0], pts[step * m, 1]
+            alpha = 1.0 if vis[step * m] else 0.35
+            for artist in (self.balls[i], self.shines[i]):
+                artist.set_data([px], [py])
+                artist.set_alpha(alpha if artist is self.balls[i] else 0.8 * alpha)
+                artist.draw(renderer)
+
+    def set_azim(self, azim: float) -> None:
+        """Turn the camera; paths are re-projected at the next draw."""
+        self.ax.view_init(elev=self.ax.elev, azim=azim)
+        self._screen = None
+
+    def stamp(self, frame: np.ndarray, step: int) -> None:
+        """Nothing stamped here."""
+
+
+def _rgb(color: str) -> tuple[float, float, float]:
+    from matplotlib.colors import to_rgb
+
+    return to_rgb(color)
