@@ -62,6 +62,30 @@ def _add_scene_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--config", metavar="FILE.toml", help="scene file; flags override it")
 
 
+def _add_render_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("drawing")
+    g.add_argument("--view", metavar="VIEW", help="contour (default), surface (3D) or both")
+    g.add_argument("--frames", metavar="N", help="number of frames (default: one per step)")
+    g.add_argument("--fps", metavar="N", help="frames per second, 1..100 (default 20)")
+    g.add_argument("--size", metavar="WxH", help="frame size in pixels (default 1280x720)")
+    g.add_argument("--dpi", metavar="N", help="dots per inch: scales fonts and lines")
+    g.add_argument("--theme", metavar="THEME", help="light (default) or dark")
+    g.add_argument("--title", metavar="TEXT", help="title (default: the surface's)")
+    g.add_argument(
+        "--loss-panel", action="store_true", default=None, help="add a loss-versus-step panel"
+    )
+    g.add_argument(
+        "--arrows",
+        action="store_true",
+        default=None,
+        help="draw the negative gradient (and momentum's velocity) at each ball",
+    )
+    g.add_argument(
+        "--orbit", action="store_true", default=None, help="turn the 3D camera during the animation"
+    )
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``lossviz``."""
     parser = _Parser(
@@ -73,6 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_list = sub.add_parser("list", help="list surfaces and optimizers")
     p_list.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p_render = sub.add_parser("render", help="render an animation (GIF, MP4, WebM or PNG poster)")
+    _add_scene_options(p_render)
+    _add_render_options(p_render)
+    p_render.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE",
+        help="output file; the suffix picks the format: .gif, .mp4, .webm or .png (poster)",
+    )
 
     p_trace = sub.add_parser("trace", help="record trajectories as CSV")
     _add_scene_options(p_trace)
@@ -91,6 +126,19 @@ _FLAG_TO_KEY = {
     "steps": "steps",
     "seed": "seed",
     "window": "window",
+}
+_RENDER_FLAG_TO_KEY = {
+    **_FLAG_TO_KEY,
+    "view": "view",
+    "frames": "frames",
+    "fps": "fps",
+    "size": "size",
+    "dpi": "dpi",
+    "theme": "theme",
+    "title": "title",
+    "loss_panel": "loss_panel",
+    "arrows": "arrows",
+    "orbit": "orbit",
 }
 
 
@@ -238,7 +286,38 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "trace": cmd_trace}
+def progress_bar(total: int, *, label: str, quiet: bool) -> Any:
+    """A tqdm progress bar on stderr, disabled when quiet or stderr is not a terminal."""
+    from tqdm import tqdm
+
+    disable = quiet or not sys.stderr.isatty()
+    return tqdm(
+        total=total, desc=label, unit="frame", disable=disable, leave=False, file=sys.stderr
+    )
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    """``lossviz render``: an animation file."""
+    from visualizer.animation import animation_from_scene
+    from visualizer.writers import OutputPathError, check_output_path
+
+    try:
+        out = check_output_path(args.output)
+    except OutputPathError as exc:
+        raise SpecError(str(exc)) from None
+    scene = scene_from_args(args, _RENDER_FLAG_TO_KEY)
+    anim = animation_from_scene(scene)
+    with progress_bar(anim.n_frames, label=out.name, quiet=args.quiet) as bar:
+        path = anim.save(out, on_frame=lambda _i: bar.update(1))
+    for run in anim.recording.runs:
+        if run.diverged_at is not None:
+            print(f"{PROG}: note: {run.label} diverged at step {run.diverged_at}", file=sys.stderr)
+    if not args.quiet:
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "trace": cmd_trace, "render": cmd_render}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

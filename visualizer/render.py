@@ -150,13 +150,19 @@ class FrameRenderer:
         self.layers.append(self.legend)
         self.steps = frame_steps(rec.steps, options.frames)
 
-    def palette_colors(self) -> list[tuple[int, int, int]]:
+    @staticmethod
+    def theme_colors(theme: str, n_runs: int) -> list[tuple[int, int, int]]:
         """Colours that must be exact in an indexed-colour (GIF) palette."""
         from matplotlib.colors import to_rgb
 
-        colors = [self.theme.color(i) for i in range(len(self.rec.runs))]
-        colors += [self.theme.text, self.theme.muted, self.theme.background, self.theme.panel]
-        return [tuple(round(255 * c) for c in to_rgb(col)) for col in colors]  # type: ignore[misc]
+        t = THEMES[theme]
+        colors = [t.color(i) for i in range(n_runs)]
+        colors += [t.text, t.muted, t.background, t.panel, t.ball_edge, "#ffffff", "#d62728"]
+        out = []
+        for col in colors:
+            r, g, b = (round(255 * c) for c in to_rgb(col))
+            out.append((r, g, b))
+        return out
 
     def frames(self) -> Iterator[np.ndarray]:
         """Yield every frame with a fixed camera (blitting)."""

@@ -62,7 +62,7 @@ class Scene:
     frames: int | None = None
     fps: int = 20
     size: tuple[int, int] = (1280, 720)
-    dpi: int = 100
+    dpi: int | None = None
     theme: str = "light"
     loss_panel: bool = False
     arrows: bool = False
