@@ -22,7 +22,7 @@ from surfaces import analytic as a
 from surfaces.base import Dataset, Preset, Surface
 from surfaces.errors import SpecError
 from surfaces.params import parse_float, parse_int, split_spec
-from surfaces.regression import make_data
+from surfaces.regression import DEFAULT_NOISE, make_data
 from surfaces.tuning import RAVINE_START, ravine_best_lrs
 
 __all__ = [
@@ -150,16 +150,16 @@ def _rosenbrock() -> Surface:
         minima=((1.0, 1.0),),
         preset=Preset(
             optimizers=(
-                "gd:lr=0.0005",
-                "sgd:lr=0.0005,noise=5",
-                "momentum:lr=0.0002,beta=0.9",
-                "nesterov:lr=0.0002,beta=0.9",
-                "adagrad:lr=0.5",
-                "rmsprop:lr=0.01",
-                "adam:lr=0.05",
+                "gd:lr=0.002",
+                "sgd:lr=0.002,noise=5",
+                "momentum:lr=0.0018,beta=0.9",
+                "nesterov:lr=0.0011,beta=0.9",
+                "adagrad:lr=0.1",
+                "rmsprop:lr=0.066",
+                "adam:lr=0.14",
             ),
             steps=500,
-            note="lr chosen per optimizer to stay stable",
+            note="each optimizer at its own best lr (brute force: lowest loss after 500 steps)",
         ),
         log_levels=True,
         log_height=True,
@@ -232,7 +232,7 @@ def _regression(samples: int, noise: float, seed: int) -> Surface:
         formula=r"$L(w,b) = \frac{1}{N}\sum_{i=1}^{N} \frac{1}{2}(w\,x_i + b - y_i)^2$",
         f=data.f,
         grad=data.grad,
-        window=(-2.0, 5.0, -4.0, 3.0),
+        window=(-2.0, 4.5, -3.0, 3.2),
         start=(-1.5, 2.5),
         minima=(data.minimum(),),
         preset=Preset(
@@ -270,7 +270,7 @@ SURFACES: Mapping[str, SurfaceType] = MappingProxyType(
                 SurfaceParam(
                     "samples", 1024, lambda v: 2 <= v <= 1_000_000, "in [2, 1000000]", True
                 ),
-                SurfaceParam("noise", 1.0, lambda v: v >= 0, ">= 0"),
+                SurfaceParam("noise", DEFAULT_NOISE, lambda v: v >= 0, ">= 0"),
                 SurfaceParam("seed", 0, lambda v: v >= 0, ">= 0", True),
             ),
             _regression,

@@ -163,7 +163,7 @@ def explicit_mean_loss(data, p: np.ndarray) -> float:
 @pytest.mark.parametrize(
     ("spec", "kwargs"),
     [
-        ("regression", {"samples": 1024, "noise": 1.0, "seed": 0}),
+        ("regression", {}),  # the registry's defaults are make_data's
         ("regression:samples=50,noise=0.5,seed=3", {"samples": 50, "noise": 0.5, "seed": 3}),
     ],
 )
@@ -174,14 +174,15 @@ def test_regression_loss_is_the_mean_over_samples(spec, kwargs, u, v):
     data = make_data(**kwargs)
     p = point_in_window(s, u, v)
     np.testing.assert_allclose(s.loss(p), explicit_mean_loss(data, p), rtol=1e-10, atol=1e-12)
-    assert s.dataset is not None and s.dataset.n_samples == kwargs["samples"]
+    assert s.dataset is not None and s.dataset.n_samples == data.n_samples
     full = s.dataset.batch_grad(p, np.arange(s.dataset.n_samples))
     np.testing.assert_allclose(full, s.grad(p), rtol=1e-10, atol=1e-12)
 
 
 def test_regression_minimum_is_the_least_squares_solution():
     s = surface("regression")
-    data = make_data(samples=1024, noise=1.0, seed=0)
+    data = make_data()
+    assert data.n_samples == 1024
     design = np.stack([data.x, np.ones_like(data.x)], axis=1)
     expected, *_ = np.linalg.lstsq(design, data.y, rcond=None)
     (minimum,) = s.minima

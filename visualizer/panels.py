@@ -93,12 +93,22 @@ class LegendPanel:
         n = len(rec.runs)
         cols = layout.legend_columns
         rows = int(np.ceil(n / cols))
-        fig_h_px = fig.bbox.height
-        line_px = 13 * fig.dpi / 72.0
-        row_h = min(2.55 * line_px / fig_h_px, (rect.h - 0.06) / max(rows, 1))
-        col_w = rect.w / cols
-        top = rect.y + rect.h - 0.01
         W, H = fig.bbox.width, fig.bbox.height
+        line = 13 * fig.dpi / 72.0 / H  # one line of 13 pt, in figure fractions
+        col_w = rect.w / cols
+        renderer = fig.canvas.get_renderer()
+        # the live loss goes beside the label when it fits, else on a line of its own
+        loss_font = TextStamp((0, 0), size_pt=12.5, dpi=fig.dpi).font
+        loss_w = loss_font.getlength("loss -0.0000e+00") / W
+        labels = [
+            fig.text(0, 0, run.label, fontsize=13, fontweight="bold", color=theme.text, va="top")
+            for run in rec.runs
+        ]
+        label_w = max(t.get_window_extent(renderer).width for t in labels) / W
+        beside = 0.042 + label_w + 0.015 + loss_w <= col_w - 0.015
+        lines_per_entry = 2.55 if beside else 3.55
+        row_h = min(lines_per_entry * line, (rect.h - 0.06) / max(rows, 1))
+        top = rect.y + rect.h - 0.01
         self.step_stamp = TextStamp(
             ((rect.x + 0.012) * W, (1.0 - top) * H),
             size_pt=13,
@@ -106,27 +116,22 @@ class LegendPanel:
             color=theme.muted,
             family="DejaVu Sans",
         )
-        top -= 1.9 * line_px / fig_h_px
+        top -= 1.9 * line
         for i, run in enumerate(rec.runs):
-            r, c = divmod(i, cols) if cols > 1 else (i, 0)
-            if cols > 1:
-                c, r = divmod(i, rows)
+            c, r = divmod(i, rows)
             x0 = rect.x + c * col_w + 0.012
             y0 = top - r * row_h
             color = theme.color(i)
+            swatch_y = [y0 - 0.3 * line] * 2
             fig.add_artist(
                 Line2D(
-                    [x0, x0 + 0.03],
-                    [y0 - 0.3 * line_px / fig_h_px] * 2,
-                    transform=fig.transFigure,
-                    color=color,
-                    linewidth=2.6,
+                    [x0, x0 + 0.03], swatch_y, transform=fig.transFigure, color=color, linewidth=2.6
                 )
             )
             fig.add_artist(
                 Line2D(
                     [x0 + 0.03],
-                    [y0 - 0.3 * line_px / fig_h_px],
+                    swatch_y[:1],
                     transform=fig.transFigure,
                     marker="o",
                     markersize=10,
@@ -135,33 +140,24 @@ class LegendPanel:
                     markeredgewidth=1.4,
                 )
             )
+            labels[i].set_position((x0 + 0.042, y0))
             fig.text(
                 x0 + 0.042,
-                y0,
-                run.label,
-                fontsize=13,
-                fontweight="bold",
-                color=theme.text,
-                va="top",
-                ha="left",
-            )
-            fig.text(
-                x0 + 0.042,
-                y0 - 1.15 * line_px / fig_h_px,
+                y0 - 1.15 * line,
                 run.spec.hyper_text(data=rec.surface.dataset is not None),
                 fontsize=10.5,
                 color=theme.muted,
                 va="top",
                 ha="left",
             )
+            if beside:
+                xy = ((x0 + col_w - 0.02) * W, (1.0 - y0) * H)
+                anchor = "ra"
+            else:
+                xy = ((x0 + 0.042) * W, (1.0 - (y0 - 2.15 * line)) * H)
+                anchor = "la"
             self.loss_stamps.append(
-                TextStamp(
-                    ((x0 + col_w - 0.02) * W, (1.0 - y0) * H),
-                    size_pt=12.5,
-                    dpi=fig.dpi,
-                    anchor="ra",
-                    color=theme.text,
-                )
+                TextStamp(xy, size_pt=12.5, dpi=fig.dpi, anchor=anchor, color=theme.text)
             )
 
     def draw_trail(self, start: int, stop: int) -> None:
