@@ -12,7 +12,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -108,6 +107,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="output file; the suffix picks the format: .gif, .mp4, .webm or .png (poster)",
     )
+
+    p_gallery = sub.add_parser(
+        "gallery", help="render the curated scenes (GIF, MP4, poster) plus index.html, gallery.md"
+    )
+    p_gallery.add_argument(
+        "-o", "--output", default="outputs", metavar="DIR", help="output folder (default outputs/)"
+    )
+    p_gallery.add_argument(
+        "--scenes", metavar="DIR", help="folder of scene files (default: the shipped scenes)"
+    )
+    p_gallery.add_argument(
+        "--only", action="append", metavar="NAME", help="render only this scene; repeatable"
+    )
+    p_gallery.add_argument("-q", "--quiet", action="store_true", help="no progress output")
 
     p_trace = sub.add_parser("trace", help="record trajectories as CSV")
     _add_scene_options(p_trace)
@@ -255,18 +268,6 @@ def check_output(path: str, *, suffixes: Sequence[str]) -> Path:
     return p
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path`` and rename it into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def cmd_trace(args: argparse.Namespace) -> int:
     """``lossviz trace``: CSV of the trajectories."""
     out = check_output(args.output, suffixes=(".csv",)) if args.output else None
@@ -275,6 +276,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
     if out is None:
         sys.stdout.write(text)
     else:
+        from visualizer.writers import write_text_atomic
+
         write_text_atomic(out, text)
     for run in rec.runs:
         if run.diverged_at is not None:
@@ -317,7 +320,45 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "trace": cmd_trace, "render": cmd_render}
+def cmd_gallery(args: argparse.Namespace) -> int:
+    """``lossviz gallery``: every curated scene, the page and the Markdown."""
+    from visualizer.gallery import DEFAULT_SCENES, load_gallery, render_gallery
+
+    folder = Path(args.output)
+    if not folder.is_dir():
+        raise SpecError(f"output folder '{folder}' does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SpecError(f"output folder '{folder}' is not writable")
+    scenes = load_gallery(args.scenes or DEFAULT_SCENES)
+    if args.only:
+        names = {s.name for s in scenes}
+        unknown = [n for n in args.only if n not in names]
+        if unknown:
+            raise SpecError(f"unknown scene {unknown[0]!r}; choose from {', '.join(sorted(names))}")
+        scenes = [s for s in scenes if s.name in args.only]
+    bars: list[Any] = []
+
+    def progress(item: Any, index: int, n_frames: int) -> Any:
+        for bar in bars:
+            bar.close()
+        bars.clear()
+        if not args.quiet:
+            print(f"[{index + 1}/{len(scenes)}] {item.name}", file=sys.stderr, flush=True)
+        bar = progress_bar(n_frames, label=item.name, quiet=args.quiet)
+        bars.append(bar)
+        return lambda _i: bar.update(1)
+
+    try:
+        written = render_gallery(folder, scenes, progress=progress)
+    finally:
+        for bar in bars:
+            bar.close()
+    if not args.quiet:
+        print(f"wrote {len(written)} files to {folder}/", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "trace": cmd_trace, "render": cmd_render, "gallery": cmd_gallery}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

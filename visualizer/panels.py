@@ -94,24 +94,35 @@ class LegendPanel:
         cols = layout.legend_columns
         rows = int(np.ceil(n / cols))
         W, H = fig.bbox.width, fig.bbox.height
-        line = 13 * fig.dpi / 72.0 / H  # one line of 13 pt, in figure fractions
         col_w = rect.w / cols
         renderer = fig.canvas.get_renderer()
-        # the live loss goes beside the label when it fits, else on a line of its own
-        loss_font = TextStamp((0, 0), size_pt=12.5, dpi=fig.dpi).font
-        loss_w = loss_font.getlength("loss -0.0000e+00") / W
         labels = [
             fig.text(0, 0, run.label, fontsize=13, fontweight="bold", color=theme.text, va="top")
             for run in rec.runs
         ]
         label_w = max(t.get_window_extent(renderer).width for t in labels) / W
-        beside = 0.042 + label_w + 0.015 + loss_w <= col_w - 0.015
-        lines_per_entry = 2.55 if beside else 3.55
-        row_h = min(lines_per_entry * line, (rect.h - 0.06) / max(rows, 1))
+        loss_w = TextStamp((0, 0), size_pt=12.5, dpi=fig.dpi).font.getlength("loss -0.0000e+00") / W
+
+        def fits_beside(scale: float) -> bool:
+            return scale * (0.042 + label_w + 0.015 + loss_w) <= col_w - 0.015
+
+        # the live loss goes beside the label when it fits, else on a line of its own;
+        # everything shrinks together when the entries would not fit the height
+        base_line = 13 * fig.dpi / 72.0 / H
+        scale = 1.0
+        for _ in range(3):
+            per_entry = 2.55 if fits_beside(scale) else 3.55
+            needed = (1.9 + rows * per_entry) * base_line
+            scale = min(1.0, (rect.h - 0.02) / needed)
+        beside = fits_beside(scale)
+        line = base_line * scale
+        row_h = (2.55 if beside else 3.55) * line
+        for t in labels:
+            t.set_fontsize(13 * scale)
         top = rect.y + rect.h - 0.01
         self.step_stamp = TextStamp(
             ((rect.x + 0.012) * W, (1.0 - top) * H),
-            size_pt=13,
+            size_pt=13 * scale,
             dpi=fig.dpi,
             color=theme.muted,
             family="DejaVu Sans",
@@ -123,29 +134,35 @@ class LegendPanel:
             y0 = top - r * row_h
             color = theme.color(i)
             swatch_y = [y0 - 0.3 * line] * 2
+            swatch_w = 0.03 * scale
             fig.add_artist(
                 Line2D(
-                    [x0, x0 + 0.03], swatch_y, transform=fig.transFigure, color=color, linewidth=2.6
+                    [x0, x0 + swatch_w],
+                    swatch_y,
+                    transform=fig.transFigure,
+                    color=color,
+                    linewidth=2.6 * scale,
                 )
             )
             fig.add_artist(
                 Line2D(
-                    [x0 + 0.03],
+                    [x0 + swatch_w],
                     swatch_y[:1],
                     transform=fig.transFigure,
                     marker="o",
-                    markersize=10,
+                    markersize=10 * scale,
                     markerfacecolor=color,
                     markeredgecolor=theme.ball_edge,
                     markeredgewidth=1.4,
                 )
             )
-            labels[i].set_position((x0 + 0.042, y0))
+            text_x = x0 + 0.042 * scale
+            labels[i].set_position((text_x, y0))
             fig.text(
-                x0 + 0.042,
+                text_x,
                 y0 - 1.15 * line,
                 run.spec.hyper_text(data=rec.surface.dataset is not None),
-                fontsize=10.5,
+                fontsize=10.5 * scale,
                 color=theme.muted,
                 va="top",
                 ha="left",
@@ -154,10 +171,10 @@ class LegendPanel:
                 xy = ((x0 + col_w - 0.02) * W, (1.0 - y0) * H)
                 anchor = "ra"
             else:
-                xy = ((x0 + 0.042) * W, (1.0 - (y0 - 2.15 * line)) * H)
+                xy = (text_x * W, (1.0 - (y0 - 2.15 * line)) * H)
                 anchor = "la"
             self.loss_stamps.append(
-                TextStamp(xy, size_pt=12.5, dpi=fig.dpi, anchor=anchor, color=theme.text)
+                TextStamp(xy, size_pt=12.5 * scale, dpi=fig.dpi, anchor=anchor, color=theme.text)
             )
 
     def draw_trail(self, start: int, stop: int) -> None:

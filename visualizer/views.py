@@ -219,6 +219,12 @@ class ContourView:
     def _setup_arrows(self) -> None:
         xmin, xmax, ymin, ymax = self.rec.surface.window
         self._arrow_len = 0.11 * float(np.hypot(xmax - xmin, ymax - ymin))
+        # arrows scale with sqrt(|vector| / largest at the start), so they shrink to nothing
+        # at a minimum instead of pointing somewhere arbitrary
+        runs = self.rec.runs
+        self._grad_ref = max(float(np.hypot(*r.gradients[0])) for r in runs)
+        vel = [np.nanmax(np.hypot(*r.velocities.T)) for r in runs if r.velocities is not None]
+        self._vel_ref = float(max(vel)) if vel else 0.0
         for i, run in enumerate(self.rec.runs):
             color = self.theme.color(i)
             g = FancyArrowPatch(
@@ -274,20 +280,25 @@ class ContourView:
             self.ax.draw_artist(self.balls[i])
             self.ax.draw_artist(self.shines[i])
 
+    def _arrow_scale(self, vector: np.ndarray, reference: float) -> float:
+        """Arrow length for ``vector``: grows with its size, up to the full length."""
+        norm = float(np.hypot(*vector))
+        if not np.isfinite(norm) or norm == 0 or reference == 0:
+            return 0.0
+        return self._arrow_len * min(1.0, np.sqrt(norm / reference)) / norm
+
     def _draw_arrows(self, i: int, run: Run, step: int, x: float, y: float) -> None:
         g = -run.gradients[step]
-        norm = float(np.hypot(*g))
-        if norm > 0:
-            d = g / norm * self._arrow_len
-            self.grad_arrows[i].set_positions((x, y), (x + d[0], y + d[1]))
+        k = self._arrow_scale(g, self._grad_ref)
+        if k * float(np.hypot(*g)) > 0.04 * self._arrow_len:
+            self.grad_arrows[i].set_positions((x, y), (x + k * g[0], y + k * g[1]))
             self.ax.draw_artist(self.grad_arrows[i])
         arrow = self.vel_arrows[i]
         if arrow is not None and run.velocities is not None:
             v = -run.velocities[step]  # the step taken is θ ← θ − v
-            vn = float(np.hypot(*v))
-            if vn > 0:
-                d = v / vn * self._arrow_len * 0.8
-                arrow.set_positions((x, y), (x + d[0], y + d[1]))
+            k = self._arrow_scale(v, self._vel_ref)
+            if k * float(np.hypot(*v)) > 0.04 * self._arrow_len:
+                arrow.set_positions((x, y), (x + k * v[0], y + k * v[1]))
                 self.ax.draw_artist(arrow)
 
     def set_azim(self, azim: float) -> None:

@@ -1,0 +1,236 @@
+"""The gallery: the source article's story as a set of scenes, rendered in one go.
+
+Each scene is a TOML scene file (the same format as ``lossviz render --config``)
+in a folder, by default the ``scenes`` folder shipped inside this package. A
+scene file may add ``order`` (its place in the gallery) besides ``title`` and
+``caption``. The gallery renders every scene to ``NAME.gif``, ``NAME.mp4`` and a
+poster ``NAME.png`` (frames are rendered once and streamed to all three), then
+writes ``index.html`` and ``gallery.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import shlex
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from surfaces.errors import SpecError
+from visualizer.animation import HOLD_LAST_MS, Animation, animation_from_scene
+from visualizer.scene import Scene, load_scene_file
+from visualizer.writers import check_output_path, saving, write_text_atomic
+
+#: The scene files shipped with lossviz.
+DEFAULT_SCENES = Path(__file__).with_name("scenes")
+#: Formats written for every scene.
+GALLERY_SUFFIXES = (".gif", ".mp4", ".png")
+
+
+@dataclass(frozen=True)
+class GalleryScene:
+    """One scene of the gallery: its name (the file's stem), file and scene."""
+
+    name: str
+    path: Path
+    scene: Scene
+    order: int
+
+    @property
+    def title(self) -> str:
+        """The scene's title, or its name."""
+        return self.scene.title or self.name
+
+
+def load_gallery(folder: str | Path = DEFAULT_SCENES) -> list[GalleryScene]:
+    """Read every ``*.toml`` scene in ``folder``, sorted by ``order`` then name.
+
+    Raises
+    ------
+    SpecError
+        A missing folder, a folder without scenes, or a bad scene file.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise SpecError(f"scene folder '{root}' does not exist")
+    scenes = []
+    for path in sorted(root.glob("*.toml")):
+        scene = load_scene_file(path, allowed_extra=("order",))
+        order = scene.extras.get("order", 1000)
+        if type(order) is not int:
+            raise SpecError(f"config '{path}': order must be an integer, got {order!r}")
+        scenes.append(GalleryScene(path.stem, path, scene, order))
+    if not scenes:
+        raise SpecError(f"no scene files (*.toml) in '{root}'")
+    return sorted(scenes, key=lambda s: (s.order, s.name))
+
+
+def scene_command(scene: Scene, output: str) -> str:
+    """The ``lossviz render`` command that reproduces ``scene`` into ``output``.
+
+    Examples
+    --------
+    >>> scene_command(Scene(surface="ravine", view="surface"), "ravine.gif")
+    'lossviz render -s ravine --view surface -o ravine.gif'
+    """
+    default = Scene()
+    args = ["lossviz", "render"]
+    flags = {
+        "surface": "-s",
+        "start": "--start",
+        "steps": "--steps",
+        "seed": "--seed",
+        "window": "--window",
+        "view": "--view",
+        "frames": "--frames",
+        "fps": "--fps",
+        "size": "--size",
+        "dpi": "--dpi",
+        "theme": "--theme",
+        "title": "--title",
+    }
+    for field in dataclasses.fields(Scene):
+        key = field.name
+        value = getattr(scene, key)
+        if value == getattr(default, key) or key in ("caption", "extras"):
+            continue
+        if key == "optimizers":
+            for spec in value:
+                args += ["-O", spec]
+        elif key in ("loss_panel", "arrows", "orbit"):
+            args.append("--" + key.replace("_", "-"))
+        elif key == "title":
+            continue  # the gallery's titles are headings, not part of the frame
+        elif key == "size":
+            args += [flags[key], f"{value[0]}x{value[1]}"]
+        elif key in ("start", "window"):
+            args.append(f"{flags[key]}={','.join(f'{v:g}' for v in value)}")
+        else:
+            args += [flags[key], str(value)]
+    args += ["-o", output]
+    return shlex.join(args)
+
+
+def render_scene_files(
+    anim: Animation,
+    outputs: Sequence[Path],
+    *,
+    on_frame: Callable[[int], None] | None = None,
+) -> list[Path]:
+    """Render ``anim`` once and stream every frame to each of ``outputs``."""
+    colors = anim.palette_colors()
+    with ExitStack() as stack:
+        writers = [
+            stack.enter_context(
+                saving(p, fps=anim.fps, hold_last_ms=HOLD_LAST_MS, extra_colors=colors)
+            )
+            for p in outputs
+        ]
+        for i, frame in enumerate(anim.frames()):
+            for w in writers:
+                w.grab_frame(frame)
+            if on_frame is not None:
+                on_frame(i)
+    return list(outputs)
+
+
+def render_gallery(
+    out_dir: str | Path,
+    scenes: Sequence[GalleryScene],
+    *,
+    progress: Callable[[GalleryScene, int, int], Callable[[int], None] | None] | None = None,
+) -> list[Path]:
+    """Render every scene into ``out_dir`` and write ``index.html`` and ``gallery.md``.
+
+    Parameters
+    ----------
+    out_dir
+        Existing folder for the files.
+    scenes
+        The scenes, in gallery order.
+    progress
+        ``progress(scene, index, n_frames)`` is called before each scene and may
+        return a per-frame callback.
+
+    Returns
+    -------
+    list of Path
+        Every file written.
+    """
+    folder = Path(out_dir)
+    written: list[Path] = []
+    for i, item in enumerate(scenes):
+        outputs = [check_output_path(folder / f"{item.name}{s}") for s in GALLERY_SUFFIXES]
+        anim = animation_from_scene(dataclasses.replace(item.scene, title=None))
+        on_frame = progress(item, i, anim.n_frames) if progress is not None else None
+        written += render_scene_files(anim, outputs, on_frame=on_frame)
+    written.append(write_text_atomic(folder / "index.html", index_html(scenes)))
+    written.append(write_text_atomic(folder / "gallery.md", gallery_markdown(scenes)))
+    return written
+
+
+def index_html(scenes: Sequence[GalleryScene]) -> str:
+    """The gallery page: every scene's title, caption, GIF, MP4 and command."""
+    parts = [
+        "<!doctype html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<title>lossviz gallery</title>",
+        "<style>",
+        "body{font-family:system-ui,sans-serif;max-width:1320px;margin:2rem auto;"
+        "padding:0 1rem;color:#1f2430;line-height:1.5}",
+        "img,video{max-width:100%;height:auto;border:1px solid #d9dde5;border-radius:6px}",
+        ".media{display:grid;grid-template-columns:1fr 1fr;gap:1rem}",
+        "@media (max-width:900px){.media{grid-template-columns:1fr}}",
+        "pre{background:#f6f7f9;padding:.6rem .8rem;border-radius:6px;overflow-x:auto}",
+        "section{margin:2.5rem 0}",
+        "</style>",
+        "</head>",
+        "<body>",
+        "<h1>lossviz gallery</h1>",
+        "<p>Gradient descent, SGD and momentum on the surfaces of the source article. "
+        "Each scene: a looping GIF for slides and an MP4 with a poster for docs.</p>",
+    ]
+    for item in scenes:
+        w, h = item.scene.size
+        name = html.escape(item.name)
+        title = html.escape(item.title)
+        parts += [
+            f'<section id="{name}">',
+            f"<h2>{title}</h2>",
+            f"<p>{html.escape(item.scene.caption)}</p>",
+            '<div class="media">',
+            f'<img src="{name}.gif" width="{w}" height="{h}" alt="{title} (GIF)">',
+            f'<video src="{name}.mp4" poster="{name}.png" width="{w}" height="{h}" '
+            'controls loop muted playsinline preload="metadata"></video>',
+            "</div>",
+            f"<pre><code>{html.escape(scene_command(item.scene, item.name + '.gif'))}</code></pre>",
+            "</section>",
+        ]
+    parts += ["</body>", "</html>", ""]
+    return "\n".join(parts)
+
+
+def gallery_markdown(scenes: Sequence[GalleryScene]) -> str:
+    """The gallery as Markdown, to paste into docs."""
+    lines = ["# lossviz gallery", ""]
+    for item in scenes:
+        lines += [
+            f"## {item.title}",
+            "",
+            item.scene.caption,
+            "",
+            f"![{item.title}]({item.name}.gif)",
+            "",
+            f"[MP4]({item.name}.mp4) · [poster]({item.name}.png)",
+            "",
+            "```sh",
+            scene_command(item.scene, f"{item.name}.gif"),
+            "```",
+            "",
+        ]
+    return "\n".join(lines)
