@@ -159,7 +159,10 @@ def _rosenbrock() -> Surface:
                 "adam:lr=0.084",
             ),
             steps=500,
-            note="each at its own best lr (brute force: lowest loss after 500 steps, never above the start)",
+            note=(
+                "each at its own best lr "
+                "(brute force: lowest loss after 500 steps, never above the start)"
+            ),
         ),
         log_levels=True,
         log_height=True,
