@@ -94,7 +94,7 @@ def scene_command(scene: Scene, output: str) -> str:
     for field in dataclasses.fields(Scene):
         key = field.name
         value = getattr(scene, key)
-        if value == getattr(default, key) or key in ("caption", "extras"):
+        if key in ("caption", "extras") or (key != "surface" and value == getattr(default, key)):
             continue
         if key == "optimizers":
             for spec in value:
