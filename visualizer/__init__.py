@@ -1,0 +1,25 @@
+"""lossviz: animated loss surfaces.
+
+The public API is :func:`animate` (see :mod:`visualizer.animation`). It is
+imported lazily, so the maths modules (``visualizer.optimizers``,
+``visualizer.recorder``) can be used without loading matplotlib.
+
+>>> from visualizer import animate
+>>> anim = animate("bowl", ["gd:lr=0.2"], steps=5, size=(160, 90))
+>>> anim.n_frames
+6
+"""
+
+from typing import Any
+
+from surfaces.errors import SpecError
+
+__all__ = ["Animation", "SpecError", "animate"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Animation", "animate"):
+        from visualizer import animation
+
+        return getattr(animation, name)
+    raise AttributeError(f"module 'visualizer' has no attribute {name!r}")

@@ -1,0 +1,9 @@
+"""Shared test set-up: headless matplotlib, whatever the environment says."""
+
+import os
+
+os.environ["MPLBACKEND"] = "Agg"
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")

@@ -1,0 +1,431 @@
+"""Tests for visualizer/render.py: frame selection, frames, and what is drawn where."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgb
+
+from surfaces import get_surface
+from visualizer.panels import DIVERGED_COLOR, LossPanel
+from visualizer.recorder import Recording, record
+from visualizer.render import (
+    FrameRenderer,
+    RenderOptions,
+    frame_steps,
+    orbit_azimuths,
+    render_frames,
+)
+from visualizer.specs import parse_optimizer
+from visualizer.theme import THEMES
+from visualizer.views import ContourView, SurfaceView
+
+SIZE = (320, 180)
+COLOR_TOL = 40.0  # Euclidean RGB distance that still counts as "this colour"
+
+
+def rec_of(surface: str, *specs: str, steps: int, start=None) -> Recording:
+    return record(
+        get_surface(surface), [parse_optimizer(s) for s in specs], start=start, steps=steps
+    )
+
+
+def rgb255(color: str) -> np.ndarray:
+    return np.array(to_rgb(color)) * 255.0
+
+
+def color_mask(frame: np.ndarray, color: str, tol: float = COLOR_TOL) -> np.ndarray:
+    """Pixels of ``frame`` within ``tol`` of ``color``."""
+    return np.linalg.norm(frame[..., :3].astype(float) - rgb255(color), axis=2) < tol
+
+
+def color_near(frame: np.ndarray, xy: tuple[float, float], color: str, radius: int = 3) -> bool:
+    """Whether ``color`` appears within ``radius`` pixels of display point ``xy``.
+
+    ``xy`` is in matplotlib display pixels (origin bottom left); frames are top down.
+    """
+    H, W = frame.shape[:2]
+    col, row = round(xy[0]), round(H - xy[1])
+    r0, r1 = max(row - radius, 0), min(row + radius + 1, H)
+    c0, c1 = max(col - radius, 0), min(col + radius + 1, W)
+    if r0 >= r1 or c0 >= c1:
+        return False
+    return bool(color_mask(frame[r0:r1, c0:c1], color).any())
+
+
+def bbox_slices(ax, height: int) -> tuple[slice, slice]:
+    """Rows and columns of the frame covered by an axes."""
+    x0, y0, x1, y1 = ax.bbox.extents
+    return slice(int(height - y1), int(np.ceil(height - y0))), slice(int(x0), int(np.ceil(x1)))
+
+
+# --- frame_steps ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3, 7, 10, 59, 120, 1000])
+@pytest.mark.parametrize("frames", [1, 2, 3, 4, 5, 11, 50, 121, 2000])
+def test_frame_steps_count_ends_and_spacing(steps, frames):
+    shown = frame_steps(steps, frames)
+    assert len(shown) == frames
+    assert shown.dtype.kind == "i"
+    assert shown[-1] == steps
+    assert np.all(np.diff(shown) >= 0)
+    assert shown.min() >= 0 and shown.max() <= steps
+    if frames > 1:
+        assert shown[0] == 0
+    if 1 < frames <= steps + 1:
+        gaps = np.diff(shown)
+        assert len(set(shown.tolist())) == frames  # no step shown twice
+        assert gaps.max() - gaps.min() <= 1  # evenly spaced, up to rounding
+        ideal = np.linspace(0, steps, frames)
+        assert np.max(np.abs(shown - ideal)) <= 0.5
+
+
+@pytest.mark.parametrize("steps", [1, 5, 120])
+def test_frame_steps_one_frame_is_the_last_step(steps):
+    assert frame_steps(steps, 1).tolist() == [steps]
+
+
+@pytest.mark.parametrize("steps", [1, 5, 120])
+def test_frame_steps_none_is_every_step(steps):
+    assert frame_steps(steps, None).tolist() == list(range(steps + 1))
+    assert frame_steps(steps, steps + 1).tolist() == list(range(steps + 1))
+
+
+def test_frame_steps_examples():
+    assert frame_steps(10, 4).tolist() == [0, 3, 7, 10]
+    assert frame_steps(10, 2).tolist() == [0, 10]
+
+
+def test_resolved_dpi_scales_with_size_unless_given():
+    assert RenderOptions(size=(1280, 720)).resolved_dpi() == pytest.approx(100.0)
+    assert RenderOptions(size=(640, 360)).resolved_dpi() == pytest.approx(50.0)
+    assert RenderOptions(size=(640, 720)).resolved_dpi() == pytest.approx(50.0)
+    assert RenderOptions(size=(640, 360), dpi=80).resolved_dpi() == 80.0
+
+
+def test_orbit_azimuths_turn_evenly_from_the_camera():
+    az = orbit_azimuths(-62.0, 5)
+    assert len(az) == 5
+    assert az[0] == -62.0
+    steps = np.diff(az)
+    assert np.all(steps > 0) and np.allclose(steps, steps[0])
+    assert az[-1] - az[0] <= 360.0
+
+
+# --- frames --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ravine_rec() -> Recording:
+    surface = get_surface("ravine")
+    specs = [parse_optimizer(s) for s in surface.preset.optimizers]
+    return record(surface, specs, steps=40)
+
+
+@pytest.mark.parametrize("view", ["contour", "surface", "both"])
+def test_frames_are_opaque_uint8_rgba_of_the_size(ravine_rec, view):
+    options = RenderOptions(view=view, size=(256, 144), frames=4)
+    frames = list(render_frames(ravine_rec, options))
+    assert len(frames) == 4
+    for frame in frames:
+        assert frame.shape == (144, 256, 4)
+        assert frame.dtype == np.uint8
+        assert np.all(frame[..., 3] == 255)
+    # the balls move on every frame, so no two consecutive frames are the same
+    for a, b in zip(frames, frames[1:], strict=False):
+        assert np.any(a != b)
+
+
+def test_frames_count_follows_options(ravine_rec):
+    assert len(list(render_frames(ravine_rec, RenderOptions(size=(256, 144), frames=1)))) == 1
+    rec = rec_of("bowl", "gd:lr=0.2", steps=6)
+    assert len(list(render_frames(rec, RenderOptions(size=(256, 144))))) == 7
+
+
+def test_frames_are_fresh_arrays(ravine_rec):
+    frames = list(render_frames(ravine_rec, RenderOptions(size=(256, 144), frames=3)))
+    assert not np.shares_memory(frames[0], frames[1])
+    assert np.any(frames[0] != frames[-1])
+
+
+def test_unknown_view_is_a_value_error(ravine_rec):
+    with pytest.raises(ValueError, match="view must be one of"):
+        FrameRenderer(ravine_rec, RenderOptions(view="x", size=SIZE))
+
+
+def test_rendering_is_deterministic(ravine_rec):
+    options = RenderOptions(view="both", size=(256, 144), frames=3)
+    a = list(render_frames(ravine_rec, options))
+    b = list(render_frames(ravine_rec, options))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+# --- balls are where the recorder says ----------------------------------------------------
+
+
+def _covered(points: list[np.ndarray], i: int, radius: float) -> bool:
+    """Whether ball ``i`` is (partly) under a ball drawn after it."""
+    return any(np.hypot(*(points[j] - points[i])) < radius for j in range(i + 1, len(points)))
+
+
+def test_contour_balls_are_drawn_at_the_recorded_positions(ravine_rec):
+    renderer = FrameRenderer(ravine_rec, RenderOptions(view="contour", size=SIZE, frames=5))
+    frames = list(renderer.frames())
+    view = renderer.layers[0]
+    assert isinstance(view, ContourView)
+    theme = renderer.theme
+    checked = 0
+    for frame, step in zip(frames, renderer.steps, strict=True):
+        points = [view.ax.transData.transform(run.positions[step]) for run in ravine_rec.runs]
+        for i, point in enumerate(points):
+            if _covered(points, i, radius=6):
+                continue
+            assert color_near(frame, point, theme.color(i)), (i, int(step), point)
+            checked += 1
+    assert checked >= 10
+
+
+def test_contour_does_not_draw_ahead_of_the_current_step(ravine_rec):
+    renderer = FrameRenderer(ravine_rec, RenderOptions(view="contour", size=SIZE, frames=3))
+    first = next(renderer.frames())
+    view = renderer.layers[0]
+    checked = 0
+    for i, run in enumerate(ravine_rec.runs):
+        start = view.ax.transData.transform(run.positions[0])
+        end = view.ax.transData.transform(run.positions[run.last_step])
+        if np.hypot(*(end - start)) < 20:
+            continue
+        assert not color_near(first, end, renderer.theme.color(i), radius=2), run.label
+        checked += 1
+    assert checked >= 2
+    # every ball starts at the start; the last one drawn is on top
+    start = view.ax.transData.transform(ravine_rec.start)
+    assert color_near(first, start, renderer.theme.color(len(ravine_rec.runs) - 1))
+
+
+def test_surface_balls_are_drawn_at_their_projection(ravine_rec):
+    renderer = FrameRenderer(ravine_rec, RenderOptions(view="surface", size=SIZE, frames=5))
+    frames = list(renderer.frames())
+    view = renderer.layers[0]
+    assert isinstance(view, SurfaceView)
+    checked = 0
+    for frame, step in zip(frames, renderer.steps, strict=True):
+        points, seen = [], []
+        for run in ravine_rec.runs:
+            x, y = run.positions[step]
+            z = view.height(np.array([x]), np.array([y])) + view.lift
+            points.append(view.project(np.array([x]), np.array([y]), z)[0, :2])
+            seen.append(bool(view.visible(np.array([x]), np.array([y]), z)[0]))
+        for i, point in enumerate(points):
+            if not seen[i] or _covered(points, i, radius=6):
+                continue
+            assert color_near(frame, point, renderer.theme.color(i)), (i, int(step), point)
+            checked += 1
+    assert checked >= 8
+
+
+def test_surface_ball_behind_a_ridge_is_faint_and_in_front_is_solid():
+    # a ridge along x; the camera looks from -y, so y = +3 is behind it and y = -3 in front
+    surface = "10*exp(-4*y**2) + 0.05*x**2"
+    color = THEMES["light"].color(0)
+    for start, hidden in (((4.5, 3.0), True), ((4.5, -3.0), False)):
+        rec = rec_of(surface, "gd:lr=1", steps=20, start=start)
+        renderer = FrameRenderer(rec, RenderOptions(view="surface", size=SIZE, frames=2))
+        last = list(renderer.frames())[-1]
+        view = renderer.layers[0]
+        x, y = rec.runs[0].positions[-1]
+        z = view.height(np.array([x]), np.array([y])) + view.lift
+        assert bool(view.visible(np.array([x]), np.array([y]), z)[0]) is not hidden
+        point = view.project(np.array([x]), np.array([y]), z)[0, :2]
+        assert color_near(last, point, color, radius=3) is not hidden, start
+
+
+@pytest.mark.parametrize("view", ["contour", "surface", "both"])
+def test_trails_stay_inside_their_axes(view):
+    # gd:lr=5 on the bowl jumps far outside the window before it is stopped as diverged;
+    # its path must not be painted over the title, the legend text or the other view.
+    rec = rec_of("bowl", "gd:lr=5", steps=10)
+    assert rec.runs[0].diverged_at is not None
+    if True:
+        renderer = FrameRenderer(rec, RenderOptions(view=view, size=SIZE, frames=11))
+        last = list(renderer.frames())[-1]
+        H = last.shape[0]
+        mask = color_mask(last, renderer.theme.color(0))
+        allowed = np.zeros_like(mask)
+        for layer in renderer.layers[:-1]:
+            allowed[bbox_slices(layer.ax, H)] = True
+        legend = renderer.layout.legend
+        W = last.shape[1]
+        rows = slice(int(H * (1 - legend.y - legend.h)), int(np.ceil(H * (1 - legend.y))))
+        cols = slice(int(W * legend.x), int(np.ceil(W * (legend.x + legend.w))))
+        allowed[rows, cols] = True  # the legend swatch
+        stray = int((mask & ~allowed).sum())
+        assert stray == 0, f"{view}: {stray} pixels of the trail outside its axes"
+
+
+# --- divergence ----------------------------------------------------------------------------
+
+
+def test_diverged_run_is_marked_in_the_legend_and_stops_moving():
+    rec = rec_of("bowl", "gd:lr=5", steps=8)
+    diverged_at = rec.runs[0].diverged_at
+    assert diverged_at == 4
+    renderer = FrameRenderer(rec, RenderOptions(view="contour", size=SIZE))
+    frames = list(renderer.frames())
+    H, W = frames[0].shape[:2]
+    legend = renderer.layout.legend
+    rows = slice(int(H * (1 - legend.y - legend.h)), int(np.ceil(H * (1 - legend.y))))
+    cols = slice(int(W * legend.x), W)
+    red = [int(color_mask(f[rows, cols], DIVERGED_COLOR).sum()) for f in frames]
+    assert all(n == 0 for n in red[:diverged_at]), red
+    assert all(n > 5 for n in red[diverged_at:]), red
+    view_rows, view_cols = bbox_slices(renderer.layers[0].ax, H)
+    views = [f[view_rows, view_cols] for f in frames]
+    for a, b in zip(views[:diverged_at], views[1:diverged_at], strict=False):
+        assert np.any(a != b)  # still moving
+    for later in views[diverged_at + 1 :]:
+        assert np.array_equal(later, views[diverged_at])  # nothing moves any more
+
+
+def test_run_that_diverges_keeps_others_moving():
+    rec = rec_of("bowl", "gd:lr=5", "gd:lr=0.2", steps=8)
+    renderer = FrameRenderer(rec, RenderOptions(view="contour", size=SIZE))
+    frames = list(renderer.frames())
+    view = renderer.layers[0]
+    for step in (5, 8):
+        point = view.ax.transData.transform(rec.runs[1].positions[step])
+        assert color_near(frames[step], point, renderer.theme.color(1))
+
+
+# --- themes --------------------------------------------------------------------------------
+
+
+def _luminance(pixel: np.ndarray) -> float:
+    r, g, b = pixel[:3] / 255.0
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+@pytest.mark.parametrize("view", ["contour", "surface", "both"])
+def test_theme_sets_the_background(view):
+    rec = rec_of("bowl", "gd:lr=0.2", steps=3)
+    light = next(render_frames(rec, RenderOptions(view=view, size=(256, 144), frames=1)))
+    dark = next(
+        render_frames(rec, RenderOptions(view=view, size=(256, 144), frames=1, theme="dark"))
+    )
+    for corner in ((0, 0), (0, -1), (-1, 0), (-1, -1)):
+        assert _luminance(light[corner]) > 0.9
+        assert _luminance(dark[corner]) < 0.15
+    assert np.array_equal(light[0, 0, :3], np.round(rgb255(THEMES["light"].background)))
+    assert np.array_equal(dark[0, 0, :3], np.round(rgb255(THEMES["dark"].background)))
+
+
+def test_theme_colors_are_the_exact_optimizer_and_text_colours():
+    colors = FrameRenderer.theme_colors("dark", 3)
+    theme = THEMES["dark"]
+    for i in range(3):
+        assert colors[i] == tuple(int(v) for v in np.round(rgb255(theme.color(i))))
+    assert tuple(int(v) for v in np.round(rgb255(DIVERGED_COLOR))) in colors
+    assert tuple(int(v) for v in np.round(rgb255(theme.text))) in colors
+
+
+# --- options -------------------------------------------------------------------------------
+
+
+def test_layers_follow_view_and_loss_panel(ravine_rec):
+    def kinds(**kw):
+        renderer = FrameRenderer(ravine_rec, RenderOptions(size=SIZE, **kw))
+        return [type(layer).__name__ for layer in renderer.layers]
+
+    assert kinds() == ["ContourView", "LegendPanel"]
+    assert kinds(view="surface") == ["SurfaceView", "LegendPanel"]
+    assert kinds(view="both") == ["ContourView", "SurfaceView", "LegendPanel"]
+    assert kinds(loss_panel=True) == ["ContourView", "LossPanel", "LegendPanel"]
+    assert kinds(view="both", loss_panel=True) == [
+        "ContourView",
+        "SurfaceView",
+        "LossPanel",
+        "LegendPanel",
+    ]
+
+
+def test_loss_panel_curve_grows_with_the_animation(ravine_rec):
+    renderer = FrameRenderer(ravine_rec, RenderOptions(size=SIZE, frames=5, loss_panel=True))
+    frames = list(renderer.frames())
+    panel = next(layer for layer in renderer.layers if isinstance(layer, LossPanel))
+    rows, cols = bbox_slices(panel.ax, frames[0].shape[0])
+    plain = list(FrameRenderer(ravine_rec, RenderOptions(size=SIZE, frames=5)).frames())
+    # the panel's area is empty sidebar without the option, and fills as the curves grow
+    assert np.all(np.any(frames[0] != plain[0], axis=2)[rows, cols].sum() > 100)
+    drawn = [int(np.any(f[rows, cols] != frames[0][rows, cols], axis=2).sum()) for f in frames]
+    assert drawn[0] == 0 and drawn[-1] > 50, drawn
+    assert all(b >= a for a, b in zip(drawn[1:], drawn[2:], strict=False)), drawn
+
+
+def test_arrows_are_drawn_from_the_ball_downhill():
+    rec = rec_of("bowl", "gd:lr=0.1", steps=10)
+    index = 2
+    plain = FrameRenderer(rec, RenderOptions(size=SIZE, frames=6))
+    arrows = FrameRenderer(rec, RenderOptions(size=SIZE, frames=6, arrows=True))
+    a = list(plain.frames())[index]
+    b = list(arrows.frames())[index]
+    step = int(plain.steps[index])
+    ax = plain.layers[0].ax
+    diff = np.any(a != b, axis=2)
+    assert diff.sum() > 20
+    rows, cols = np.nonzero(diff)
+    H = a.shape[0]
+    ball = ax.transData.transform(rec.runs[0].positions[step])
+    ball_rc = np.array([H - ball[1], ball[0]])
+    offsets = np.column_stack([rows, cols]) - ball_rc
+    # everything the arrow changes is close to the ball, inside the contour axes
+    x0, y0, x1, y1 = ax.bbox.extents
+    assert cols.min() >= x0 - 1 and cols.max() <= x1 + 1
+    assert np.hypot(*offsets.T).max() < 0.35 * a.shape[1]
+    # and it points along the negative gradient (in pixels: y flipped)
+    downhill = ax.transData.transform(
+        rec.runs[0].positions[step] - 0.1 * rec.runs[0].gradients[step]
+    )
+    want = np.array([H - downhill[1], downhill[0]]) - ball_rc
+    got = offsets.mean(axis=0)
+    cos = float(got @ want / (np.linalg.norm(got) * np.linalg.norm(want)))
+    assert cos > 0.8, cos
+
+
+def test_arrows_option_leaves_frames_without_arrows_unchanged():
+    rec = rec_of("bowl", "gd:lr=0.1", steps=4)
+    a = list(render_frames(rec, RenderOptions(size=(256, 144))))
+    b = list(render_frames(rec, RenderOptions(size=(256, 144), arrows=False)))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_orbit_turns_the_camera():
+    rec = rec_of("bowl", "gd:lr=0.2", steps=10)
+    options = RenderOptions(view="surface", size=(160, 90), frames=6, orbit=True)
+    orbit = list(render_frames(rec, options, workers=2))  # a fork pool on POSIX
+    fixed = list(render_frames(rec, RenderOptions(view="surface", size=(160, 90), frames=6)))
+    assert len(orbit) == 6
+    assert all(f.shape == (90, 160, 4) and f.dtype == np.uint8 for f in orbit)
+    # the first frame is at the usual camera: a full redraw equals the blitted frame
+    assert np.array_equal(orbit[0], fixed[0])
+    # later frames are turned: the surface itself (not just the balls) moved
+    mid = 3
+    run_color = color_mask(orbit[mid], THEMES["light"].color(0)) | color_mask(
+        fixed[mid], THEMES["light"].color(0)
+    )
+    changed = np.any(orbit[mid] != fixed[mid], axis=2) & ~run_color
+    assert changed.sum() > 0.1 * 90 * 160 * 0.7
+    # the pool gives the same frames as rendering in this process
+    single = list(render_frames(rec, options, workers=1))
+    assert all(np.array_equal(x, y) for x, y in zip(orbit, single, strict=True))
+
+
+def test_orbit_is_ignored_without_a_3d_view():
+    rec = rec_of("bowl", "gd:lr=0.2", steps=4)
+    a = list(render_frames(rec, RenderOptions(size=(160, 90), orbit=True)))
+    b = list(render_frames(rec, RenderOptions(size=(160, 90))))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
