@@ -4,6 +4,6 @@ import os
 
 os.environ["MPLBACKEND"] = "Agg"
 
-import matplotlib  # noqa: E402
+import matplotlib
 
 matplotlib.use("Agg")
