@@ -21,7 +21,7 @@ from types import MappingProxyType
 from surfaces import analytic as a
 from surfaces.base import Dataset, Preset, Surface
 from surfaces.errors import SpecError
-from surfaces.params import parse_float, parse_int, split_spec
+from surfaces.params import Param, split_spec
 from surfaces.regression import DEFAULT_NOISE, make_data
 from surfaces.tuning import RAVINE_START, ravine_best_lrs
 
@@ -38,23 +38,12 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class SurfaceParam:
-    """A surface parameter: default and valid range."""
-
-    name: str
-    default: float
-    check: Callable[[float], bool]
-    rule: str
-    integer: bool = False
-
-
-@dataclass(frozen=True)
 class SurfaceType:
     """A named family of surfaces and how to build one from its parameters."""
 
     name: str
     summary: str
-    params: tuple[SurfaceParam, ...]
+    params: tuple[Param, ...]
     build: Callable[..., Surface]
 
 
@@ -255,7 +244,7 @@ SURFACES: Mapping[str, SurfaceType] = MappingProxyType(
         "ravine": SurfaceType(
             "ravine",
             "narrow ill-conditioned quadratic valley",
-            (SurfaceParam("kappa", 100.0, lambda v: 1 <= v <= 1e4, "in [1, 10000]"),),
+            (Param("kappa", 100.0, lambda v: 1 <= v <= 1e4, "in [1, 10000]"),),
             _ravine,
         ),
         "saddle": SurfaceType("saddle", "saddle point with two minima beyond", (), _saddle),
@@ -270,11 +259,9 @@ SURFACES: Mapping[str, SurfaceType] = MappingProxyType(
             "regression",
             "linear-regression loss over a seeded dataset (real minibatches)",
             (
-                SurfaceParam(
-                    "samples", 1024, lambda v: 2 <= v <= 1_000_000, "in [2, 1000000]", True
-                ),
-                SurfaceParam("noise", DEFAULT_NOISE, lambda v: v >= 0, ">= 0"),
-                SurfaceParam("seed", 0, lambda v: v >= 0, ">= 0", True),
+                Param("samples", 1024, lambda v: 2 <= v <= 1_000_000, "in [2, 1000000]", True),
+                Param("noise", DEFAULT_NOISE, lambda v: v >= 0, ">= 0"),
+                Param("seed", 0, lambda v: v >= 0, ">= 0", True),
             ),
             _regression,
         ),
@@ -314,17 +301,10 @@ def get_surface(text: str) -> Surface:
         if key not in valid:
             keys = ", ".join(valid) if valid else "none"
             raise SpecError(f"surface {name}: unknown key {key!r}; valid keys: {keys}")
-        param = next(p for p in kind.params if p.name == key)
-        parsed: float = (
-            parse_int(key, value, owner=f"surface {name}")
-            if param.integer
-            else parse_float(key, value, owner=f"surface {name}")
+        values[key] = next(p for p in kind.params if p.name == key).parse(
+            value, owner=f"surface {name}"
         )
-        if not param.check(parsed):
-            raise SpecError(f"surface {name}: {key} must be {param.rule}, got {value!r}")
-        values[key] = parsed
     kwargs = {
-        k: (int(v) if next(p for p in kind.params if p.name == k).integer else float(v))
-        for k, v in values.items()
+        p.name: (int(values[p.name]) if p.integer else float(values[p.name])) for p in kind.params
     }
     return kind.build(**kwargs)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from surfaces.errors import SpecError
 
@@ -77,3 +79,42 @@ def parse_int(key: str, raw: str | float | int, *, owner: str) -> int:
     if value != int(value):
         raise SpecError(f"{owner}: {key} must be an integer, got {raw!r}")
     return int(value)
+
+
+@dataclass(frozen=True)
+class Param:
+    """A named numeric parameter (of a surface or an optimizer) with its valid range.
+
+    Attributes
+    ----------
+    name
+        The key in specs (``lr``, ``kappa``).
+    default
+        Value when the key is not given.
+    check
+        Whether a parsed value is valid.
+    rule
+        The valid range in words, for error messages (``"> 0"``).
+    integer
+        Whether only whole numbers are allowed.
+    help
+        One line on what it is.
+    """
+
+    name: str
+    default: float
+    check: Callable[[float], bool]
+    rule: str
+    integer: bool = False
+    help: str = ""
+
+    def parse(self, raw: str | float | int, *, owner: str) -> float:
+        """Parse and check a raw value; a one-line :class:`SpecError` otherwise."""
+        value: float = (
+            parse_int(self.name, raw, owner=owner)
+            if self.integer
+            else parse_float(self.name, raw, owner=owner)
+        )
+        if not self.check(value):
+            raise SpecError(f"{owner}: {self.name} must be {self.rule}, got {raw!r}")
+        return value

@@ -18,20 +18,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from surfaces.errors import SpecError
-from surfaces.params import parse_float, parse_int, split_spec
+from surfaces.params import Param, split_spec
 from visualizer import optimizers as opt
-
-
-@dataclass(frozen=True)
-class Hyper:
-    """One hyperparameter: its default, whether it is an integer, and its valid range."""
-
-    name: str
-    default: float
-    check: Callable[[float], bool]
-    rule: str
-    integer: bool = False
-    help: str = ""
 
 
 def _positive(v: float) -> bool:
@@ -46,9 +34,9 @@ def _nonneg(v: float) -> bool:
     return v >= 0
 
 
-_LR = Hyper("lr", 0.01, _positive, "> 0", help="learning rate")
-_BETA = Hyper("beta", 0.9, _unit, "in [0, 1)", help="momentum coefficient")
-_EPS = Hyper("eps", 1e-8, _positive, "> 0", help="added to the root")
+_LR = Param("lr", 0.01, _positive, "> 0", help="learning rate")
+_BETA = Param("beta", 0.9, _unit, "in [0, 1)", help="momentum coefficient")
+_EPS = Param("eps", 1e-8, _positive, "> 0", help="added to the root")
 
 
 @dataclass(frozen=True)
@@ -57,12 +45,12 @@ class OptimizerInfo:
 
     name: str
     rule: str
-    hypers: tuple[Hyper, ...]
+    hypers: tuple[Param, ...]
     factory: Callable[..., opt.Optimizer]
     has_velocity: bool = False
     stochastic: bool = False
 
-    def hyper(self, key: str) -> Hyper:
+    def hyper(self, key: str) -> Param:
         """The hyperparameter called ``key``."""
         for h in self.hypers:
             if h.name == key:
@@ -78,8 +66,8 @@ OPTIMIZERS: Mapping[str, OptimizerInfo] = MappingProxyType(
             "θ ← θ − lr·g̃ (g̃: minibatch gradient, or g + noise·N(0, I) on analytic surfaces)",
             (
                 _LR,
-                Hyper("noise", 1.0, _nonneg, ">= 0", help="gradient noise (analytic surfaces)"),
-                Hyper("batch", 32, _positive, ">= 1", integer=True, help="minibatch size (data)"),
+                Param("noise", 1.0, _nonneg, ">= 0", help="gradient noise (analytic surfaces)"),
+                Param("batch", 32, _positive, ">= 1", integer=True, help="minibatch size (data)"),
             ),
             opt.sgd,
             stochastic=True,
@@ -100,7 +88,7 @@ OPTIMIZERS: Mapping[str, OptimizerInfo] = MappingProxyType(
         "rmsprop": OptimizerInfo(
             "rmsprop",
             "s ← ρ·s + (1−ρ)·g² ; θ ← θ − lr·g/(√s + eps)",
-            (_LR, Hyper("rho", 0.9, _unit, "in [0, 1)", help="decay of the squared mean"), _EPS),
+            (_LR, Param("rho", 0.9, _unit, "in [0, 1)", help="decay of the squared mean"), _EPS),
             opt.rmsprop,
         ),
         "adam": OptimizerInfo(
@@ -108,8 +96,8 @@ OPTIMIZERS: Mapping[str, OptimizerInfo] = MappingProxyType(
             "Kingma & Ba with bias correction",
             (
                 _LR,
-                Hyper("beta1", 0.9, _unit, "in [0, 1)", help="first-moment decay"),
-                Hyper("beta2", 0.999, _unit, "in [0, 1)", help="second-moment decay"),
+                Param("beta1", 0.9, _unit, "in [0, 1)", help="first-moment decay"),
+                Param("beta2", 0.999, _unit, "in [0, 1)", help="second-moment decay"),
                 _EPS,
             ),
             opt.adam,
@@ -216,12 +204,7 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
             raise SpecError(
                 f"{name}: unknown key {key!r}; valid keys are {', '.join([*valid, 'label'])}"
             )
-        h = info.hyper(key)
-        parsed = (
-            parse_int(key, value, owner=name) if h.integer else parse_float(key, value, owner=name)
-        )
-        if not h.check(parsed):
-            raise SpecError(f"{name}: {key} must be {h.rule}, got {value!r}")
+        parsed = info.hyper(key).parse(value, owner=name)
         hyper[key] = parsed
         given.add(key)
     return OptimizerSpec(name=name, hyper=hyper, given=frozenset(given), label=label)

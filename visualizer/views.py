@@ -15,7 +15,7 @@ from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
-from matplotlib.transforms import IdentityTransform, offset_copy
+from matplotlib.transforms import IdentityTransform, Transform, offset_copy
 
 from surfaces.base import Surface
 from visualizer.layout import Rect
@@ -77,17 +77,40 @@ def display_height(surface: Surface, Z: np.ndarray) -> tuple[np.ndarray, float, 
     return Z, zmin, False
 
 
-def _ball_style(theme: Theme, color: str, size: float) -> dict[str, object]:
-    return {
-        "marker": "o",
-        "markersize": size,
-        "markerfacecolor": color,
-        "markeredgecolor": theme.ball_edge,
-        "markeredgewidth": max(1.0, size * 0.14),
-        "linestyle": "none",
-        "animated": True,
-        "zorder": 10,
-    }
+def make_ball(
+    figure: Figure, theme: Theme, color: str, size: float, transform: Transform
+) -> tuple[Line2D, Line2D]:
+    """A ball marker and its highlight (a small white spot up-left) that reads as a sphere.
+
+    Both are animated artists in ``transform``'s coordinates; set their data to move them.
+    """
+    ball = Line2D(
+        [],
+        [],
+        marker="o",
+        markersize=size,
+        markerfacecolor=color,
+        markeredgecolor=theme.ball_edge,
+        markeredgewidth=max(1.0, size * 0.14),
+        linestyle="none",
+        transform=transform,
+        animated=True,
+        zorder=10,
+    )
+    shine = Line2D(
+        [],
+        [],
+        marker="o",
+        markersize=size * 0.32,
+        markerfacecolor="white",
+        markeredgewidth=0,
+        alpha=0.8,
+        linestyle="none",
+        transform=offset_copy(transform, figure, x=-size / 6, y=size / 6, units="points"),
+        animated=True,
+        zorder=11,
+    )
+    return ball, shine
 
 
 class ContourView:
@@ -150,7 +173,6 @@ class ContourView:
         self.trails: list[Line2D] = []
         self.balls: list[Line2D] = []
         self.shines: list[Line2D] = []
-        shine_tf = offset_copy(ax.transData, figure, x=-2.2, y=2.2, units="points")
         for i, _run in enumerate(rec.runs):
             color = theme.color(i)
             trail = Line2D(
@@ -165,20 +187,7 @@ class ContourView:
                 animated=True,
                 zorder=8,
             )
-            ball = Line2D([], [], color=color, **_ball_style(theme, color, 13))  # type: ignore[arg-type]
-            shine = Line2D(
-                [],
-                [],
-                marker="o",
-                markersize=4,
-                markerfacecolor="white",
-                markeredgewidth=0,
-                alpha=0.75,
-                linestyle="none",
-                transform=shine_tf,
-                animated=True,
-                zorder=11,
-            )
+            ball, shine = make_ball(figure, theme, color, 13, ax.transData)
             for artist in (trail, ball, shine):
                 ax.add_line(artist)
             self.trails.append(trail)
@@ -389,27 +398,10 @@ class SurfaceView:
                 transform=ident,
                 animated=True,
             )
-            ball = Line2D(
-                [],
-                [],
-                color=color,
-                transform=ident,
-                **_ball_style(theme, color, 14),  # type: ignore[arg-type]
-            )
-            shine = Line2D(
-                [],
-                [],
-                marker="o",
-                markersize=4.5,
-                markerfacecolor="white",
-                markeredgewidth=0,
-                alpha=0.8,
-                linestyle="none",
-                transform=offset_copy(ident, figure, x=-2.4, y=2.4, units="points"),
-                animated=True,
-            )
+            ball, shine = make_ball(figure, theme, color, 14, ident)
             for artist in (front, back, ball, shine):
                 artist.set_figure(figure)
+                artist.set_clip_box(ax.bbox)
             self.trails_front.append(front)
             self.trails_back.append(back)
             self.balls.append(ball)
@@ -482,6 +474,15 @@ class SurfaceView:
             z = self.height(dense[:, 0], dense[:, 1]) + self.lift
             pts = self.project(dense[:, 0], dense[:, 1], z)
             vis = self.visible(dense[:, 0], dense[:, 1], z)
+            # outside the window there is no surface to sit on: draw nothing there
+            xmin, xmax, ymin, ymax = self.rec.surface.window
+            outside = (
+                (dense[:, 0] < xmin)
+                | (dense[:, 0] > xmax)
+                | (dense[:, 1] < ymin)
+                | (dense[:, 1] > ymax)
+            )
+            pts[outside] = np.nan
             self._screen.append((pts, vis, np.zeros(0, dtype=bool)))
 
     # --- layer ------------------------------------------------------------------------

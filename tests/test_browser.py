@@ -1,0 +1,404 @@
+"""The gallery page in a real browser: every GIF shows and every MP4 plays in Chromium.
+
+Chromium runs headless and is driven over the DevTools protocol on
+``--remote-debugging-pipe`` (NUL-separated JSON on file descriptors 3 and 4),
+so no extra package and no network port are needed. ``--dump-dom`` with
+``--virtual-time-budget`` is not used: virtual time runs the page's timers far
+ahead of the media clock, so videos were often dumped before they had played.
+
+The tests skip only when no Chromium binary is found; if Chromium is there,
+any failure to start it or to load the media fails the test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from visualizer.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUTS = ROOT / "outputs"
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+    "--mute-audio",
+)
+#: Real-time limits (seconds): one DevTools command, and the whole page check.
+COMMAND_TIMEOUT = 20.0
+PAGE_TIMEOUT = 45.0
+#: Per-element limit inside the page (milliseconds).
+ELEMENT_TIMEOUT_MS = 15_000
+
+TINY = {
+    "a-contour": """\
+order = 2
+title = "Contour & <loss> panel"
+caption = "GD and momentum in a bowl."
+surface = "bowl"
+optimizers = ["gd:lr=0.1", "momentum:lr=0.05"]
+steps = 6
+size = "160x90"
+loss_panel = true
+""",
+    "b-surface": """\
+order = 1
+title = "The ravine in 3D"
+caption = "The same runs, drawn on the surface."
+surface = "ravine"
+view = "surface"
+steps = 6
+size = "191x107"  # odd: the MP4 is padded to 192x108
+""",
+}
+TINY_SIZES = {"a-contour": (160, 90), "b-surface": (191, 107)}
+
+
+def find_chromium() -> str | None:
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
+
+
+CHROMIUM = find_chromium()
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="no chromium binary (apt-get install chromium)"
+)
+
+# Runs in the page once it has loaded; returns a JSON string (NaN and Infinity kept as text).
+CHECK_MEDIA_JS = """
+(async (timeoutMs) => {
+  const until = (target, ok, events) => new Promise((resolve) => {
+    if (ok()) return resolve(true);
+    const finish = (value) => {
+      clearTimeout(timer);
+      for (const e of events) target.removeEventListener(e, check);
+      resolve(value);
+    };
+    const check = () => { if (ok()) finish(true); };
+    const timer = setTimeout(() => finish(ok()), timeoutMs);
+    for (const e of events) target.addEventListener(e, check);
+  });
+  const size = (el) => [Number(el.getAttribute('width')), Number(el.getAttribute('height'))];
+  const mediaError = (el) => el.error ? `${el.error.code} ${el.error.message}` : null;
+  const images = [];
+  for (const img of document.querySelectorAll('img')) {
+    await until(img, () => img.complete, ['load', 'error']);
+    images.push({
+      src: img.getAttribute('src'), size: size(img), complete: img.complete,
+      natural: [img.naturalWidth, img.naturalHeight],
+    });
+  }
+  const videos = [];
+  for (const v of document.querySelectorAll('video')) {
+    const r = {src: v.getAttribute('src'), poster: v.getAttribute('poster'), size: size(v)};
+    r.metadata = await until(v, () => v.readyState >= 1 || v.error !== null,
+                             ['loadedmetadata', 'error']);
+    r.duration = String(v.duration);
+    r.natural = [v.videoWidth, v.videoHeight];
+    try { await v.play(); r.played = true; }
+    catch (e) { r.played = false; r.playError = String(e); }
+    const advanced = () => v.currentTime > 0 || (v.played.length > 0 && v.played.end(0) > 0);
+    if (r.played) await until(v, () => advanced() || v.error !== null, ['timeupdate', 'error']);
+    r.advanced = advanced();
+    r.currentTime = v.currentTime;
+    r.readyState = v.readyState;
+    r.error = mediaError(v);
+    v.pause();
+    const poster = new Image();
+    poster.src = v.poster;
+    r.posterLoaded = await poster.decode().then(() => true, () => false);
+    r.posterNatural = [poster.naturalWidth, poster.naturalHeight];
+    videos.push(r);
+  }
+  return JSON.stringify({url: location.href, images, videos});
+})
+"""
+
+
+# Moves the pipe ends given as argv[1:3] to fds 3 and 4, then runs argv[3:].
+_LAUNCHER = (
+    "import os, sys; r, w = int(sys.argv[1]), int(sys.argv[2]); "
+    "os.dup2(r, 3); os.dup2(w, 4); os.close(r); os.close(w); os.execv(sys.argv[3], sys.argv[3:])"
+)
+
+
+class BrowserError(AssertionError):
+    """Chromium failed, timed out or answered with an error."""
+
+
+class Chromium:
+    """Headless Chromium driven over ``--remote-debugging-pipe``.
+
+    A context manager: on exit Chromium is asked to close, then its process
+    group is killed, and its fresh profile folder is removed.
+    """
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self._next_id = 0
+        self._buffer = b""
+        self._messages: list[dict[str, Any]] = []
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> Chromium:
+        try:
+            self._start()
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def _start(self) -> None:
+        folder = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="lossviz-")))
+        self.log_path = folder / "chromium.log"
+        # Chromium reads commands from fd 3 and writes replies to fd 4. Its ends of the
+        # pipes go above 10, so that moving them to 3 and 4 cannot clobber one another.
+        cmd_r, cmd_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (cmd_r, rep_w)]
+        for fd in (cmd_r, rep_w):
+            os.close(fd)
+        child_r, child_w = high
+        self._w, self._r = cmd_w, rep_r
+        self._stack.callback(os.close, rep_r)
+        self._stack.callback(_close_quietly, cmd_w)
+        argv = [
+            sys.executable,
+            "-c",
+            _LAUNCHER,
+            str(child_r),
+            str(child_w),
+            self.binary,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={folder / 'profile'}",
+            "--remote-debugging-pipe",
+            "about:blank",
+        ]
+        try:
+            with open(self.log_path, "wb") as log:
+                self.proc = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    pass_fds=(child_r, child_w),
+                    start_new_session=True,  # its own process group, killed as a whole
+                )
+        finally:
+            os.close(child_r)
+            os.close(child_w)
+        # Registered after the profile folder, so it runs before the folder is removed.
+        self._stack.callback(self._stop)
+        self.send("Browser.getVersion")
+
+    def _stop(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(BrowserError, OSError):
+                self.send("Browser.close", timeout=5)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=5)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the browser and every helper left
+        self.proc.wait(timeout=10)
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def _fail(self, message: str) -> BrowserError:
+        return BrowserError(f"{message}\n--- chromium log (tail) ---\n{self.log_tail()}")
+
+    def send(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        *,
+        session: str | None = None,
+        timeout: float = COMMAND_TIMEOUT,
+    ) -> dict[str, Any]:
+        """Send one DevTools command and return its result."""
+        self._next_id += 1
+        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
+        if session is not None:
+            message["sessionId"] = session
+        data = json.dumps(message).encode() + b"\0"
+        try:
+            while data:
+                data = data[os.write(self._w, data) :]
+        except BrokenPipeError:
+            raise self._fail(f"chromium exited before {method}") from None
+        number = self._next_id
+        reply = self.wait_for(lambda m: m.get("id") == number, timeout=timeout, what=method)
+        if "error" in reply:
+            raise self._fail(f"{method} failed: {reply['error']}")
+        return reply.get("result", {})
+
+    def wait_for(self, match: Any, *, timeout: float, what: str) -> dict[str, Any]:
+        """The first message (reply or event) for which ``match(message)`` is true."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, message in enumerate(self._messages):
+                if match(message):
+                    return self._messages.pop(i)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._fail(f"no answer to {what} within {timeout:g} s")
+            ready, _, _ = select.select([self._r], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(self._r, 1 << 16)
+            if not chunk:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(timeout=5)
+                raise self._fail(f"chromium exited (status {self.proc.poll()}) during {what}")
+            self._buffer += chunk
+            *complete, self._buffer = self._buffer.split(b"\0")
+            self._messages += [json.loads(m) for m in complete if m]
+
+    def check_page(self, url: str) -> dict[str, Any]:
+        """Open ``url`` in a new tab, wait for its load event and check its media."""
+        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
+        self.send("Page.enable", session=session)
+        nav = self.send("Page.navigate", {"url": url}, session=session)
+        if nav.get("errorText"):
+            raise self._fail(f"cannot open {url}: {nav['errorText']}")
+        self.wait_for(
+            lambda m: m.get("method") == "Page.loadEventFired" and m.get("sessionId") == session,
+            timeout=COMMAND_TIMEOUT,
+            what=f"the load event of {url}",
+        )
+        reply = self.send(
+            "Runtime.evaluate",
+            {
+                "expression": f"{CHECK_MEDIA_JS}({ELEMENT_TIMEOUT_MS})",
+                "awaitPromise": True,
+                "returnByValue": True,
+            },
+            session=session,
+            timeout=PAGE_TIMEOUT,
+        )
+        if "exceptionDetails" in reply:
+            raise self._fail(f"the check script failed: {reply['exceptionDetails']}")
+        return json.loads(reply["result"]["value"])
+
+
+def _close_quietly(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
+def assert_media_ok(report: dict[str, Any], sizes: dict[str, tuple[int, int]]) -> None:
+    """Every ``<img>`` and ``<video>`` of the page, one per scene, loaded at its size and plays."""
+    images = {i["src"]: i for i in report["images"]}
+    videos = {v["src"]: v for v in report["videos"]}
+    assert sorted(images) == sorted(f"{n}.gif" for n in sizes), report
+    assert sorted(videos) == sorted(f"{n}.mp4" for n in sizes), report
+    problems = []
+    for name, (w, h) in sizes.items():
+        img, video = images[f"{name}.gif"], videos[f"{name}.mp4"]
+        if img["size"] != [w, h]:
+            problems.append(f"{name}.gif: <img> says {img['size']}, scene is {w}x{h}")
+        if not (img["complete"] and img["natural"] == [w, h]):
+            problems.append(f"{name}.gif did not load at {w}x{h}: {img}")
+        duration = float(video["duration"])  # "NaN" and "Infinity" too
+        checks = {
+            "attributes": video["size"] == [w, h] and video["poster"] == f"{name}.png",
+            "metadata": video["metadata"] and video["error"] is None,
+            "duration": duration == duration and 0 < duration < float("inf"),
+            # yuv420p needs even sides: the writer pads odd ones by a pixel
+            "frame size": video["natural"] == [w + w % 2, h + h % 2],
+            "play()": video["played"],
+            "playback": video["advanced"] and video["readyState"] >= 2,
+            "poster": video["posterLoaded"] and video["posterNatural"] == [w, h],
+        }
+        failed = [k for k, ok in checks.items() if not ok]
+        if failed:
+            problems.append(f"{name}.mp4 failed {', '.join(failed)}: {video}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert CHROMIUM is not None
+    with Chromium(CHROMIUM) as chromium:
+        yield chromium
+
+
+@needs_chromium
+def test_tiny_gallery_in_chromium(tmp_path, browser):
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    for name, text in TINY.items():
+        (scenes / f"{name}.toml").write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["gallery", "-o", str(out), "--scenes", str(scenes), "-q"]) == 0
+    report = browser.check_page((out / "index.html").as_uri())
+    assert_media_ok(report, TINY_SIZES)
+
+
+@needs_chromium
+def test_check_fails_on_broken_media(tmp_path, browser):
+    """The check is not vacuous: a truncated MP4 and a missing GIF are caught."""
+    page = tmp_path / "index.html"
+    (tmp_path / "x.mp4").write_bytes(b"\0\0\0\x20ftypisom" + bytes(200))
+    (tmp_path / "x.png").write_bytes(b"")
+    page.write_text(
+        '<img src="x.gif" width="160" height="90">'
+        '<video src="x.mp4" poster="x.png" width="160" height="90" muted></video>',
+        encoding="utf-8",
+    )
+    report = browser.check_page(page.as_uri())
+    with pytest.raises(AssertionError) as failed:
+        assert_media_ok(report, {"x": (160, 90)})
+    message = str(failed.value)
+    assert "x.gif did not load" in message
+    assert "x.mp4 failed" in message and "playback" in message and "poster" in message
+
+
+@needs_chromium
+@pytest.mark.skipif(not (OUTPUTS / "index.html").is_file(), reason="no outputs/index.html")
+def test_committed_gallery_in_chromium(browser):
+    """The committed gallery page (outputs/index.html) as readers see it."""
+    page = (OUTPUTS / "index.html").read_text(encoding="utf-8")
+    sizes = {
+        name: (int(w), int(h))
+        for name, w, h in re.findall(r'<img src="([^"]+)\.gif" width="(\d+)" height="(\d+)"', page)
+    }
+    assert sizes, "no scenes in outputs/index.html"
+    report = browser.check_page((OUTPUTS / "index.html").as_uri())
+    assert_media_ok(report, sizes)
