@@ -329,7 +329,7 @@ def cmd_gallery(args: argparse.Namespace) -> int:
         raise SpecError(f"output folder '{folder}' does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise SpecError(f"output folder '{folder}' is not writable")
-    scenes = load_gallery(args.scenes or DEFAULT_SCENES)
+    scenes = every = load_gallery(args.scenes or DEFAULT_SCENES)
     if args.only:
         names = {s.name for s in scenes}
         unknown = [n for n in args.only if n not in names]
@@ -349,7 +349,7 @@ def cmd_gallery(args: argparse.Namespace) -> int:
         return lambda _i: bar.update(1)
 
     try:
-        written = render_gallery(folder, scenes, progress=progress)
+        written = render_gallery(folder, scenes, progress=progress, page_scenes=every)
     finally:
         for bar in bars:
             bar.close()

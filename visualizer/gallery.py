@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from surfaces.errors import SpecError
 from visualizer.animation import HOLD_LAST_MS, Animation, animation_from_scene
@@ -141,6 +142,7 @@ def render_gallery(
     scenes: Sequence[GalleryScene],
     *,
     progress: Callable[[GalleryScene, int, int], Callable[[int], None] | None] | None = None,
+    page_scenes: Sequence[GalleryScene] | None = None,
 ) -> list[Path]:
     """Render every scene into ``out_dir`` and write ``index.html`` and ``gallery.md``.
 
@@ -153,6 +155,9 @@ def render_gallery(
     progress
         ``progress(scene, index, n_frames)`` is called before each scene and may
         return a per-frame callback.
+    page_scenes
+        The scenes listed on the page and in the Markdown, when only some of them
+        are rendered again; ``None`` for ``scenes``.
 
     Returns
     -------
@@ -166,8 +171,9 @@ def render_gallery(
         anim = animation_from_scene(dataclasses.replace(item.scene, title=None))
         on_frame = progress(item, i, anim.n_frames) if progress is not None else None
         written += render_scene_files(anim, outputs, on_frame=on_frame)
-    written.append(write_text_atomic(folder / "index.html", index_html(scenes)))
-    written.append(write_text_atomic(folder / "gallery.md", gallery_markdown(scenes)))
+    page = scenes if page_scenes is None else page_scenes
+    written.append(write_text_atomic(folder / "index.html", index_html(page)))
+    written.append(write_text_atomic(folder / "gallery.md", gallery_markdown(page)))
     return written
 
 
@@ -197,7 +203,7 @@ def index_html(scenes: Sequence[GalleryScene]) -> str:
     ]
     for item in scenes:
         w, h = item.scene.size
-        name = html.escape(item.name)
+        name = html.escape(quote(item.name))
         title = html.escape(item.title)
         parts += [
             f'<section id="{name}">',
@@ -224,9 +230,9 @@ def gallery_markdown(scenes: Sequence[GalleryScene]) -> str:
             "",
             item.scene.caption,
             "",
-            f"![{item.title}]({item.name}.gif)",
+            f"![{item.title}]({quote(item.name)}.gif)",
             "",
-            f"[MP4]({item.name}.mp4) · [poster]({item.name}.png)",
+            f"[MP4]({quote(item.name)}.mp4) · [poster]({quote(item.name)}.png)",
             "",
             "```sh",
             scene_command(item.scene, f"{item.name}.gif"),
