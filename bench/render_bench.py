@@ -350,13 +350,16 @@ def save_comparison_frames(rec: Any, folder: Path) -> list[Path]:
 # ``/proc/<pid>/status`` (the peak of its own address space), polled while it runs.
 
 
-def _vm_hwm(pid: int | str) -> int:
-    """Peak resident set size of a process's current address space, in bytes."""
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+def _status(pid: int | str) -> tuple[str, int]:
+    """Name and peak resident set size (``VmHWM``, bytes) of a process."""
+    name, peak = "", 0
+    with open(f"/proc/{pid}/status", encoding="utf-8", errors="replace") as status:
         for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
+            if line.startswith("Name:"):
+                name = line.split(maxsplit=1)[1].strip()
+            elif line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) * 1024
+    return name, peak
 
 
 def _child_pids() -> list[str]:
@@ -379,11 +382,17 @@ def _child_pids() -> list[str]:
 
 
 def _watch_children(stop: threading.Event, peaks: dict[str, int]) -> None:
-    """Record the ``VmHWM`` of every child process until ``stop`` is set."""
+    """Record the ``VmHWM`` of every child ffmpeg process until ``stop`` is set.
+
+    Only once the child has exec'd ffmpeg: between ``vfork`` and ``exec`` it shares
+    Python's address space and would report Python's peak.
+    """
     while not stop.is_set():
         for pid in _child_pids():
-            with contextlib.suppress(OSError, ValueError):
-                peaks[pid] = max(peaks.get(pid, 0), _vm_hwm(pid))
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                name, peak = _status(pid)
+                if name.startswith("ffmpeg"):
+                    peaks[pid] = max(peaks.get(pid, 0), peak)
         stop.wait(0.01)
 
 
@@ -402,7 +411,7 @@ def memory_child(n: int, out: Path) -> None:
         "frames": n,
         "seconds": seconds,
         "python": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * kib,
-        "python_vmhwm": _vm_hwm("self"),
+        "python_vmhwm": _status("self")[1],
         "ffmpeg_rusage": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * kib,
         "ffmpeg_vmhwm": max(peaks.values(), default=0),
     }

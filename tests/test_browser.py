@@ -177,7 +177,9 @@ class Chromium:
         self._stack.close()
 
     def _start(self) -> None:
-        folder = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="lossviz-")))
+        folder = Path(
+            self._stack.enter_context(tempfile.TemporaryDirectory(prefix="lossviz-chromium-"))
+        )
         self.log_path = folder / "chromium.log"
         # Chromium reads commands from fd 3 and writes replies to fd 4. Its ends of the
         # pipes go above 10, so that moving them to 3 and 4 cannot clobber one another.
@@ -211,6 +213,12 @@ class Chromium:
                     stderr=subprocess.STDOUT,
                     pass_fds=(child_r, child_w),
                     start_new_session=True,  # its own process group, killed as a whole
+                    # Crash reports and caches go to the temporary folder too, not ~/.config.
+                    env={
+                        **os.environ,
+                        "XDG_CONFIG_HOME": str(folder),
+                        "XDG_CACHE_HOME": str(folder),
+                    },
                 )
         finally:
             os.close(child_r)
@@ -292,28 +300,34 @@ class Chromium:
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
             "sessionId"
         ]
-        self.send("Page.enable", session=session)
-        nav = self.send("Page.navigate", {"url": url}, session=session)
-        if nav.get("errorText"):
-            raise self._fail(f"cannot open {url}: {nav['errorText']}")
-        self.wait_for(
-            lambda m: m.get("method") == "Page.loadEventFired" and m.get("sessionId") == session,
-            timeout=COMMAND_TIMEOUT,
-            what=f"the load event of {url}",
-        )
-        reply = self.send(
-            "Runtime.evaluate",
-            {
-                "expression": f"{CHECK_MEDIA_JS}({ELEMENT_TIMEOUT_MS})",
-                "awaitPromise": True,
-                "returnByValue": True,
-            },
-            session=session,
-            timeout=PAGE_TIMEOUT,
-        )
-        if "exceptionDetails" in reply:
-            raise self._fail(f"the check script failed: {reply['exceptionDetails']}")
-        return json.loads(reply["result"]["value"])
+        try:
+            self.send("Page.enable", session=session)
+            nav = self.send("Page.navigate", {"url": url}, session=session)
+            if nav.get("errorText"):
+                raise self._fail(f"cannot open {url}: {nav['errorText']}")
+            self.wait_for(
+                lambda m: (
+                    m.get("method") == "Page.loadEventFired" and m.get("sessionId") == session
+                ),
+                timeout=COMMAND_TIMEOUT,
+                what=f"the load event of {url}",
+            )
+            reply = self.send(
+                "Runtime.evaluate",
+                {
+                    "expression": f"{CHECK_MEDIA_JS}({ELEMENT_TIMEOUT_MS})",
+                    "awaitPromise": True,
+                    "returnByValue": True,
+                },
+                session=session,
+                timeout=PAGE_TIMEOUT,
+            )
+            if "exceptionDetails" in reply:
+                raise self._fail(f"the check script failed: {reply['exceptionDetails']}")
+            return json.loads(reply["result"]["value"])
+        finally:
+            with contextlib.suppress(BrowserError):
+                self.send("Target.closeTarget", {"targetId": target})
 
 
 def _close_quietly(fd: int) -> None:

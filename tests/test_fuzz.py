@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
 import visualizer.animation as animation_module
@@ -214,6 +214,7 @@ def test_expression_fuzz_trace_exit_0_or_2(capsys, text, attached):
         out = folder / "out.csv"
         argv = ["trace", *_surface_argv(text, attached), "--steps", "3", "-o", str(out)]
         result = run_cli(capsys, argv)
+        event(f"exit {result.code}")
         check_contract(result, folder=folder, before=set(), output="out.csv")
         if result.code == 0:
             check_trace_csv(out)
@@ -225,6 +226,7 @@ def test_valid_expression_fuzz_trace_succeeds(capsys, text):
     with scratch() as folder:
         out = folder / "out.csv"
         result = run_cli(capsys, ["trace", "-s", text, "--steps", "3", "-o", str(out)])
+        event(f"exit {result.code}")
         check_contract(result, folder=folder, before=set(), output="out.csv", allowed=(0,))
         check_trace_csv(out)
 
@@ -381,7 +383,34 @@ structured_optimizer_specs = st.tuples(
     ),
 ).map(lambda t: t[0] + (t[1] + ",".join(k + eq + v for k, eq, v in t[2]) if t[2] or t[1] else ""))
 
-optimizer_specs = st.one_of(st.text(max_size=30), structured_optimizer_specs)
+HYPERS = {
+    "gd": ["lr"],
+    "sgd": ["lr", "noise", "batch"],
+    "momentum": ["lr", "beta"],
+    "nesterov": ["lr", "beta"],
+    "adagrad": ["lr", "eps"],
+    "rmsprop": ["lr", "rho", "eps"],
+    "adam": ["lr", "beta1", "beta2", "eps"],
+}
+PLAUSIBLE_VALUES = ["0.5", "0.01", "1", "0.9", "1e-3", "1e-8", "8", "0", "1e300", "0.999", "2"]
+
+
+@st.composite
+def plausible_optimizer_specs(draw: st.DrawFn) -> str:
+    """Real names and keys with mostly valid values (labels may be anything)."""
+    name = draw(st.sampled_from(sorted(HYPERS)))
+    keys = draw(st.lists(st.sampled_from([*HYPERS[name], "label"]), unique=True, max_size=3))
+    labels = st.text(min_size=1, max_size=8)
+    items = [
+        f"{key}={draw(labels if key == 'label' else st.sampled_from(PLAUSIBLE_VALUES))}"
+        for key in keys
+    ]
+    return name + (":" + ",".join(items) if items else "")
+
+
+optimizer_specs = st.one_of(
+    st.text(max_size=30), structured_optimizer_specs, plausible_optimizer_specs()
+)
 
 
 @fuzz(300)
@@ -395,6 +424,7 @@ def test_optimizer_spec_fuzz_trace_exit_0_or_2(capsys, specs, surface):
         flags = [f"--optimizer={s}" for s in specs]
         argv = ["trace", "-s", surface, *flags, "--steps", "3", "-o", str(out)]
         result = run_cli(capsys, argv)
+        event(f"exit {result.code}")
         check_contract(result, folder=folder, before=set(), output="out.csv")
         if result.code == 0:
             check_trace_csv(out)
@@ -544,12 +574,13 @@ def test_scene_file_fuzz_trace_exit_0_or_2(capsys, document):
         out = folder / "out.csv"
         argv = ["trace", "--config", str(config), "--steps", "2", "-o", str(out)]
         result = run_cli(capsys, argv)
+        event(f"exit {result.code}")
         check_contract(result, folder=folder, before={"scene.toml"}, output="out.csv")
         if result.code == 0:
             check_trace_csv(out)
 
 
-@fuzz(30)
+@fuzz(40)
 @given(data=structured_scenes(), suffix=st.sampled_from([".png", ".png", ".gif"]))
 def test_scene_file_fuzz_render_exit_0_or_2(capsys, data, suffix):
     with scratch() as folder:
@@ -561,6 +592,7 @@ def test_scene_file_fuzz_render_exit_0_or_2(capsys, data, suffix):
             *("--steps", "2", "--frames", "2", "-q", "-o", str(folder / name)),
         ]
         result = run_cli(capsys, argv)
+        event(f"exit {result.code}")
         check_contract(result, folder=folder, before={"scene.toml"}, output=name)
 
 
@@ -631,6 +663,7 @@ def test_render_option_fuzz_exit_0_or_2(capsys, options, flags, surface, suffix)
             *flags,
         ]
         result = run_cli(capsys, argv)
+        event(f"exit {result.code}")
         check_contract(result, folder=folder, before=set(), output=name)
 
 
@@ -643,6 +676,7 @@ def test_valid_expression_fuzz_render_exit_0_or_2(capsys, text):
             *("-q", "-o", str(folder / "out.png")),
         ]
         result = run_cli(capsys, argv)
+        event(f"exit {result.code}")
         check_contract(result, folder=folder, before=set(), output="out.png")
 
 
@@ -832,10 +866,24 @@ def test_bug_nul_byte_in_path_escapes_main(capsys, tmp_path, monkeypatch, argv):
 
 @pytest.mark.parametrize("opener,closer", [("[", "]"), ("{a=", "}")], ids=["array", "table"])
 def test_bug_deeply_nested_scene_file_exits_1_not_2(capsys, tmp_path, opener, closer):
-    """Bad input (a scene file nested 5000 deep) must be a usage error, not a runtime one."""
+    """A scene file nested 5000 deep is bad input: exit 2, not RecursionError's exit 1."""
     config = tmp_path / "scene.toml"
     inner = "1" if opener.startswith("{") else ""
     config.write_text("title = " + opener * 5000 + inner + closer * 5000 + "\n")
+    out = tmp_path / "out.csv"
+    result = run_cli(capsys, ["trace", "--config", str(config), "--steps", "2", "-o", str(out)])
+    assert result.code == 2, result.show()
+    assert_one_error_line(result)
+    assert listing(tmp_path) == {"scene.toml"}
+
+
+@pytest.mark.parametrize(
+    "line", ["size = 0", "start = 1", "window = 2.5", "size = true", "start = 1979-05-27"]
+)
+def test_bug_scalar_for_a_pair_in_scene_file_escapes_main(capsys, tmp_path, line):
+    """``start``, ``window`` and ``size`` call ``list(value)`` outside their try block."""
+    config = tmp_path / "scene.toml"
+    config.write_text(line + "\n")
     out = tmp_path / "out.csv"
     result = run_cli(capsys, ["trace", "--config", str(config), "--steps", "2", "-o", str(out)])
     assert result.code == 2, result.show()

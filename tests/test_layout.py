@@ -118,14 +118,14 @@ def rendered(name: str, **options) -> FrameRenderer:
 @pytest.mark.parametrize("view", VIEWS)
 @pytest.mark.parametrize("loss_panel", [False, True])
 def test_drawn_axes_with_their_labels_do_not_collide(view, loss_panel):
-    renderer = rendered("rosenbrock", view=view, loss_panel=loss_panel, size=(1280, 720))
+    renderer = rendered("rosenbrock", view=view, loss_panel=loss_panel, size=(640, 360))
     canvas_renderer = renderer.canvas.get_renderer()
     boxes = {
         type(layer).__name__: layer.ax.get_tightbbox(canvas_renderer)
         for layer in renderer.layers
         if hasattr(layer, "ax")
     }
-    W, H = 1280, 720
+    W, H = renderer.layout.width, renderer.layout.height
     for name, box in boxes.items():
         outside = box.x0 < -1 or box.y0 < -1 or box.x1 > W + 1 or box.y1 > H + 1
         assert not outside, f"{name} tick labels cut off at the edge: {box.extents.round()}"

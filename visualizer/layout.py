@@ -80,7 +80,7 @@ def make_layout(rec: Recording, options: RenderOptions) -> Layout:
         if options.view == "contour":
             contour = _fit_aspect(main, aspect, fig_aspect)
         else:
-            surface = Rect(0.0, 0.0, 1.0 - side_w, top + 0.02)
+            surface = Rect(0.0, 0.05, 1.0 - side_w, top - 0.03)
         loss = None
         legend = side
         if options.loss_panel:
@@ -94,11 +94,11 @@ def make_layout(rec: Recording, options: RenderOptions) -> Layout:
     views_bottom = band_h + 0.02
     left = Rect(0.06, views_bottom + 0.05, 0.40, top - views_bottom - 0.07)
     contour = _fit_aspect(left, aspect, fig_aspect)
-    surface = Rect(0.48, views_bottom - 0.02, 0.52, top - views_bottom + 0.04)
+    surface = Rect(0.48, views_bottom + 0.02, 0.52, top - views_bottom)
     loss = None
     legend = band
     if options.loss_panel:
-        loss = Rect(0.66, band.y + 0.045, 0.32, band.h - 0.05)
+        loss = Rect(0.66, band.y + 0.045, 0.32, band.h - 0.075)
         legend = Rect(band.x, band.y, 0.58, band.h)
     columns = 1 if n <= 2 else (2 if n <= 6 else 3)
     return Layout(w, h, 1.0 - 0.035, contour, surface, loss, legend, columns, side=False)

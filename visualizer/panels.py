@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from surfaces.errors import SpecError
 from visualizer.layout import Layout, Rect
 from visualizer.recorder import Recording
 from visualizer.stamps import TextStamp
@@ -13,6 +14,29 @@ from visualizer.theme import Theme
 from visualizer.views import shown_steps, surface_grid
 
 DIVERGED_COLOR = "#d62728"
+
+
+def check_text(text: str, *, what: str) -> str:
+    """Refuse user text that matplotlib would fail to draw as mathtext.
+
+    Text with a pair of unescaped ``$`` is drawn as mathtext; a malformed formula
+    would only fail mid-render, so it is checked up front.
+
+    Raises
+    ------
+    SpecError
+        With a one-line message naming ``what``.
+    """
+    from matplotlib.mathtext import MathTextParser
+
+    if text.replace(r"\$", "").count("$") < 2:
+        return text
+    try:
+        MathTextParser("path").parse(text)
+    except ValueError as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "parse error"
+        raise SpecError(f"{what} {text!r} is not valid mathtext: {reason}") from None
+    return text
 
 
 def format_loss(value: float) -> str:
@@ -23,6 +47,7 @@ def format_loss(value: float) -> str:
     >>> format_loss(12.3456), format_loss(0.000123), format_loss(-0.25)
     ('12.35', '1.23e-04', '-0.2500')
     """
+    value = float(f"{value:.4g}")  # round first, so 9.99996 becomes 10.00, not 10.000
     a = abs(value)
     if a == 0:
         return "0"
@@ -50,7 +75,9 @@ class LegendPanel:
     ) -> None:
         self.figure, self.rec, self.theme = figure, rec, theme
         surface = rec.surface
-        heading = title if title is not None else surface.title
+        heading = check_text(title, what="title") if title is not None else surface.title
+        for run in rec.runs:
+            check_text(run.label, what="label")
         figure.text(
             0.02,
             layout.title_y,

@@ -204,7 +204,7 @@ class FrameRenderer:
 
 def orbit_azimuths(azim: float, n_frames: int) -> np.ndarray:
     """Camera azimuth of each frame of an orbit: one full turn, back where it started."""
-    return azim + np.linspace(0.0, 360.0, n_frames)
+    return azim + np.linspace(0.0, 360.0, n_frames, endpoint=False)
 
 
 def _orbit_worker_init(rec: Recording, options: RenderOptions) -> None:

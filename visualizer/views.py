@@ -426,12 +426,13 @@ class SurfaceView:
         px = self.ax.transData.transform(np.column_stack([u, v]))
         return np.column_stack([px, w])
 
-    def visible(self, x: np.ndarray, y: np.ndarray, z: np.ndarray, samples: int = 48) -> np.ndarray:
+    def visible(self, x: np.ndarray, y: np.ndarray, z: np.ndarray, samples: int = 96) -> np.ndarray:
         """Whether each 3D point ``(x, y, z)`` can be seen past the surface.
 
         March from each point towards the camera (through the inverse projection,
         so perspective is respected) and test whether the ray passes below the
-        height field anywhere inside the window.
+        height field. Only the part of the ray that can still meet the surface is
+        sampled: until it leaves the window or rises above the highest point.
         """
         from mpl_toolkits.mplot3d import proj3d
 
@@ -447,11 +448,23 @@ class SurfaceView:
         scale = np.array([xmax - xmin, ymax - ymin, (self.hmax - self.hmin) or 1.0])
         d = np.stack([qx - x, qy - y, qz - z], axis=1) / scale  # box units
         d /= np.linalg.norm(d, axis=1, keepdims=True)
-        t = np.linspace(0.01, 1.8, samples)  # box units along the ray
-        rays = np.stack([x, y, z], axis=1)[:, None, :] + (t[None, :, None] * d[:, None, :]) * scale
+        # how far (in box units) each ray can go before it leaves the window or the
+        # height range, where nothing can hide it any more
+        lo = np.array([xmin, ymin, -np.inf])
+        hi = np.array([xmax, ymax, self.hmax])
+        p = np.stack([x, y, z], axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = d * scale
+            t_hi = np.where(step > 0, (hi - p) / step, np.where(step < 0, (lo - p) / step, np.inf))
+        t_max = np.clip(np.nan_to_num(t_hi.min(axis=1), nan=0.0, posinf=2.0), 0.0, 2.0)
+        # start a little away from the point, so the surface right under it cannot hide it
+        t0 = np.minimum(0.01, t_max)
+        t = t0[:, None] + (t_max - t0)[:, None] * np.linspace(0.0, 1.0, samples)[None, :]
+        rays = p[:, None, :] + t[:, :, None] * step[:, None, :]
         rx, ry, rz = rays[..., 0], rays[..., 1], rays[..., 2]
         inside = (rx >= xmin) & (rx <= xmax) & (ry >= ymin) & (ry <= ymax)
-        below = rz < self.height(rx, ry) - 1e-9
+        # a ray that only grazes the surface (within 0.1% of the height range) still sees
+        below = rz < self.height(rx, ry) - 1e-3 * scale[2]
         return ~np.any(inside & below, axis=1)
 
     def _prepare(self) -> None:
