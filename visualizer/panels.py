@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -34,8 +36,9 @@ def check_text(text: str, *, what: str) -> str:
     try:
         MathTextParser("path").parse(text)
     except ValueError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "parse error"
-        raise SpecError(f"{what} {text!r} is not valid mathtext: {reason}") from None
+        where = re.search(r"\(at char \d+\)", str(exc))
+        detail = f" {where.group(0)}" if where else ""
+        raise SpecError(f"{what} {text!r} is not valid mathtext{detail}") from None
     return text
 
 
