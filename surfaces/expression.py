@@ -190,7 +190,7 @@ def expression_surface(text: str) -> Surface:
     -------
     Surface
         ``name`` is the normalized expression text (:func:`ast.unparse`),
-        ``title`` the text as given, ``formula`` its mathtext.
+        ``title`` the text as typed, ``formula`` its mathtext.
 
     Raises
     ------
@@ -216,7 +216,8 @@ def expression_surface(text: str) -> Surface:
 
     return Surface(
         name=compiled.normalized,
-        title=f"f(x, y) = {' '.join(text.split())}",
+        # the text as typed; a "$" (only possible in a comment) must not start mathtext
+        title="f(x, y) = " + " ".join(text.split()).replace("$", r"\$"),
         formula=f"$f(x,y) = {_mathtext(compiled.tree.body)[0]}$",
         f=f,
         grad=_gradient(evaluate, holomorphic=compiled.holomorphic),

@@ -255,6 +255,8 @@ def trace_csv(rec: Recording) -> str:
 
 def check_output(path: str, *, suffixes: Sequence[str]) -> Path:
     """Validate an output path early: suffix, existing writable folder."""
+    if "\0" in path:
+        raise SpecError("output path contains a NUL byte")
     p = Path(path)
     if p.suffix.lower() not in suffixes:
         raise SpecError(f"'{path}' must end with {' or '.join(suffixes)}")
@@ -324,6 +326,8 @@ def cmd_gallery(args: argparse.Namespace) -> int:
     """``lossviz gallery``: every curated scene, the page and the Markdown."""
     from visualizer.gallery import DEFAULT_SCENES, load_gallery, render_gallery
 
+    if "\0" in args.output or (args.scenes and "\0" in args.scenes):
+        raise SpecError("path contains a NUL byte")
     folder = Path(args.output)
     if not folder.is_dir():
         raise SpecError(f"output folder '{folder}' does not exist")
@@ -377,7 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0
-    except (OSError, RuntimeError) as exc:
+    except (OSError, RuntimeError, ValueError, ArithmeticError) as exc:
+        # a runtime failure (the encoder, the file system, drawing a degenerate surface)
         print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
         return 1
 

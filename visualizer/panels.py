@@ -78,7 +78,7 @@ class LegendPanel:
     ) -> None:
         self.figure, self.rec, self.theme = figure, rec, theme
         surface = rec.surface
-        heading = check_text(title, what="title") if title is not None else surface.title
+        heading = check_text(title if title is not None else surface.title, what="title")
         for run in rec.runs:
             check_text(run.label, what="label")
         figure.text(
@@ -243,7 +243,7 @@ class LossPanel:
         lows = [float(np.min(v)) for v in finite if v.size]
         self.f_star = min([float(np.min(Z)), *lows])
         gaps = np.concatenate([v - self.f_star for v in finite]) if finite else np.ones(1)
-        gaps = gaps[np.isfinite(gaps)]
+        gaps = np.clip(gaps[np.isfinite(gaps)], 0.0, 1e300)
         hi = float(np.max(gaps)) if gaps.size else 1.0
         hi = hi if hi > 0 else 1.0
         positive = gaps[gaps > 0]

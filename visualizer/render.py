@@ -34,6 +34,8 @@ from visualizer.theme import THEMES, Theme
 from visualizer.views import ContourView, Layer, SurfaceView
 
 VIEWS = ("contour", "surface", "both")
+#: Below this dpi, small text (tick labels, nested formulas) rounds to zero pixels.
+MIN_DPI = 20.0
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ class RenderOptions:
         if self.dpi is not None:
             return float(self.dpi)
         w, h = self.size
-        return 100.0 * min(w / 1280.0, h / 720.0)
+        return max(MIN_DPI, 100.0 * min(w / 1280.0, h / 720.0))
 
 
 def frame_steps(steps: int, frames: int | None) -> np.ndarray:

@@ -42,6 +42,9 @@ THEMES = ("light", "dark")
 MIN_SIZE_PX, MAX_SIZE_PX = 64, 7680
 MAX_STEPS = 100_000
 MAX_FRAMES = 100_000
+#: Largest coordinate of a start or window, and the narrowest window relative to its size.
+MAX_COORDINATE = 1e12
+MIN_WINDOW_FRACTION = 1e-9
 
 
 @dataclass(frozen=True)
@@ -86,22 +89,37 @@ class Scene:
 SCENE_KEYS = tuple(f.name for f in fields(Scene) if f.name != "extras")
 
 
+def _items(value: Any) -> list[Any]:
+    """Comma-separated text or a list/tuple as a list; anything else is malformed."""
+    if isinstance(value, str):
+        return value.split(",")
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    raise ValueError
+
+
+def _check_coordinates(values: Sequence[float], text: Any, *, what: str) -> None:
+    if any(abs(v) > MAX_COORDINATE for v in values):
+        raise SpecError(f"{what} {_show(text)}: coordinates must be within ±{MAX_COORDINATE:g}")
+
+
 def parse_pair(text: str | Sequence[Any], *, what: str) -> tuple[float, float]:
     """Parse ``"X,Y"`` or ``[X, Y]`` into two finite floats."""
-    items = text.split(",") if isinstance(text, str) else list(text)
     try:
+        items = _items(text)
         if len(items) != 2:
             raise ValueError
         x, y = (_finite(v) for v in items)
     except (TypeError, ValueError):
         raise SpecError(f"malformed {what} {_show(text)}: expected X,Y (two numbers)") from None
+    _check_coordinates((x, y), text, what=what)
     return x, y
 
 
 def parse_window(text: str | Sequence[Any]) -> tuple[float, float, float, float]:
     """Parse ``"XMIN,XMAX,YMIN,YMAX"`` (or a list) into a valid window."""
-    items = text.split(",") if isinstance(text, str) else list(text)
     try:
+        items = _items(text)
         if len(items) != 4:
             raise ValueError
         xmin, xmax, ymin, ymax = (_finite(v) for v in items)
@@ -111,6 +129,10 @@ def parse_window(text: str | Sequence[Any]) -> tuple[float, float, float, float]
         ) from None
     if not (xmin < xmax and ymin < ymax):
         raise SpecError(f"window {_show(text)}: need XMIN < XMAX and YMIN < YMAX")
+    _check_coordinates((xmin, xmax, ymin, ymax), text, what="window")
+    for lo, hi in ((xmin, xmax), (ymin, ymax)):
+        if hi - lo < MIN_WINDOW_FRACTION * max(1.0, abs(lo), abs(hi)):
+            raise SpecError(f"window {_show(text)}: too narrow to draw")
     return xmin, xmax, ymin, ymax
 
 
@@ -122,6 +144,8 @@ def parse_size(text: str | Sequence[Any]) -> tuple[int, int]:
             raise SpecError(f"malformed size {text!r}: expected WxH, e.g. 1280x720")
         w, h = int(m.group(1)), int(m.group(2))
     else:
+        if not isinstance(text, (list, tuple)):
+            raise SpecError(f"malformed size {_show(text)}: expected WxH, e.g. 1280x720")
         items = list(text)
         if len(items) != 2 or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in items
@@ -144,18 +168,19 @@ def _finite(v: Any) -> float:
 
 
 def _show(v: Any) -> str:
-    return repr(v) if isinstance(v, str) else repr(list(v))
+    text = repr(list(v)) if isinstance(v, (list, tuple)) else repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _int_in(key: str, value: Any, lo: int, hi: int) -> int:
     if isinstance(value, bool):
-        raise SpecError(f"{key} must be an integer, got {value!r}")
+        raise SpecError(f"{key} must be an integer, got {_show(value)}")
     try:
         f = float(value)
     except (TypeError, ValueError):
-        raise SpecError(f"{key} must be an integer, got {value!r}") from None
+        raise SpecError(f"{key} must be an integer, got {_show(value)}") from None
     if not math.isfinite(f) or f != int(f):
-        raise SpecError(f"{key} must be an integer, got {value!r}")
+        raise SpecError(f"{key} must be an integer, got {_show(value)}")
     n = int(f)
     if not lo <= n <= hi:
         raise SpecError(f"{key} must be {lo}..{hi}, got {n}")
@@ -164,19 +189,19 @@ def _int_in(key: str, value: Any, lo: int, hi: int) -> int:
 
 def _choice(key: str, value: Any, choices: Sequence[str]) -> str:
     if value not in choices:
-        raise SpecError(f"{key} must be one of {', '.join(choices)}, got {value!r}")
+        raise SpecError(f"{key} must be one of {', '.join(choices)}, got {_show(value)}")
     return str(value)
 
 
 def _text(key: str, value: Any) -> str:
     if not isinstance(value, str):
-        raise SpecError(f"{key} must be a string, got {value!r}")
+        raise SpecError(f"{key} must be a string, got {_show(value)}")
     return value
 
 
 def _flag(key: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise SpecError(f"{key} must be true or false, got {value!r}")
+        raise SpecError(f"{key} must be true or false, got {_show(value)}")
     return value
 
 
@@ -247,12 +272,16 @@ def load_scene_file(path: str | Path, *, allowed_extra: Sequence[str] = ()) -> S
         Unreadable file, invalid TOML, an unknown key (named) or a bad value.
     """
     p = Path(path)
+    if "\0" in str(path):
+        raise SpecError("config path contains a NUL byte")
     try:
         raw = p.read_bytes()
     except OSError as exc:
         raise SpecError(f"cannot read config {str(p)!r}: {exc.strerror or exc}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise SpecError(f"invalid config {str(p)!r}: nested too deeply") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SpecError(f"invalid config {str(p)!r}: {first}") from None

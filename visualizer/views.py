@@ -62,7 +62,12 @@ def surface_grid(surface: Surface, n: int) -> tuple[np.ndarray, np.ndarray, np.n
     finite = np.isfinite(Z)
     if not finite.all():
         Z[~finite] = np.nanmax(np.where(finite, Z, np.nan)) if finite.any() else 0.0
-    return X, Y, Z
+    # keep differences of heights finite, whatever the expression
+    return X, Y, np.clip(Z, -MAX_HEIGHT, MAX_HEIGHT)
+
+
+#: Heights are clipped to this magnitude so that their differences stay finite.
+MAX_HEIGHT = 1e300
 
 
 def display_height(surface: Surface, Z: np.ndarray) -> tuple[np.ndarray, float, bool]:
@@ -72,9 +77,44 @@ def display_height(surface: Surface, Z: np.ndarray) -> tuple[np.ndarray, float, 
     transform is applied.
     """
     zmin = float(np.min(Z))
-    if surface.log_height:
+    if surface.log_height or wide_range(Z):
         return np.log10(1.0 + Z - zmin), zmin, True
     return Z, zmin, False
+
+
+#: Beyond this range of values, linear levels and heights are useless: go logarithmic.
+WIDE_RANGE = 1e12
+
+
+def wide_range(Z: np.ndarray) -> bool:
+    """Whether ``Z`` spans so many orders of magnitude that only a log scale shows it."""
+    return bool(float(np.max(Z)) - float(np.min(Z)) > WIDE_RANGE)
+
+
+def contour_levels(
+    surface: Surface, Z: np.ndarray, n: int = 22
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Values to contour and their levels: log-spaced where the surface needs them.
+
+    Returns ``(T, levels)``; ``levels`` is ``None`` when the surface is flat within
+    floating-point precision, so there is nothing to draw.
+    """
+    with np.errstate(all="ignore"):
+        Z = np.asarray(Z, dtype=float)
+        zmin, zmax = float(np.min(Z)), float(np.max(Z))
+        span = zmax - zmin
+        if not np.isfinite(span) or span <= 1e-12 * max(1.0, abs(zmin), abs(zmax)):
+            return Z, None
+        if surface.log_levels or wide_range(Z):
+            T = np.log10(Z - zmin + span * 1e-4)
+            top = float(np.percentile(T, 99.5))
+        else:
+            T = Z
+            top = float(np.percentile(Z, 99.0))
+        levels = np.unique(np.linspace(float(np.min(T)), top, n))
+    if levels.size < 3 or not np.all(np.isfinite(levels)):
+        return T, None
+    return T, levels
 
 
 def make_ball(
@@ -199,20 +239,12 @@ class ContourView:
             self._setup_arrows()
 
     def _draw_contours(self, X: np.ndarray, Y: np.ndarray, Z: np.ndarray) -> None:
-        ax, theme, surface = self.ax, self.theme, self.rec.surface
+        ax, theme = self.ax, self.theme
+        T, levels = contour_levels(self.rec.surface, Z)
+        if levels is None:  # a flat (or numerically flat) surface: one colour, no lines
+            ax.set_facecolor(theme.cmap()(0.0))
+            return
         ax.set_facecolor(theme.background)
-        if surface.log_levels:
-            zmin = float(Z.min())
-            span = float(Z.max() - zmin) or 1.0
-            T = np.log10(Z - zmin + span * 1e-4)
-            top = float(np.percentile(T, 99.5))
-            levels = np.linspace(float(T.min()), top, 22)
-        else:
-            T = Z
-            top = float(np.percentile(Z, 99.0))
-            levels = np.linspace(float(Z.min()), top, 22)
-            if not np.all(np.diff(levels) > 0):
-                levels = np.linspace(float(Z.min()), float(Z.min()) + 1.0, 22)
         ax.contourf(X, Y, T, levels=levels, cmap=theme.cmap(), extend="max", zorder=0)
         ax.contour(
             X,
@@ -349,7 +381,11 @@ class SurfaceView:
         X, Y, Z = surface_grid(surface, 80)
         H, self.zmin, self.log = display_height(surface, Z)
         self.hmin, self.hmax = float(H.min()), float(np.percentile(H, 99.5))
-        span = (self.hmax - self.hmin) or 1.0
+        span = self.hmax - self.hmin
+        if not np.isfinite(span) or span <= 1e-12 * max(1.0, abs(self.hmin), abs(self.hmax)):
+            # flat within floating-point precision: give the axes a unit of height
+            self.hmax = self.hmin + max(1.0, abs(self.hmin)) * 1e-6 if np.isfinite(span) else 1.0
+            span = self.hmax - self.hmin
         self.lift = self.LIFT * span
         Hc = np.minimum(H, self.hmax)
         ax.plot_surface(
@@ -414,6 +450,7 @@ class SurfaceView:
         """Displayed height of the surface at ``(x, y)`` (broadcasts)."""
         with np.errstate(all="ignore"):
             f = np.asarray(self.rec.surface.f(np.stack([x, y])), dtype=float)
+            f = np.clip(np.nan_to_num(f, nan=MAX_HEIGHT), -MAX_HEIGHT, MAX_HEIGHT)
         h = np.log10(1.0 + np.maximum(f - self.zmin, 0.0)) if self.log else f
         return np.minimum(np.broadcast_to(h, np.shape(x)), self.hmax)
 

@@ -120,6 +120,8 @@ def check_output_path(path: PathLike) -> Path:
     ...
     visualizer.writers.OutputPathError: 'anim.avi' must end with .gif, .mp4, .webm or .png
     """
+    if "\0" in os.fspath(path):
+        raise OutputPathError("output path contains a NUL byte")
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
         choices = ", ".join(SUFFIXES[:-1]) + " or " + SUFFIXES[-1]
@@ -770,6 +772,8 @@ def write_text_atomic(path: PathLike, text: str) -> Path:
     OutputPathError
         If the folder is missing or not writable.
     """
+    if "\0" in os.fspath(path):
+        raise OutputPathError("output path contains a NUL byte")
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
