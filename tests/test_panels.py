@@ -113,9 +113,31 @@ def test_legend_title_option_and_seed_for_sgd():
     assert any("seed 7" in t for t in shown)
 
 
+def readout_regions(renderer, frames):
+    legend = legend_of(renderer)
+    W = frames[0].shape[1]
+    x, y = legend.step_stamp.xy
+    rows = slice(int(y), int(y) + int(legend.step_stamp.font.size * 1.3))
+    counter = [f[rows, int(x) : W] for f in frames]
+    ly = legend.loss_stamps[0].xy[1]
+    loss_rows = slice(int(ly), int(ly) + int(legend.loss_stamps[0].font.size * 1.3))
+    return counter, [f[loss_rows, :] for f in frames]
+
+
+def test_readouts_refresh_ten_times_a_second_and_show_the_last_step():
+    rec = rec_of("bowl", "gd:lr=0.2", steps=6)
+    renderer = FrameRenderer(rec, RenderOptions(size=(640, 360), fps=20, readout_hz=10))
+    frames = list(renderer.frames())
+    counter, losses = readout_regions(renderer, frames)
+    for i in range(1, len(frames)):
+        changed = np.any(counter[i] != counter[i - 1]) and np.any(losses[i] != losses[i - 1])
+        # at 20 fps the numbers change on every other frame, and on the last one
+        assert changed == (i % 2 == 0 or i == len(frames) - 1), i
+
+
 def test_step_counter_and_losses_are_stamped_every_frame():
     rec = rec_of("bowl", "gd:lr=0.2", steps=4)
-    renderer = FrameRenderer(rec, RenderOptions(size=(640, 360)))
+    renderer = FrameRenderer(rec, RenderOptions(size=(640, 360), readout_hz=20))
     frames = list(renderer.frames())
     legend = legend_of(renderer)
     W = frames[0].shape[1]

@@ -120,6 +120,7 @@ def animation_from_scene(scene: Scene) -> Animation:
         arrows=scene.arrows,
         orbit=scene.orbit,
         title=scene.title,
+        fps=scene.fps,
     )
     return Animation(recording=rec, options=options, fps=scene.fps)
 
