@@ -55,19 +55,35 @@ class TextStamp:
         self.font = _font(family, weight, max(4, round(size_pt * dpi / 72.0)))
         self.anchor = anchor
         self.color = np.array(to_rgb(color)) * 255.0
+        self._cache: dict[str, tuple[int, int, np.ndarray] | None] = {}
+
+    def _shape(self, text: str) -> tuple[int, int, np.ndarray] | None:
+        """Top-left corner and alpha mask of ``text``; the last few are cached."""
+        if text in self._cache:
+            return self._cache[text]
+        left, top, right, bottom = self.font.getbbox(text, anchor=self.anchor)
+        w, h = right - left, bottom - top
+        shaped = None
+        if w > 0 and h > 0:
+            mask = Image.new("L", (w, h), 0)
+            draw = ImageDraw.Draw(mask)
+            draw.text((-left, -top), text, fill=255, font=self.font, anchor=self.anchor)
+            alpha = np.asarray(mask, dtype=np.float32) / 255.0
+            shaped = (round(self.xy[0] + left), round(self.xy[1] + top), alpha)
+        if len(self._cache) >= 8:  # readouts repeat for a frame or two, then move on
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[text] = shaped
+        return shaped
 
     def draw(self, frame: np.ndarray, text: str, color: str | None = None) -> None:
         """Blend ``text`` into ``frame`` (``H × W × 3`` or ``× 4``, uint8) in place."""
         if not text:
             return
-        left, top, right, bottom = self.font.getbbox(text, anchor=self.anchor)
-        x0, y0 = round(self.xy[0] + left), round(self.xy[1] + top)
-        w, h = right - left, bottom - top
-        if w <= 0 or h <= 0:
+        shaped = self._shape(text)
+        if shaped is None:
             return
-        mask = Image.new("L", (w, h), 0)
-        ImageDraw.Draw(mask).text((-left, -top), text, fill=255, font=self.font, anchor=self.anchor)
-        alpha = np.asarray(mask, dtype=np.float32) / 255.0
+        x0, y0, alpha = shaped
+        h, w = alpha.shape
         H, W = frame.shape[:2]
         fx0, fy0, fx1, fy1 = max(x0, 0), max(y0, 0), min(x0 + w, W), min(y0 + h, H)
         if fx0 >= fx1 or fy0 >= fy1:

@@ -36,10 +36,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import re
 import secrets
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,6 +49,11 @@ from typing import IO, ClassVar
 
 import numpy as np
 from PIL import Image
+
+try:  # pipe buffer sizes are a Linux feature
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "SUFFIXES",
@@ -71,6 +78,7 @@ MAX_FPS = 100
 MAX_HOLD_LAST_MS = 655_350  # GIF delays are 16-bit centiseconds
 GIF_PALETTE_SIZE = 256
 MIN_GIF_DELAY_CS = 2  # browsers slow delays of 0 or 1 cs down to 10 cs
+PIPE_BUFFER_BYTES = 8 << 20  # asked for; the kernel caps it at /proc/sys/fs/pipe-max-size
 FFMPEG_THREADS = 2  # fixed, never "auto": output must not depend on the machine
 _FFMPEG_LOG_PREFIX = re.compile(r"^(\[[^\]]* @ 0x[0-9a-f]+\] *)+")  # "[libx264 @ 0x55d0] "
 
@@ -386,6 +394,7 @@ class _FFmpegWriter(FrameWriter):
     _ffmpeg: str = ""
     _process: subprocess.Popen[bytes] | None = None
     _stderr: IO[bytes] | None = None
+    _pump: _PipePump | None = None
 
     def setup(self) -> None:
         self._ffmpeg = _ffmpeg_exe()
@@ -423,20 +432,21 @@ class _FFmpegWriter(FrameWriter):
             )
         except OSError as error:
             raise WriterError(f"cannot run ffmpeg '{self._ffmpeg}': {error.strerror}") from None
+        _grow_pipe(self._process.stdin)
+        self._pump = _PipePump(self._process.stdin)
 
     def _pad(self, frame: np.ndarray) -> np.ndarray:
         return frame
 
     def _write(self, frame: np.ndarray) -> None:
-        try:
-            self._process.stdin.write(self._pad(frame))
-        except (BrokenPipeError, ValueError):  # ffmpeg exited early
-            self._raise_failure()
+        if not self._pump.put(np.array(self._pad(frame))):  # a copy: the pump owns it
+            self._raise_failure()  # ffmpeg exited early
 
     def _close(self) -> None:
+        failed = not self._pump.close()
         with contextlib.suppress(BrokenPipeError):
             self._process.stdin.close()
-        if self._process.wait() != 0:
+        if self._process.wait() != 0 or failed:
             self._raise_failure()
         self._release()
 
@@ -444,6 +454,8 @@ class _FFmpegWriter(FrameWriter):
         if self._process is not None:
             if self._process.poll() is None:
                 self._process.kill()
+            if self._pump is not None:
+                self._pump.close()
             with contextlib.suppress(OSError, ValueError):
                 self._process.stdin.close()
             self._process.wait()
@@ -742,6 +754,66 @@ def _quantize(pixels: np.ndarray, colors: int) -> np.ndarray:
     quantized = image.quantize(colors, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE)
     used = np.unique(np.asarray(quantized))
     return _pack(np.array(quantized.getpalette(), np.uint8).reshape(-1, 3)[used])
+
+
+class _PipePump:
+    """Writes frames to a pipe from a thread of its own, a few frames behind.
+
+    Writing to a pipe releases the GIL, so the renderer goes on drawing the next
+    frame while the previous one is copied to ffmpeg. At most ``depth`` frames
+    wait in the queue, so memory stays bounded.
+    """
+
+    def __init__(self, pipe: IO[bytes], depth: int = 3) -> None:
+        self._pipe = pipe
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=depth)
+        self.failed = False
+        self._thread = threading.Thread(target=self._run, name="lossviz-pipe", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self.failed:
+                continue  # keep draining, so put() never blocks on a dead pipe
+            try:
+                self._pipe.write(memoryview(item).cast("B"))
+            except (OSError, ValueError):  # BrokenPipeError: ffmpeg exited early
+                self.failed = True
+
+    def put(self, frame: np.ndarray) -> bool:
+        """Queue a frame; ``False`` once writing has failed."""
+        if self.failed:
+            return False
+        self._queue.put(frame)
+        return True
+
+    def close(self) -> bool:
+        """Write what is queued and stop; ``True`` if every write succeeded."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        return not self.failed
+
+
+def _grow_pipe(pipe: IO[bytes] | None) -> None:
+    """Enlarge a pipe's kernel buffer (Linux) so a whole frame fits in it.
+
+    With the default 64 KiB, every frame is handed over in dozens of round trips
+    and Python waits for ffmpeg on each; with a larger buffer Python drops the
+    frame and goes on rendering while ffmpeg encodes it.
+    """
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if pipe is None or set_size is None:
+        return
+    try:
+        limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    except (OSError, ValueError):
+        limit = 1 << 20
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(pipe.fileno(), set_size, min(limit, PIPE_BUFFER_BYTES))
 
 
 def _create_temp_file(path: Path) -> Path:
