@@ -119,6 +119,7 @@ def _local_minimum() -> Surface:
         window=(-3.5, 4.5, -2.5, 2.5),
         start=(4.0, 2.0),
         minima=a.local_minimum_minima(),
+        camera=(35.0, -100.0),
         preset=Preset(
             optimizers=("gd:lr=0.05", "sgd:lr=0.05,noise=0.5", "momentum:lr=0.05,beta=0.9"),
             steps=150,
