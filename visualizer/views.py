@@ -263,40 +263,41 @@ class ContourView:
         # arrows scale with sqrt(|vector| / largest at the start), so they shrink to nothing
         # at a minimum instead of pointing somewhere arbitrary
         runs = self.rec.runs
-        self._grad_ref = max(float(np.hypot(*r.gradients[0])) for r in runs)
-        vel = [np.nanmax(np.hypot(*r.velocities.T)) for r in runs if r.velocities is not None]
-        self._vel_ref = float(max(vel)) if vel else 0.0
-        for i, run in enumerate(self.rec.runs):
+        grads = [np.hypot(*r.gradients[: r.last_step + 1].T) for r in runs]
+        vels = [
+            np.hypot(*r.velocities[: r.last_step + 1].T) for r in runs if r.velocities is not None
+        ]
+        self._grad_ref = max((float(g[0]) for g in grads if g.size), default=0.0)
+        self._vel_ref = max((float(v.max()) for v in vels if v.size), default=0.0)
+        for i, run in enumerate(runs):
             color = self.theme.color(i)
-            g = FancyArrowPatch(
-                (0, 0),
-                (0, 0),
-                arrowstyle="-|>,head_length=6,head_width=3.5",
-                color=color,
-                linewidth=1.8,
-                animated=True,
-                zorder=9,
-                path_effects=[
+            self.grad_arrows.append(self._arrow(color, velocity=False))
+            has_velocity = run.velocities is not None
+            self.vel_arrows.append(self._arrow(color, velocity=True) if has_velocity else None)
+
+    def _arrow(self, color: str, *, velocity: bool) -> FancyArrowPatch:
+        """An animated arrow: solid with a halo for the gradient, dashed for a velocity."""
+        style = (
+            {"linewidth": 1.6, "linestyle": (0, (3, 2))}
+            if velocity
+            else {
+                "linewidth": 1.8,
+                "path_effects": [
                     patheffects.withStroke(linewidth=3.2, foreground=self.theme.background)
                 ],
-            )
-            self.ax.add_patch(g)
-            self.grad_arrows.append(g)
-            if run.velocities is not None:
-                v = FancyArrowPatch(
-                    (0, 0),
-                    (0, 0),
-                    arrowstyle="-|>,head_length=6,head_width=3.5",
-                    color=color,
-                    linewidth=1.6,
-                    linestyle=(0, (3, 2)),
-                    animated=True,
-                    zorder=9,
-                )
-                self.ax.add_patch(v)
-                self.vel_arrows.append(v)
-            else:
-                self.vel_arrows.append(None)
+            }
+        )
+        arrow = FancyArrowPatch(
+            (0, 0),
+            (0, 0),
+            arrowstyle="-|>,head_length=6,head_width=3.5",
+            color=color,
+            animated=True,
+            zorder=9,
+            **style,
+        )
+        self.ax.add_patch(arrow)
+        return arrow
 
     def draw_trail(self, start: int, stop: int) -> None:
         """Draw the trail segments between ``start`` and ``stop``."""
