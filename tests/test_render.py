@@ -401,6 +401,34 @@ def test_arrows_are_drawn_from_the_ball_downhill():
     assert cos > 0.8, cos
 
 
+def test_arrows_in_3d_start_at_the_ball_and_point_downhill_on_screen():
+    rec = rec_of("bowl", "gd:lr=0.1", steps=10)
+    index = 2
+    options = {"view": "surface", "size": SIZE, "frames": 6}
+    plain = FrameRenderer(rec, RenderOptions(**options))
+    arrows = FrameRenderer(rec, RenderOptions(**options, arrows=True))
+    a = list(plain.frames())[index]
+    b = list(arrows.frames())[index]
+    view = arrows.layers[0]
+    step = int(arrows.steps[index])
+    (x, y) = rec.runs[0].positions[step]
+    H = a.shape[0]
+
+    def screen(px, py):
+        p = view.project(
+            np.array([px]), np.array([py]), view.height(*map(np.atleast_1d, (px, py))) + view.lift
+        )[0]
+        return np.array([H - p[1], p[0]])
+
+    diff = np.any(a != b, axis=2)
+    assert diff.sum() > 20
+    offsets = np.column_stack(np.nonzero(diff)) - screen(x, y)
+    g = rec.runs[0].gradients[step]
+    want = screen(x - 0.3 * g[0], y - 0.3 * g[1]) - screen(x, y)
+    got = offsets.mean(axis=0)
+    assert float(got @ want / (np.linalg.norm(got) * np.linalg.norm(want))) > 0.8
+
+
 def test_arrows_option_leaves_frames_without_arrows_unchanged():
     rec = rec_of("bowl", "gd:lr=0.1", steps=4)
     a = list(render_frames(rec, RenderOptions(size=(256, 144))))

@@ -12,6 +12,7 @@ from typing import Protocol
 
 import numpy as np
 from matplotlib import patheffects
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
@@ -153,6 +154,81 @@ def make_ball(
     return ball, shine
 
 
+class ArrowSet:
+    """Arrows at each ball: the negative gradient, and momentum's velocity.
+
+    Lengths grow with ``sqrt(|vector| / largest at the start)`` up to 11% of the
+    window's diagonal, so arrows shrink to nothing at a minimum instead of
+    pointing somewhere arbitrary. The velocity arrow shows the step taken,
+    ``−v`` (as ``θ ← θ − v``), dashed.
+    """
+
+    def __init__(self, rec: Recording, theme: Theme, transform: Transform) -> None:
+        self.rec, self.theme = rec, theme
+        xmin, xmax, ymin, ymax = rec.surface.window
+        self.length = 0.11 * float(np.hypot(xmax - xmin, ymax - ymin))
+        runs = rec.runs
+        grads = [np.hypot(*r.gradients[: r.last_step + 1].T) for r in runs]
+        vels = [
+            np.hypot(*r.velocities[: r.last_step + 1].T) for r in runs if r.velocities is not None
+        ]
+        self.grad_ref = max((float(g[0]) for g in grads if g.size), default=0.0)
+        self.vel_ref = max((float(v.max()) for v in vels if v.size), default=0.0)
+        self.grad_arrows = [self._arrow(theme.color(i), transform, False) for i in range(len(runs))]
+        self.vel_arrows = [
+            self._arrow(theme.color(i), transform, True) if r.velocities is not None else None
+            for i, r in enumerate(runs)
+        ]
+
+    def _arrow(self, color: str, transform: Transform, velocity: bool) -> FancyArrowPatch:
+        style = (
+            {"linewidth": 1.6, "linestyle": (0, (3, 2))}
+            if velocity
+            else {
+                "linewidth": 1.8,
+                "path_effects": [
+                    patheffects.withStroke(linewidth=3.2, foreground=self.theme.background)
+                ],
+            }
+        )
+        return FancyArrowPatch(
+            (0, 0),
+            (0, 0),
+            arrowstyle="-|>,head_length=6,head_width=3.5",
+            color=color,
+            transform=transform,
+            animated=True,
+            zorder=9,
+            **style,
+        )
+
+    def attach(self, ax: Axes) -> None:
+        """Add the arrows to ``ax`` (for clipping and the renderer)."""
+        for arrow in (*self.grad_arrows, *self.vel_arrows):
+            if arrow is not None:
+                ax.add_patch(arrow)
+
+    def _scaled(self, vector: np.ndarray, reference: float) -> np.ndarray | None:
+        norm = float(np.hypot(*vector))
+        if not np.isfinite(norm) or norm == 0 or reference == 0:
+            return None
+        length = self.length * min(1.0, np.sqrt(norm / reference))
+        return vector / norm * length if length > 0.04 * self.length else None
+
+    def vectors(self, i: int, run: Run, step: int) -> list[tuple[FancyArrowPatch, np.ndarray]]:
+        """The arrows of run ``i`` at ``step`` with their vectors in data units."""
+        out = []
+        g = self._scaled(-run.gradients[step], self.grad_ref)
+        if g is not None:
+            out.append((self.grad_arrows[i], g))
+        arrow = self.vel_arrows[i]
+        if arrow is not None and run.velocities is not None:
+            v = self._scaled(-run.velocities[step], self.vel_ref)
+            if v is not None:
+                out.append((arrow, v))
+        return out
+
+
 class ContourView:
     """Filled contours of the surface with trails and balls on top.
 
@@ -233,10 +309,9 @@ class ContourView:
             self.trails.append(trail)
             self.balls.append(ball)
             self.shines.append(shine)
-        self.grad_arrows: list[FancyArrowPatch] = []
-        self.vel_arrows: list[FancyArrowPatch | None] = []
-        if arrows:
-            self._setup_arrows()
+        self.arrow_set = ArrowSet(rec, theme, ax.transData) if arrows else None
+        if self.arrow_set is not None:
+            self.arrow_set.attach(ax)
 
     def _draw_contours(self, X: np.ndarray, Y: np.ndarray, Z: np.ndarray) -> None:
         ax, theme = self.ax, self.theme
@@ -257,48 +332,6 @@ class ContourView:
             zorder=1,
         )
 
-    def _setup_arrows(self) -> None:
-        xmin, xmax, ymin, ymax = self.rec.surface.window
-        self._arrow_len = 0.11 * float(np.hypot(xmax - xmin, ymax - ymin))
-        # arrows scale with sqrt(|vector| / largest at the start), so they shrink to nothing
-        # at a minimum instead of pointing somewhere arbitrary
-        runs = self.rec.runs
-        grads = [np.hypot(*r.gradients[: r.last_step + 1].T) for r in runs]
-        vels = [
-            np.hypot(*r.velocities[: r.last_step + 1].T) for r in runs if r.velocities is not None
-        ]
-        self._grad_ref = max((float(g[0]) for g in grads if g.size), default=0.0)
-        self._vel_ref = max((float(v.max()) for v in vels if v.size), default=0.0)
-        for i, run in enumerate(runs):
-            color = self.theme.color(i)
-            self.grad_arrows.append(self._arrow(color, velocity=False))
-            has_velocity = run.velocities is not None
-            self.vel_arrows.append(self._arrow(color, velocity=True) if has_velocity else None)
-
-    def _arrow(self, color: str, *, velocity: bool) -> FancyArrowPatch:
-        """An animated arrow: solid with a halo for the gradient, dashed for a velocity."""
-        style = (
-            {"linewidth": 1.6, "linestyle": (0, (3, 2))}
-            if velocity
-            else {
-                "linewidth": 1.8,
-                "path_effects": [
-                    patheffects.withStroke(linewidth=3.2, foreground=self.theme.background)
-                ],
-            }
-        )
-        arrow = FancyArrowPatch(
-            (0, 0),
-            (0, 0),
-            arrowstyle="-|>,head_length=6,head_width=3.5",
-            color=color,
-            animated=True,
-            zorder=9,
-            **style,
-        )
-        self.ax.add_patch(arrow)
-        return arrow
-
     def draw_trail(self, start: int, stop: int) -> None:
         """Draw the trail segments between ``start`` and ``stop``."""
         for run, trail in zip(self.rec.runs, self.trails, strict=True):
@@ -315,33 +348,18 @@ class ContourView:
             if step > run.last_step:
                 continue
             x, y = run.positions[step]
-            if self.arrows:
+            if self.arrow_set is not None:
                 self._draw_arrows(i, run, step, x, y)
             self.balls[i].set_data([x], [y])
             self.shines[i].set_data([x], [y])
             self.ax.draw_artist(self.balls[i])
             self.ax.draw_artist(self.shines[i])
 
-    def _arrow_scale(self, vector: np.ndarray, reference: float) -> float:
-        """Arrow length for ``vector``: grows with its size, up to the full length."""
-        norm = float(np.hypot(*vector))
-        if not np.isfinite(norm) or norm == 0 or reference == 0:
-            return 0.0
-        return self._arrow_len * min(1.0, np.sqrt(norm / reference)) / norm
-
     def _draw_arrows(self, i: int, run: Run, step: int, x: float, y: float) -> None:
-        g = -run.gradients[step]
-        k = self._arrow_scale(g, self._grad_ref)
-        if k * float(np.hypot(*g)) > 0.04 * self._arrow_len:
-            self.grad_arrows[i].set_positions((x, y), (x + k * g[0], y + k * g[1]))
-            self.ax.draw_artist(self.grad_arrows[i])
-        arrow = self.vel_arrows[i]
-        if arrow is not None and run.velocities is not None:
-            v = -run.velocities[step]  # the step taken is θ ← θ − v
-            k = self._arrow_scale(v, self._vel_ref)
-            if k * float(np.hypot(*v)) > 0.04 * self._arrow_len:
-                arrow.set_positions((x, y), (x + k * v[0], y + k * v[1]))
-                self.ax.draw_artist(arrow)
+        renderer = self.figure.canvas.get_renderer()
+        for arrow, vector in self.arrow_set.vectors(i, run, step):
+            arrow.set_positions((x, y), (x + vector[0], y + vector[1]))
+            arrow.draw(renderer)
 
     def set_azim(self, azim: float) -> None:
         """Contours have no camera."""
@@ -443,6 +461,12 @@ class SurfaceView:
             self.trails_back.append(back)
             self.balls.append(ball)
             self.shines.append(shine)
+        self.arrow_set = ArrowSet(rec, theme, ident) if arrows else None
+        if self.arrow_set is not None:
+            for arrow in self.arrow_set.grad_arrows + self.arrow_set.vel_arrows:
+                if arrow is not None:
+                    arrow.set_figure(figure)
+                    arrow.set_clip_box(ax.bbox)
         self._screen: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
     # --- geometry ---------------------------------------------------------------------
@@ -577,10 +601,24 @@ class SurfaceView:
             pts, vis, _ = self._screen[i]
             px, py = pts[step * m, 0], pts[step * m, 1]
             alpha = 1.0 if vis[step * m] else 0.35
+            if self.arrow_set is not None and vis[step * m]:
+                self._draw_arrows(i, run, step, (px, py), renderer)
             for artist in (self.balls[i], self.shines[i]):
                 artist.set_data([px], [py])
                 artist.set_alpha(alpha if artist is self.balls[i] else 0.8 * alpha)
                 artist.draw(renderer)
+
+    def _draw_arrows(
+        self, i: int, run: Run, step: int, start_px: tuple[float, float], renderer: object
+    ) -> None:
+        """Arrows from the ball along the surface: the tip sits on the surface too."""
+        assert self.arrow_set is not None
+        x, y = run.positions[step]
+        for arrow, vector in self.arrow_set.vectors(i, run, step):
+            tx, ty = np.array([x + vector[0]]), np.array([y + vector[1]])
+            tip = self.project(tx, ty, self.height(tx, ty) + self.lift)[0]
+            arrow.set_positions(start_px, (tip[0], tip[1]))
+            arrow.draw(renderer)
 
     def set_azim(self, azim: float) -> None:
         """Turn the camera; paths are re-projected at the next draw."""
