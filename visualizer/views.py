@@ -617,6 +617,9 @@ class SurfaceView:
         for arrow, vector in self.arrow_set.vectors(i, run, step):
             tx, ty = np.array([x + vector[0]]), np.array([y + vector[1]])
             tip = self.project(tx, ty, self.height(tx, ty) + self.lift)[0]
+            span = np.hypot(tip[0] - start_px[0], tip[1] - start_px[1])
+            if not (np.isfinite(span) and span >= 2.0):  # off the surface, or too short
+                continue
             arrow.set_positions(start_px, (tip[0], tip[1]))
             arrow.draw(renderer)
 
