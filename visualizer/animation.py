@@ -168,6 +168,19 @@ def animate(
     ------
     surfaces.errors.SpecError
         On any bad input, with a one-line message.
+
+    Examples
+    --------
+    >>> anim = animate("ravine", ["gd", "momentum"], steps=30, size=(320, 180))
+    >>> [run.label for run in anim.recording.runs], anim.n_frames
+    (['gd', 'momentum'], 31)
+    >>> html = anim._repr_html_()  # what Jupyter shows: the GIF inline
+    >>> html.startswith('<img src="data:image/gif;base64,')
+    True
+    >>> animate("ravine", ["gd:lr=-1"])
+    Traceback (most recent call last):
+    ...
+    surfaces.errors.SpecError: gd: lr must be > 0, got '-1'
     """
     given = {
         "surface": surface,
