@@ -37,6 +37,7 @@ import numpy as np
 
 from surfaces.base import Array, Preset, Surface
 from surfaces.errors import SpecError
+from surfaces.tuning import curvature_lr
 
 Evaluator = Callable[[Array, Array], Array]
 
@@ -175,6 +176,21 @@ def parse_expression(text: str) -> Evaluator:
     return _compile_text(text).evaluate
 
 
+def _preset(grad: Callable[[Array], Array], window: tuple[float, float, float, float]) -> Preset:
+    """Same learning rate for every optimizer: ``1/L`` from the curvature over the window."""
+    lr, scale = curvature_lr(grad, window)
+    noise = float(f"{max(scale, 1e-12) * 0.2:.2g}")
+    return Preset(
+        optimizers=(
+            f"gd:lr={lr:g}",
+            f"sgd:lr={lr:g},noise={noise:g}",
+            f"momentum:lr={lr:g},beta=0.9",
+        ),
+        steps=150,
+        note=f"same lr={lr:g} for every optimizer (from the curvature over the window)",
+    )
+
+
 def expression_surface(text: str) -> Surface:
     """Build a :class:`Surface` from an expression in ``x`` and ``y``.
 
@@ -214,21 +230,19 @@ def expression_surface(text: str) -> Surface:
         x, y = _xy(params)
         return evaluate(x, y)
 
+    grad = _gradient(evaluate, holomorphic=compiled.holomorphic)
+    window = (-5.0, 5.0, -5.0, 5.0)
     return Surface(
         name=compiled.normalized,
         # the text as typed; a "$" (only possible in a comment) must not start mathtext
         title="f(x, y) = " + " ".join(text.split()).replace("$", r"\$"),
         formula=f"$f(x,y) = {_mathtext(compiled.tree.body)[0]}$",
         f=f,
-        grad=_gradient(evaluate, holomorphic=compiled.holomorphic),
-        window=(-5.0, 5.0, -5.0, 5.0),
+        grad=grad,
+        window=window,
         start=(-3.5, 2.5),
         minima=(),
-        preset=Preset(
-            optimizers=("gd:lr=0.01", "sgd:lr=0.01,noise=1.0", "momentum:lr=0.01,beta=0.9"),
-            steps=150,
-            note="generic preset for expressions; tune with -O",
-        ),
+        preset=_preset(grad, window),
         params={},
         log_levels=False,
     )

@@ -8,6 +8,7 @@ candidates, so it costs a few milliseconds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -69,3 +70,47 @@ def ravine_best_lrs(kappa: float, *, tol: float = 1e-3, steps: int = 400) -> tup
         settle = _settle_steps(_trajectories(kappa, lrs, beta, steps), kappa, tol)
         best.append(float(f"{lrs[int(np.argmin(settle))]:.3g}"))
     return best[0], best[1]
+
+
+def curvature_lr(
+    grad: Callable[[np.ndarray], np.ndarray],
+    window: tuple[float, float, float, float],
+    *,
+    n: int = 31,
+) -> tuple[float, float]:
+    """A safe common learning rate and a gradient scale for an unknown surface.
+
+    The rate is ``1/L``, with ``L`` the 90th percentile, over an ``n × n`` grid of
+    the window, of the largest absolute eigenvalue of the Hessian (central
+    differences of the gradient), so gradient descent is stable over most of the
+    window; but never so large that a typical step (median gradient norm) is
+    longer than 10% of the window. The gradient scale is that median norm, to size
+    SGD's noise.
+
+    Examples
+    --------
+    >>> grad = lambda p: np.stack([2 * p[0], 20 * p[1]])  # L = 20, so 1/L = 0.05
+    >>> curvature_lr(grad, (-1, 1, -1, 1))  # but a typical step |g| = 11 caps it
+    (0.019, 11.0)
+    """
+    xmin, xmax, ymin, ymax = window
+    X, Y = np.meshgrid(np.linspace(xmin, xmax, n), np.linspace(ymin, ymax, n))
+    h = 1e-4 * max(xmax - xmin, ymax - ymin)
+    with np.errstate(all="ignore"):
+        gx = (grad(np.stack([X + h, Y])) - grad(np.stack([X - h, Y]))) / (2 * h)
+        gy = (grad(np.stack([X, Y + h])) - grad(np.stack([X, Y - h]))) / (2 * h)
+        a, b, d = gx[0], 0.5 * (gx[1] + gy[0]), gy[1]
+        # eigenvalues of [[a, b], [b, d]]
+        mid, rad = (a + d) / 2, np.sqrt(((a - d) / 2) ** 2 + b**2)
+        top = np.maximum(np.abs(mid + rad), np.abs(mid - rad))
+        norms = np.hypot(*grad(np.stack([X, Y])))
+    top, norms = top[np.isfinite(top)], norms[np.isfinite(norms)]
+    big = float(np.percentile(top, 90)) if top.size else 0.0
+    scale = float(np.median(norms)) if norms.size else 0.0
+    # and never a typical step longer than 10% of the window (flat or kinked surfaces)
+    limits = [1.0 / big if big > 0 else np.inf]
+    if scale > 0:
+        limits.append(0.1 * max(xmax - xmin, ymax - ymin) / scale)
+    lr = min(limits)
+    lr = float(f"{lr:.2g}") if np.isfinite(lr) and lr > 0 else 0.1
+    return lr, float(f"{scale:.2g}") if scale > 0 else 1.0

@@ -314,16 +314,35 @@ def test_expression_surface_fields():
     assert surface.window == (-5.0, 5.0, -5.0, 5.0)
     assert surface.start == (-3.5, 2.5)
     assert surface.minima == ()
-    assert surface.preset.optimizers == (
-        "gd:lr=0.01",
-        "sgd:lr=0.01,noise=1.0",
-        "momentum:lr=0.01,beta=0.9",
-    )
+    # the same learning rate for all, from the curvature (L = 20 here) and capped so a
+    # typical step (median |gradient| ≈ 53 over the window) is at most 10% of the window
+    names = [spec.split(":")[0] for spec in surface.preset.optimizers]
+    assert names == ["gd", "sgd", "momentum"]
+    lrs = {spec.split("lr=")[1].split(",")[0] for spec in surface.preset.optimizers}
+    assert lrs == {"0.019"}
     assert surface.preset.steps == 150
     assert dict(surface.params) == {}
     assert surface.log_levels is False
     assert surface.loss(np.array([1.0, 1.0])) == 11.0
     assert surface.f(np.stack([X, Y])).shape == X.shape
+
+
+def test_expression_preset_learning_rate_is_stable_and_makes_progress():
+    from surfaces.tuning import curvature_lr
+
+    # a wavy surface curves more than it slopes: the curvature bound 1/L binds (L <= 18)
+    lr, scale = curvature_lr(expression_surface("sin(3*x)*cos(3*y)").grad, (-5.0, 5.0, -5.0, 5.0))
+    assert 1 / 18 <= lr < 0.1 * 10 / scale
+    # a kinked, piecewise-flat surface: capped by the step length, not blown up
+    lr, scale = curvature_lr(expression_surface("abs(x) + abs(y)").grad, (-5.0, 5.0, -5.0, 5.0))
+    assert 0 < lr * scale <= 1.0 + 1e-9
+    # whatever binds, gradient descent with it goes downhill on the bowl
+    surface = expression_surface("x**2 + 10*y**2")
+    lr, _ = curvature_lr(surface.grad, surface.window)
+    p = np.array(surface.start)
+    for _ in range(100):
+        p = p - lr * surface.grad(p)
+    assert surface.loss(p) < 1e-3 * surface.loss(np.array(surface.start))
 
 
 def test_surface_functions_want_shape_2():
