@@ -11,6 +11,7 @@ from matplotlib.lines import Line2D
 from surfaces.errors import SpecError
 from visualizer.layout import Layout, Rect
 from visualizer.recorder import Recording
+from visualizer.specs import parse_optimizer
 from visualizer.stamps import TextStamp
 from visualizer.theme import Theme
 from visualizer.views import shown_steps, surface_grid
@@ -227,8 +228,12 @@ class LegendPanel:
 
 
 def _uses_preset(rec: Recording) -> bool:
-    preset = {p.split(":")[0] for p in rec.surface.preset.optimizers}
-    return all(r.spec.name in preset for r in rec.runs)
+    """Whether every run has exactly a preset's hyperparameters (so its note holds)."""
+    preset = [parse_optimizer(p) for p in rec.surface.preset.optimizers]
+    return all(
+        any(p.name == r.spec.name and dict(p.hyper) == dict(r.spec.hyper) for p in preset)
+        for r in rec.runs
+    )
 
 
 class LossPanel:
