@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import functools
 import html
 import io
 import re
@@ -16,6 +15,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+from encoders import GIF, MP4, WEBM, needs_encoder
 from PIL import Image
 
 from surfaces.errors import SpecError
@@ -26,25 +26,6 @@ from visualizer.writers import gif_frame_duration_ms
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="encoding needs imageio-ffmpeg")
 
 SIZE = (160, 90)
-
-
-@functools.cache
-def ffmpeg_encoders() -> str:
-    exe = imageio_ffmpeg.get_ffmpeg_exe()
-    done = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True)
-    return done.stdout
-
-
-def needs_encoder(name: str) -> pytest.MarkDecorator:
-    return pytest.mark.skipif(
-        re.search(rf"\s{re.escape(name)}\s", ffmpeg_encoders()) is None,
-        reason=f"this ffmpeg has no {name} encoder",
-    )
-
-
-GIF = pytest.param(".gif", marks=needs_encoder("gif"))
-MP4 = pytest.param(".mp4", marks=needs_encoder("libx264"))
-WEBM = pytest.param(".webm", marks=needs_encoder("libvpx-vp9"))
 
 
 def small(**kw) -> Animation:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import re
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -14,6 +11,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+from encoders import ALL_SUFFIXES, needs_encoder
 from PIL import Image
 
 from visualizer.animation import Animation
@@ -23,26 +21,6 @@ from visualizer.render import FrameRenderer
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="encoding needs imageio-ffmpeg")
 
 SMALL = ["-s", "bowl", "--steps", "10", "--size", "160x90"]
-
-
-@functools.cache
-def ffmpeg_encoders() -> str:
-    exe = imageio_ffmpeg.get_ffmpeg_exe()
-    done = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True)
-    return done.stdout
-
-
-def needs_encoder(name: str) -> pytest.MarkDecorator:
-    return pytest.mark.skipif(
-        re.search(rf"\s{re.escape(name)}\s", ffmpeg_encoders()) is None,
-        reason=f"this ffmpeg has no {name} encoder",
-    )
-
-
-GIF = pytest.param(".gif", marks=needs_encoder("gif"))
-MP4 = pytest.param(".mp4", marks=needs_encoder("libx264"))
-WEBM = pytest.param(".webm", marks=needs_encoder("libvpx-vp9"))
-ALL_SUFFIXES = [GIF, MP4, WEBM, ".png"]
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import os
-import re
 import struct
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+from encoders import ALL_SUFFIXES, GIF, needs_encoder
 from PIL import Image
 
 from visualizer import writers
@@ -49,25 +48,6 @@ def make_frames(n: int = 10, height: int = HEIGHT, width: int = WIDTH) -> list[n
             frame[height - 8 : height - 2, 2 + 3 * k : 8 + 3 * k] = LATE_COLOR
         frames.append(frame)
     return frames
-
-
-@functools.cache
-def ffmpeg_encoders() -> str:
-    exe = imageio_ffmpeg.get_ffmpeg_exe()
-    return subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True).stdout
-
-
-def needs_encoder(name: str) -> pytest.MarkDecorator:
-    return pytest.mark.skipif(
-        re.search(rf"\s{re.escape(name)}\s", ffmpeg_encoders()) is None,
-        reason=f"this ffmpeg has no {name} encoder",
-    )
-
-
-GIF = pytest.param(".gif", marks=needs_encoder("gif"))
-MP4 = pytest.param(".mp4", marks=needs_encoder("libx264"))
-WEBM = pytest.param(".webm", marks=needs_encoder("libvpx-vp9"))
-ALL_SUFFIXES = [GIF, MP4, WEBM, ".png"]
 
 
 def video_stream(path: Path) -> str:
