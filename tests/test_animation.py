@@ -20,7 +20,8 @@ from PIL import Image
 
 from surfaces.errors import SpecError
 from visualizer.animation import HOLD_LAST_MS, Animation, animate
-from visualizer.render import FrameRenderer, render_frames
+from visualizer.render import render_frames
+from visualizer.theme import THEMES
 from visualizer.writers import gif_frame_duration_ms
 
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="encoding needs imageio-ffmpeg")
@@ -79,7 +80,7 @@ def test_frames_are_the_renderers_frames():
 
 def test_palette_colors_are_the_theme_colours():
     anim = small(theme="dark")
-    assert anim.palette_colors() == FrameRenderer.theme_colors("dark", 3)
+    assert anim.palette_colors() == THEMES["dark"].palette_colors(3)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from surfaces import SpecError
-from visualizer.cli import _RENDER_FLAG_TO_KEY, build_parser, main, scene_from_args
+from visualizer.cli import RENDER_FLAGS, build_parser, main, scene_from_args
 from visualizer.gallery import DEFAULT_SCENES, load_gallery, scene_command
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -251,7 +251,7 @@ def test_shipped_scene_commands_parse_back_to_the_scene(item):
     args = build_parser().parse_args(shlex.split(command)[1:])
     assert args.output == f"{item.name}.gif"
     expected = dataclasses.replace(item.scene, title=None, caption="", extras={})
-    assert scene_from_args(args, _RENDER_FLAG_TO_KEY) == expected
+    assert scene_from_args(args, RENDER_FLAGS) == expected
 
 
 # --- the committed gallery -----------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from matplotlib.colors import to_rgb
 
 from surfaces import get_surface
-from visualizer.panels import DIVERGED_COLOR, LossPanel
+from visualizer.panels import LossPanel
 from visualizer.recorder import Recording, record
 from visualizer.render import (
     FrameRenderer,
@@ -23,7 +23,7 @@ from visualizer.render import (
     render_frames,
 )
 from visualizer.specs import parse_optimizer
-from visualizer.theme import THEMES
+from visualizer.theme import DIVERGED_COLOR, THEMES
 from visualizer.views import ContourView, SurfaceView
 
 SIZE = (320, 180)
@@ -329,7 +329,7 @@ def test_theme_sets_the_background(view):
 
 
 def test_theme_colors_are_the_exact_optimizer_and_text_colours():
-    colors = FrameRenderer.theme_colors("dark", 3)
+    colors = THEMES["dark"].palette_colors(3)
     theme = THEMES["dark"]
     for i in range(3):
         assert colors[i] == tuple(int(v) for v in np.round(rgb255(theme.color(i))))

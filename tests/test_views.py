@@ -137,7 +137,7 @@ def test_path_is_draped_over_the_surface():
     rec = rec_of("ravine", "momentum:lr=0.004", steps=6)
     view = drawn_view(rec)
     view.draw_trail(0, 6)
-    pts, vis, _ = view._screen[0]
+    pts, vis = view._screen[0]
     m = view.SUBDIVISIONS
     assert len(pts) == 6 * m + 1 and len(vis) == len(pts)
     P = rec.runs[0].positions
@@ -238,7 +238,7 @@ def test_ravine_momentum_path_is_mostly_visible_at_the_default_camera():
     assert (view.ax.elev, view.ax.azim) == pytest.approx(surface.camera)
     view.draw_trail(0, rec.steps)
     momentum = next(i for i, run in enumerate(rec.runs) if run.spec.name == "momentum")
-    _, vis, _ = view._screen[momentum]
+    _, vis = view._screen[momentum]
     assert vis.mean() >= 0.9
     P = rec.runs[momentum].positions
     assert view.visible(*on_surface(view, P[:, 0], P[:, 1])).mean() >= 0.9

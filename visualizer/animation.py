@@ -27,7 +27,8 @@ from surfaces import Surface
 from visualizer.recorder import Recording, record
 from visualizer.render import RenderOptions, frame_steps, render_frames
 from visualizer.scene import Scene, scene_from_mapping
-from visualizer.writers import write_frames
+from visualizer.theme import THEMES
+from visualizer.writers import write_frames_to_all
 
 #: How long the last frame of a GIF holds before it loops.
 HOLD_LAST_MS = 1000
@@ -62,9 +63,7 @@ class Animation:
 
     def palette_colors(self) -> list[tuple[int, int, int]]:
         """Colours a GIF palette must hold exactly (optimizers and text)."""
-        from visualizer.render import FrameRenderer
-
-        return FrameRenderer.theme_colors(self.options.theme, len(self.recording.runs))
+        return THEMES[self.options.theme].palette_colors(len(self.recording.runs))
 
     def save(
         self, path: str | os.PathLike[str], *, on_frame: Callable[[int], None] | None = None
@@ -74,8 +73,21 @@ class Animation:
         The file is written to a temporary file beside ``path`` and renamed into
         place when complete. ``.png`` writes the final frame as a poster.
         """
-        return write_frames(
-            path,
+        (written,) = self.save_all([path], on_frame=on_frame)
+        return written
+
+    def save_all(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        *,
+        on_frame: Callable[[int], None] | None = None,
+    ) -> list[Path]:
+        """Render the frames once and write them to every one of ``paths``.
+
+        Each file is written as :meth:`save` writes one; if any fails, none is.
+        """
+        return write_frames_to_all(
+            paths,
             self.frames(),
             fps=self.fps,
             hold_last_ms=HOLD_LAST_MS,

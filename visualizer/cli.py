@@ -10,10 +10,8 @@ import argparse
 import csv
 import io
 import json
-import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, NoReturn
 
 from surfaces import SURFACES, get_surface
@@ -132,37 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 # --- scene from flags -----------------------------------------------------------------
 
-_FLAG_TO_KEY = {
-    "surface": "surface",
-    "optimizers": "optimizers",
-    "start": "start",
-    "steps": "steps",
-    "seed": "seed",
-    "window": "window",
-}
-_RENDER_FLAG_TO_KEY = {
-    **_FLAG_TO_KEY,
-    "view": "view",
-    "frames": "frames",
-    "fps": "fps",
-    "size": "size",
-    "dpi": "dpi",
-    "theme": "theme",
-    "title": "title",
-    "loss_panel": "loss_panel",
-    "arrows": "arrows",
-    "orbit": "orbit",
-}
+#: Scene keys set by flags of the same name (``--loss-panel`` sets ``loss_panel``).
+SCENE_FLAGS = ("surface", "optimizers", "start", "steps", "seed", "window")
+RENDER_FLAGS = (
+    *SCENE_FLAGS,
+    *("view", "frames", "fps", "size", "dpi", "theme", "title", "loss_panel", "arrows", "orbit"),
+)
 
 
-def scene_from_args(args: argparse.Namespace, flag_to_key: dict[str, str] | None = None) -> Scene:
-    """Merge the scene file (if any) and the flags; flags win."""
+def scene_from_args(args: argparse.Namespace, keys: Sequence[str] = SCENE_FLAGS) -> Scene:
+    """Merge the scene file (if any) and the flags ``keys``; flags win."""
     base = load_scene_file(args.config) if getattr(args, "config", None) else Scene()
-    given = {
-        key: getattr(args, flag)
-        for flag, key in (flag_to_key or _FLAG_TO_KEY).items()
-        if getattr(args, flag, None) is not None
-    }
+    given = {key: getattr(args, key) for key in keys if getattr(args, key, None) is not None}
     return scene_from_mapping(given, base=base)
 
 
@@ -253,33 +232,16 @@ def trace_csv(rec: Recording) -> str:
     return buf.getvalue()
 
 
-def check_output(path: str, *, suffixes: Sequence[str]) -> Path:
-    """Validate an output path early: suffix, existing writable folder."""
-    if "\0" in path:
-        raise SpecError("output path contains a NUL byte")
-    p = Path(path)
-    if p.suffix.lower() not in suffixes:
-        raise SpecError(f"'{path}' must end with {' or '.join(suffixes)}")
-    folder = p.parent if str(p.parent) else Path(".")
-    if not folder.is_dir():
-        raise SpecError(f"output folder '{folder}' does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise SpecError(f"output folder '{folder}' is not writable")
-    if p.is_dir():
-        raise SpecError(f"'{path}' is a folder")
-    return p
-
-
 def cmd_trace(args: argparse.Namespace) -> int:
     """``lossviz trace``: CSV of the trajectories."""
-    out = check_output(args.output, suffixes=(".csv",)) if args.output else None
+    from visualizer.writers import check_output_path, write_text_atomic
+
+    out = check_output_path(args.output, suffixes=(".csv",)) if args.output else None
     rec = record_scene(scene_from_args(args))
     text = trace_csv(rec)
     if out is None:
         sys.stdout.write(text)
     else:
-        from visualizer.writers import write_text_atomic
-
         write_text_atomic(out, text)
     for run in rec.runs:
         if run.diverged_at is not None:
@@ -304,13 +266,10 @@ def progress_bar(total: int, *, label: str, quiet: bool) -> Any:
 def cmd_render(args: argparse.Namespace) -> int:
     """``lossviz render``: an animation file."""
     from visualizer.animation import animation_from_scene
-    from visualizer.writers import OutputPathError, check_output_path
+    from visualizer.writers import check_output_path
 
-    try:
-        out = check_output_path(args.output)
-    except OutputPathError as exc:
-        raise SpecError(str(exc)) from None
-    scene = scene_from_args(args, _RENDER_FLAG_TO_KEY)
+    out = check_output_path(args.output)
+    scene = scene_from_args(args, RENDER_FLAGS)
     anim = animation_from_scene(scene)
     with progress_bar(anim.n_frames, label=out.name, quiet=args.quiet) as bar:
         path = anim.save(out, on_frame=lambda _i: bar.update(1))
@@ -325,14 +284,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_gallery(args: argparse.Namespace) -> int:
     """``lossviz gallery``: every curated scene, the page and the Markdown."""
     from visualizer.gallery import DEFAULT_SCENES, load_gallery, render_gallery
+    from visualizer.writers import check_output_folder
 
-    if "\0" in args.output or (args.scenes and "\0" in args.scenes):
-        raise SpecError("path contains a NUL byte")
-    folder = Path(args.output)
-    if not folder.is_dir():
-        raise SpecError(f"output folder '{folder}' does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise SpecError(f"output folder '{folder}' is not writable")
+    folder = check_output_folder(args.output)
     scenes = every = load_gallery(args.scenes or DEFAULT_SCENES)
     if args.only:
         names = {s.name for s in scenes}

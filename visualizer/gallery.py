@@ -14,15 +14,14 @@ import dataclasses
 import html
 import shlex
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 from surfaces.errors import SpecError
-from visualizer.animation import HOLD_LAST_MS, Animation, animation_from_scene
+from visualizer.animation import animation_from_scene
 from visualizer.scene import Scene, load_scene_file
-from visualizer.writers import check_output_path, saving, write_text_atomic
+from visualizer.writers import check_output_path, write_text_atomic
 
 #: The scene files shipped with lossviz.
 DEFAULT_SCENES = Path(__file__).with_name("scenes")
@@ -53,6 +52,8 @@ def load_gallery(folder: str | Path = DEFAULT_SCENES) -> list[GalleryScene]:
     SpecError
         A missing folder, a folder without scenes, or a bad scene file.
     """
+    if "\0" in str(folder):
+        raise SpecError("scene folder path contains a NUL byte")
     root = Path(folder)
     if not root.is_dir():
         raise SpecError(f"scene folder '{root}' does not exist")
@@ -114,29 +115,6 @@ def scene_command(scene: Scene, output: str) -> str:
     return shlex.join(args)
 
 
-def render_scene_files(
-    anim: Animation,
-    outputs: Sequence[Path],
-    *,
-    on_frame: Callable[[int], None] | None = None,
-) -> list[Path]:
-    """Render ``anim`` once and stream every frame to each of ``outputs``."""
-    colors = anim.palette_colors()
-    with ExitStack() as stack:
-        writers = [
-            stack.enter_context(
-                saving(p, fps=anim.fps, hold_last_ms=HOLD_LAST_MS, extra_colors=colors)
-            )
-            for p in outputs
-        ]
-        for i, frame in enumerate(anim.frames()):
-            for w in writers:
-                w.grab_frame(frame)
-            if on_frame is not None:
-                on_frame(i)
-    return list(outputs)
-
-
 def render_gallery(
     out_dir: str | Path,
     scenes: Sequence[GalleryScene],
@@ -170,7 +148,7 @@ def render_gallery(
         outputs = [check_output_path(folder / f"{item.name}{s}") for s in GALLERY_SUFFIXES]
         anim = animation_from_scene(dataclasses.replace(item.scene, title=None))
         on_frame = progress(item, i, anim.n_frames) if progress is not None else None
-        written += render_scene_files(anim, outputs, on_frame=on_frame)
+        written += anim.save_all(outputs, on_frame=on_frame)
     page = scenes if page_scenes is None else page_scenes
     written.append(write_text_atomic(folder / "index.html", index_html(page)))
     written.append(write_text_atomic(folder / "gallery.md", gallery_markdown(page)))

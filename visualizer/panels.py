@@ -13,10 +13,8 @@ from visualizer.layout import Layout, Rect
 from visualizer.recorder import Recording
 from visualizer.specs import parse_optimizer
 from visualizer.stamps import TextStamp
-from visualizer.theme import Theme
+from visualizer.theme import DIVERGED_COLOR, Theme
 from visualizer.views import shown_steps, surface_grid
-
-DIVERGED_COLOR = "#d62728"
 
 
 def check_text(text: str, *, what: str) -> str:

@@ -21,12 +21,13 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from surfaces.base import Surface
 from visualizer.layout import Layout, make_layout
 from visualizer.panels import LegendPanel, LossPanel
 from visualizer.recorder import Recording
@@ -85,7 +86,14 @@ class RenderOptions:
     azim: float | None = None
     fps: int = 20
     readout_hz: float = 10.0
-    extra: dict[str, object] = field(default_factory=dict)
+
+    def camera(self, surface: Surface) -> tuple[float, float]:
+        """The 3D camera ``(elev, azim)`` in use: given, or the surface's default."""
+        elev, azim = surface.camera
+        return (
+            self.elev if self.elev is not None else elev,
+            self.azim if self.azim is not None else azim,
+        )
 
     def resolved_dpi(self) -> float:
         """The dpi in use: given, or scaled with the frame size."""
@@ -160,15 +168,10 @@ class FrameRenderer:
         if lay.contour is not None:
             self.layers.append(ContourView(fig, lay.contour, rec, theme, arrows=options.arrows))
         if lay.surface is not None:
+            elev, azim = options.camera(rec.surface)
             self.layers.append(
                 SurfaceView(
-                    fig,
-                    lay.surface,
-                    rec,
-                    theme,
-                    elev=options.elev if options.elev is not None else rec.surface.camera[0],
-                    azim=options.azim if options.azim is not None else rec.surface.camera[1],
-                    arrows=options.arrows,
+                    fig, lay.surface, rec, theme, elev=elev, azim=azim, arrows=options.arrows
                 )
             )
         if lay.loss is not None:
@@ -177,20 +180,6 @@ class FrameRenderer:
         self.layers.append(self.legend)
         self.steps = frame_steps(rec.steps, options.frames)
         self.readout_steps = readout_steps(self.steps, options.fps, options.readout_hz)
-
-    @staticmethod
-    def theme_colors(theme: str, n_runs: int) -> list[tuple[int, int, int]]:
-        """Colours that must be exact in an indexed-colour (GIF) palette."""
-        from matplotlib.colors import to_rgb
-
-        t = THEMES[theme]
-        colors = [t.color(i) for i in range(n_runs)]
-        colors += [t.text, t.muted, t.background, t.panel, t.ball_edge, "#ffffff", "#d62728"]
-        out = []
-        for col in colors:
-            r, g, b = (round(255 * c) for c in to_rgb(col))
-            out.append((r, g, b))
-        return out
 
     def frames(self) -> Iterator[np.ndarray]:
         """Yield every frame with a fixed camera (blitting)."""
@@ -269,18 +258,18 @@ def render_frames(
     numpy.ndarray
         ``uint8`` frames of shape ``(H, W, 4)`` (RGBA, opaque).
     """
-    renderer = FrameRenderer(rec, options)
     if not (options.orbit and options.view in ("surface", "both")):
-        yield from renderer.frames()
+        yield from FrameRenderer(rec, options).frames()
         return
-    n = len(renderer.steps)
-    azims = orbit_azimuths(options.azim if options.azim is not None else rec.surface.camera[1], n)
+    n = len(frame_steps(rec.steps, options.frames))
+    azims = orbit_azimuths(options.camera(rec.surface)[1], n)
     jobs: Sequence[tuple[int, float]] = [(i, float(a)) for i, a in enumerate(azims)]
     import multiprocessing as mp
     import os
 
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count <= 1 or n < 4 or "fork" not in mp.get_all_start_methods():
+        renderer = FrameRenderer(rec, options)  # the pool's workers build their own
         for i, a in jobs:
             yield renderer.frame_at(i, a)
         return

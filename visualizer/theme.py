@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.colors import LinearSegmentedColormap, to_rgb
+
+#: Colour of "diverged" in the legend, in every theme.
+DIVERGED_COLOR = "#d62728"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,13 @@ class Theme:
     def color(self, i: int) -> str:
         """Colour of the ``i``-th optimizer."""
         return self.optimizer_colors[i % len(self.optimizer_colors)]
+
+    def palette_colors(self, n_runs: int) -> list[tuple[int, int, int]]:
+        """Colours an indexed-colour (GIF) palette must hold exactly, as 0..255 RGB."""
+        colors = [self.color(i) for i in range(n_runs)]
+        colors += [self.text, self.muted, self.background, self.panel, self.ball_edge]
+        colors += ["#ffffff", DIVERGED_COLOR]
+        return [tuple(round(255 * c) for c in to_rgb(color)) for color in colors]  # type: ignore[misc]
 
 
 LIGHT = Theme(

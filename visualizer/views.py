@@ -40,11 +40,6 @@ class Layer(Protocol):
         """Blend what changes every frame into the grabbed ``frame`` array."""
 
 
-def font_px(figure: Figure, points: float) -> float:
-    """Font size in pixels for ``points`` at the figure's dpi."""
-    return points * figure.dpi / 72.0
-
-
 def shown_steps(run: Run, start: int, stop: int) -> slice | None:
     """Slice of a run's rows to draw for the steps ``start..stop``, or ``None``."""
     stop = min(stop, run.last_step)
@@ -78,9 +73,13 @@ def display_height(surface: Surface, Z: np.ndarray) -> tuple[np.ndarray, float, 
     transform is applied.
     """
     zmin = float(np.min(Z))
-    if surface.log_height or wide_range(Z):
-        return np.log10(1.0 + Z - zmin), zmin, True
-    return Z, zmin, False
+    log = surface.log_height or wide_range(Z)
+    return to_height(Z, zmin, log), zmin, log
+
+
+def to_height(f: np.ndarray, zmin: float, log: bool) -> np.ndarray:
+    """Loss values as drawn heights: ``f``, or ``log10(1 + f − zmin)``."""
+    return np.log10(1.0 + np.maximum(f - zmin, 0.0)) if log else f
 
 
 #: Beyond this range of values, linear levels and heights are useless: go logarithmic.
@@ -467,7 +466,8 @@ class SurfaceView:
                 if arrow is not None:
                     arrow.set_figure(figure)
                     arrow.set_clip_box(ax.bbox)
-        self._screen: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+        # per run: screen pixels (with depth) and visibility of the draped path's points
+        self._screen: list[tuple[np.ndarray, np.ndarray]] | None = None
 
     # --- geometry ---------------------------------------------------------------------
 
@@ -476,7 +476,7 @@ class SurfaceView:
         with np.errstate(all="ignore"):
             f = np.asarray(self.rec.surface.f(np.stack([x, y])), dtype=float)
             f = np.clip(np.nan_to_num(f, nan=MAX_HEIGHT), -MAX_HEIGHT, MAX_HEIGHT)
-        h = np.log10(1.0 + np.maximum(f - self.zmin, 0.0)) if self.log else f
+        h = to_height(f, self.zmin, self.log)
         return np.minimum(np.broadcast_to(h, np.shape(x)), self.hmax)
 
     def project(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -558,7 +558,7 @@ class SurfaceView:
                 | (dense[:, 1] > ymax)
             )
             pts[outside] = np.nan
-            self._screen.append((pts, vis, np.zeros(0, dtype=bool)))
+            self._screen.append((pts, vis))
 
     # --- layer ------------------------------------------------------------------------
 
@@ -573,7 +573,7 @@ class SurfaceView:
             rows = shown_steps(run, start, stop)
             if rows is None:
                 continue
-            pts, vis, _ = self._screen[i]
+            pts, vis = self._screen[i]
             lo, hi = rows.start * m, (rows.stop - 1) * m + 1
             xy, v = pts[lo:hi, :2], vis[lo:hi]
             for line, want in ((self.trails_back[i], False), (self.trails_front[i], True)):
@@ -598,7 +598,7 @@ class SurfaceView:
         for i, run in enumerate(self.rec.runs):
             if step > run.last_step:
                 continue
-            pts, vis, _ = self._screen[i]
+            pts, vis = self._screen[i]
             px, py = pts[step * m, 0], pts[step * m, 1]
             alpha = 1.0 if vis[step * m] else 0.35
             if self.arrow_set is not None and vis[step * m]:

@@ -50,6 +50,8 @@ from typing import IO, ClassVar
 import numpy as np
 from PIL import Image
 
+from surfaces.errors import SpecError
+
 try:  # pipe buffer sizes are a Linux feature
     import fcntl
 except ImportError:  # pragma: no cover - Windows
@@ -64,11 +66,14 @@ __all__ = [
     "PngWriter",
     "WebmWriter",
     "WriterError",
+    "check_output_folder",
     "check_output_path",
     "gif_frame_duration_ms",
     "gif_palette",
     "saving",
     "write_frames",
+    "write_frames_to_all",
+    "write_text_atomic",
     "writer_for",
 ]
 
@@ -93,20 +98,43 @@ class WriterError(RuntimeError):
     """
 
 
-class OutputPathError(WriterError, ValueError):
+class OutputPathError(WriterError, SpecError):
     """The output path cannot be written: bad suffix, missing or unwritable folder.
 
-    Both a :class:`WriterError` and a :class:`ValueError` (bad user input).
+    Both a :class:`WriterError` and a :class:`~surfaces.errors.SpecError` (bad user
+    input, a :class:`ValueError`).
     """
 
 
-def check_output_path(path: PathLike) -> Path:
-    """Check that frames can be written to ``path``, before rendering starts.
+def check_output_folder(folder: PathLike) -> Path:
+    """Check that ``folder`` exists and files can be created in it.
+
+    Raises
+    ------
+    OutputPathError
+        If the folder is missing, not a folder, or not writable.
+    """
+    if "\0" in os.fspath(folder):
+        raise OutputPathError("output path contains a NUL byte")
+    folder = Path(folder)
+    if not folder.exists():
+        raise OutputPathError(f"output folder '{folder}' does not exist")
+    if not folder.is_dir():
+        raise OutputPathError(f"output folder '{folder}' is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputPathError(f"output folder '{folder}' is not writable")
+    return folder
+
+
+def check_output_path(path: PathLike, *, suffixes: Sequence[str] = SUFFIXES) -> Path:
+    """Check that a file can be written to ``path``, before any work starts.
 
     Parameters
     ----------
     path
-        Output file; its suffix (one of :data:`SUFFIXES`, any case) picks the format.
+        Output file; its suffix (one of ``suffixes``, any case) picks the format.
+    suffixes
+        The accepted suffixes; by default the animation formats, :data:`SUFFIXES`.
 
     Returns
     -------
@@ -116,8 +144,8 @@ def check_output_path(path: PathLike) -> Path:
     Raises
     ------
     OutputPathError
-        If the suffix is unknown, ``path`` is a folder, or its folder is missing
-        or not writable.
+        If the suffix is not accepted, ``path`` is a folder, or its folder is
+        missing or not writable.
 
     Examples
     --------
@@ -127,22 +155,21 @@ def check_output_path(path: PathLike) -> Path:
     Traceback (most recent call last):
     ...
     visualizer.writers.OutputPathError: 'anim.avi' must end with .gif, .mp4, .webm or .png
+    >>> check_output_path("runs.txt", suffixes=(".csv",))
+    Traceback (most recent call last):
+    ...
+    visualizer.writers.OutputPathError: 'runs.txt' must end with .csv
     """
     if "\0" in os.fspath(path):
         raise OutputPathError("output path contains a NUL byte")
     path = Path(path)
-    if path.suffix.lower() not in SUFFIXES:
-        choices = ", ".join(SUFFIXES[:-1]) + " or " + SUFFIXES[-1]
+    if path.suffix.lower() not in suffixes:
+        choices = suffixes[-1] if len(suffixes) == 1 else ", ".join(suffixes[:-1])
+        choices += "" if len(suffixes) == 1 else " or " + suffixes[-1]
         raise OutputPathError(f"'{path}' must end with {choices}")
     if path.is_dir():
         raise OutputPathError(f"'{path}' is a folder, not a file")
-    folder = path.parent
-    if not folder.exists():
-        raise OutputPathError(f"output folder '{folder}' does not exist")
-    if not folder.is_dir():
-        raise OutputPathError(f"output folder '{folder}' is not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputPathError(f"output folder '{folder}' is not writable")
+    check_output_folder(path.parent)
     return path
 
 
@@ -669,12 +696,49 @@ def write_frames(
     Path
         The file written.
     """
-    with saving(path, fps=fps, hold_last_ms=hold_last_ms, extra_colors=extra_colors) as writer:
+    (written,) = write_frames_to_all(
+        [path],
+        frames,
+        fps=fps,
+        hold_last_ms=hold_last_ms,
+        extra_colors=extra_colors,
+        on_frame=on_frame,
+    )
+    return written
+
+
+def write_frames_to_all(
+    paths: Sequence[PathLike],
+    frames: Iterable[np.ndarray],
+    *,
+    fps: int,
+    hold_last_ms: int = 1000,
+    extra_colors: Sequence[RGB] = (),
+    on_frame: Callable[[int], None] | None = None,
+) -> list[Path]:
+    """Write every frame of ``frames`` to each of ``paths`` (say a GIF, an MP4 and a PNG).
+
+    The frames are rendered once and handed to every writer; parameters are those
+    of :func:`write_frames`. If any writer fails, none of the files is written.
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order of ``paths``.
+    """
+    with contextlib.ExitStack() as stack:
+        writers = [
+            stack.enter_context(
+                saving(p, fps=fps, hold_last_ms=hold_last_ms, extra_colors=extra_colors)
+            )
+            for p in paths
+        ]
         for index, frame in enumerate(frames):
-            writer.grab_frame(frame)
+            for writer in writers:
+                writer.grab_frame(frame)
             if on_frame is not None:
                 on_frame(index)
-    return writer.path
+    return [writer.path for writer in writers]
 
 
 def _check_fps(fps: int) -> int:
@@ -852,19 +916,13 @@ def write_text_atomic(path: PathLike, text: str) -> Path:
     OutputPathError
         If the folder is missing or not writable.
     """
-    if "\0" in os.fspath(path):
-        raise OutputPathError("output path contains a NUL byte")
     target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputPathError(f"output folder '{folder}' does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    check_output_folder(target.parent)
+    temp = _create_temp_file(target)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
+        temp.write_text(text, encoding="utf-8", newline="")
+        os.replace(temp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
     return target
