@@ -72,6 +72,8 @@ matplotlib.use("Agg")
 
 import numpy as np
 
+from visualizer.render import frame_steps  # the same step per frame as lossviz
+
 SURFACE = "ravine"
 STEPS = 120
 FRAMES = 120
@@ -105,11 +107,6 @@ def record_reference() -> Any:
     return record_scene(Scene(surface=SURFACE, steps=STEPS))
 
 
-def frame_to_step(steps: int, n_frames: int) -> np.ndarray:
-    """Step shown by each frame: evenly spaced, first and last included."""
-    return np.round(np.linspace(0, steps, n_frames)).astype(int)
-
-
 # --- baseline: the FuncAnimation recipe --------------------------------------------------
 
 
@@ -140,7 +137,7 @@ def baseline_contour(rec: Any, n_frames: int) -> tuple[Any, Callable[[int], list
     ax.set_ylabel("y")
     ax.legend(loc="upper right")
     title = ax.set_title("")
-    steps = frame_to_step(rec.steps, n_frames)
+    steps = frame_steps(rec.steps, n_frames)
 
     def update(frame: int) -> list[Any]:
         k = steps[frame]
@@ -181,7 +178,7 @@ def baseline_surface(rec: Any, n_frames: int) -> tuple[Any, Callable[[int], list
     ax.set_zlabel("loss")
     ax.legend(loc="upper right")
     title = ax.set_title("")
-    steps = frame_to_step(rec.steps, n_frames)
+    steps = frame_steps(rec.steps, n_frames)
 
     def update(frame: int) -> list[Any]:
         k = steps[frame]
