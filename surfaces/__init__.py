@@ -65,8 +65,20 @@ def _bowl() -> Surface:
     )
 
 
-def _ravine(kappa: float) -> Surface:
+def _ravine_preset(kappa: float) -> Preset:
     gd_lr, mom_lr = ravine_best_lrs(kappa)
+    return Preset(
+        optimizers=(
+            f"gd:lr={gd_lr:.3g}",
+            f"sgd:lr={gd_lr:.3g},noise=2",
+            f"momentum:lr={mom_lr:.3g},beta=0.9",
+        ),
+        steps=120,
+        note="each optimizer at its own best lr (brute force over lr)",
+    )
+
+
+def _ravine(kappa: float) -> Surface:
     return Surface(
         name="ravine",
         title="Narrow ravine",
@@ -76,15 +88,7 @@ def _ravine(kappa: float) -> Surface:
         window=(-4.5, 4.5, -2.4, 2.4),
         start=RAVINE_START,
         minima=((0.0, 0.0),),
-        preset=Preset(
-            optimizers=(
-                f"gd:lr={gd_lr:.3g}",
-                f"sgd:lr={gd_lr:.3g},noise=2",
-                f"momentum:lr={mom_lr:.3g},beta=0.9",
-            ),
-            steps=120,
-            note="each optimizer at its own best lr (brute force over lr)",
-        ),
+        preset=partial(_ravine_preset, kappa),
         params={"kappa": kappa},
         log_levels=True,
         camera=(35.0, -160.0),

@@ -17,15 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-Array = np.ndarray
-
-
-def _xy(p: Array) -> tuple[Array, Array]:
-    p = np.asarray(p, dtype=float)
-    if p.shape[:1] != (2,):
-        raise ValueError(f"expected an array of shape (2, ...), got {p.shape}")
-    return p[0], p[1]
-
+from surfaces.base import Array
+from surfaces.base import xy as _xy
 
 # --- bowl -----------------------------------------------------------------
 

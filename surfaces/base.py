@@ -13,12 +13,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 Array = np.ndarray
 ScalarField = Callable[[Array], Array]
 VectorField = Callable[[Array], Array]
+
+
+def xy(p: Array) -> tuple[Array, Array]:
+    """Split ``p`` of shape ``(2, ...)`` into ``x`` and ``y`` (as floats).
+
+    Examples
+    --------
+    >>> x, y = xy([[1, 2], [3, 4]])
+    >>> x.tolist(), y.tolist()
+    ([1.0, 2.0], [3.0, 4.0])
+    """
+    p = np.asarray(p, dtype=float)
+    if p.shape[:1] != (2,):
+        raise ValueError(f"expected an array of shape (2, ...), got {p.shape}")
+    return p[0], p[1]
 
 
 @dataclass(frozen=True)
@@ -38,6 +54,31 @@ class Preset:
     optimizers: tuple[str, ...]
     steps: int
     note: str = ""
+
+
+class _LazyPreset:
+    """The ``Surface.preset`` field: a :class:`Preset`, or a function computed on first read.
+
+    A preset found by a search (the ravine's, an expression's) costs far more than
+    the rest of its surface, and many surfaces are built without their preset ever
+    being read (a scene with its own optimizers, a trace with explicit specs), so
+    ``Surface(preset=lambda: ...)`` defers it; readers always see a :class:`Preset`.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Preset:
+        if instance is None:
+            raise AttributeError  # no class-level default: the field stays required
+        value = instance.__dict__[self.slot]
+        if not isinstance(value, Preset):
+            value = value()
+            instance.__dict__[self.slot] = value
+        return value
+
+    def __set__(self, instance: Any, value: Preset | Callable[[], Preset]) -> None:
+        instance.__dict__[self.slot] = value
 
 
 @dataclass(frozen=True)
@@ -80,7 +121,8 @@ class Surface:
     minima
         Known local/global minima ``((x, y), ...)``; may be empty.
     preset
-        Default optimizers and steps for the default animation.
+        Default optimizers and steps for the default animation. May be given as a
+        function returning the :class:`Preset`, which then runs on first read.
     params
         The surface's parameters after defaults were applied (``{"kappa": 20.0}``).
     log_levels
@@ -105,7 +147,7 @@ class Surface:
     window: tuple[float, float, float, float]
     start: tuple[float, float]
     minima: tuple[tuple[float, float], ...]
-    preset: Preset
+    preset: Preset = _LazyPreset()  # type: ignore[assignment]
     params: Mapping[str, float] = field(default_factory=dict)
     log_levels: bool = False
     dataset: Dataset | None = None

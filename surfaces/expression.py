@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from surfaces.base import Array, Preset, Surface
+from surfaces.base import Array, Preset, Surface, xy
 from surfaces.errors import SpecError
 from surfaces.tuning import curvature_lr
 
@@ -96,11 +96,11 @@ FUNCTIONS: dict[str, _Function] = {
 _CONSTANTS = {"pi": np.float64(math.pi), "e": np.float64(math.e)}
 _NAME_MATHTEXT = {"x": "x", "y": "y", "pi": r"\pi", "e": "e"}
 
-_OPERATORS: dict[type[ast.operator], tuple[Callable[[Array, Array], Array], int]] = {
-    ast.Add: (np.add, _ADD),
-    ast.Sub: (np.subtract, _ADD),
-    ast.Mult: (np.multiply, _MUL),
-    ast.Div: (np.true_divide, _MUL),
+_OPERATORS: dict[type[ast.operator], Callable[[Array, Array], Array]] = {
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+    ast.Div: np.true_divide,
 }
 _REFUSED_OPERATORS = {
     ast.FloorDiv: "//",
@@ -227,7 +227,7 @@ def expression_surface(text: str) -> Surface:
     evaluate = compiled.evaluate
 
     def f(params: Array) -> Array:
-        x, y = _xy(params)
+        x, y = xy(params)
         return evaluate(x, y)
 
     grad = _gradient(evaluate, holomorphic=compiled.holomorphic)
@@ -242,7 +242,7 @@ def expression_surface(text: str) -> Surface:
         window=window,
         start=(-3.5, 2.5),
         minima=(),
-        preset=_preset(grad, window),
+        preset=lambda: _preset(grad, window),
         params={},
         log_levels=False,
     )
@@ -388,7 +388,7 @@ class _Compiler:
             raise SpecError(f"operator '{symbol}' not allowed in expressions{hint}")
         left = self.compile(node.left, depth + 1)
         right = self.compile(node.right, depth + 1)
-        ufunc = _power if op is ast.Pow else _OPERATORS[op][0]
+        ufunc = _power if op is ast.Pow else _OPERATORS[op]
         return lambda x, y: ufunc(left(x, y), right(x, y))
 
     def _call(self, node: ast.Call, depth: int) -> Evaluator:
@@ -461,13 +461,6 @@ def _power(base: Array, exponent: Array) -> Array:
     return value + 1j * (d_base + d_exponent)
 
 
-def _xy(params: Array) -> tuple[Array, Array]:
-    params = np.asarray(params, dtype=float)
-    if params.shape[:1] != (2,):
-        raise ValueError(f"expected an array of shape (2, ...), got {params.shape}")
-    return params[0], params[1]
-
-
 def _as_input(values: Array | float) -> Array:
     return np.asarray(values, dtype=complex if np.iscomplexobj(values) else float)
 
@@ -490,7 +483,7 @@ def _evaluator(node_fn: Evaluator) -> Evaluator:
 
 def _gradient(evaluate: Evaluator, *, holomorphic: bool) -> Callable[[Array], Array]:
     def grad(params: Array) -> Array:
-        x, y = _xy(params)
+        x, y = xy(params)
         value = evaluate(x, y)
         with np.errstate(all="ignore"):
             if holomorphic:

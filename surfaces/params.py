@@ -73,12 +73,60 @@ def parse_float(key: str, raw: str | float | int, *, owner: str) -> float:
     return value
 
 
-def parse_int(key: str, raw: str | float | int, *, owner: str) -> int:
-    """Parse an integer (``"32"``, ``32`` or ``32.0``), with a one-line error."""
-    value = parse_float(key, raw, owner=owner)
-    if value != int(value):
-        raise SpecError(f"{owner}: {key} must be an integer, got {raw!r}")
-    return int(value)
+def show(value: object, limit: int = 60) -> str:
+    """``value`` for a one-line message: its repr (a list's for any sequence), shortened."""
+    text = repr(list(value)) if isinstance(value, (list, tuple)) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def parse_int(
+    key: str,
+    raw: object,
+    *,
+    owner: str | None = None,
+    lo: int | None = None,
+    hi: int | None = None,
+) -> int:
+    """Parse an integer (``"32"``, ``32`` or ``32.0``) within ``lo..hi``, with a one-line error.
+
+    Parameters
+    ----------
+    key
+        The key, for the message.
+    raw
+        The value as given (text from a spec or a flag, a number from a scene file).
+    owner
+        What the key belongs to (``"sgd"``); messages start with ``"owner: "`` when given.
+    lo, hi
+        Inclusive bounds; both or neither.
+
+    Examples
+    --------
+    >>> parse_int("steps", "120", lo=1, hi=1000)
+    120
+    >>> parse_int("steps", 0, lo=1, hi=1000)
+    Traceback (most recent call last):
+    ...
+    surfaces.errors.SpecError: steps must be 1..1000, got 0
+    >>> parse_int("batch", "3.5", owner="sgd")
+    Traceback (most recent call last):
+    ...
+    surfaces.errors.SpecError: sgd: batch must be an integer, got '3.5'
+    """
+    prefix = f"{owner}: " if owner is not None else ""
+    bad = SpecError(f"{prefix}{key} must be an integer, got {show(raw)}")
+    if isinstance(raw, bool):
+        raise bad
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise bad from None
+    if not math.isfinite(value) or value != int(value):
+        raise bad
+    n = int(value)
+    if lo is not None and hi is not None and not lo <= n <= hi:
+        raise SpecError(f"{prefix}{key} must be {lo}..{hi}, got {n}")
+    return n
 
 
 @dataclass(frozen=True)

@@ -13,31 +13,38 @@ from functools import lru_cache
 
 import numpy as np
 
+from surfaces.analytic import ravine, ravine_der
+from visualizer.optimizers import momentum
+
 #: Where the ravine's runs start; shared with the surface definition.
 RAVINE_START = (-4.0, 1.5)
 
 
 def _settle_steps(positions: np.ndarray, kappa: float, tol: float) -> np.ndarray:
     """Per candidate: first step after which the loss stays below ``tol`` × start loss."""
-    x, y = positions[..., 0], positions[..., 1]  # (steps+1, n)
-    loss = 0.5 * (x**2 + kappa * y**2)
+    loss = ravine(np.moveaxis(positions, -1, 0), kappa)  # (steps+1, n)
     bad = ~(loss < tol * loss[0])
     last_bad = np.where(bad.any(axis=0), bad.shape[0] - 1 - np.argmax(bad[::-1], axis=0), -1)
     return np.where(bad[-1], np.iinfo(np.int64).max, last_bad + 1)
 
 
 def _trajectories(kappa: float, lrs: np.ndarray, beta: float, steps: int) -> np.ndarray:
-    p = np.tile(np.asarray(RAVINE_START, dtype=float), (lrs.size, 1))
-    v = np.zeros_like(p)
-    scale = np.array([1.0, kappa])
-    out = np.empty((steps + 1, lrs.size, 2))
+    """Heavy-ball runs on the ravine, one per learning rate, side by side: ``(steps+1, n, 2)``.
+
+    ``beta=0`` is gradient descent. The parameters are held as ``(2, n)``, so the
+    ravine's gradient and :func:`~visualizer.optimizers.momentum`'s update run on
+    every candidate at once.
+    """
+    optimizer = momentum(lr=lrs, beta=beta)
+    p = np.repeat(np.asarray(RAVINE_START, dtype=float)[:, None], lrs.size, axis=1)
+    state = optimizer.init(p)
+    out = np.empty((steps + 1, 2, lrs.size))
     out[0] = p
     with np.errstate(all="ignore"):
         for t in range(1, steps + 1):
-            v = beta * v + lrs[:, None] * p * scale
-            p = p - v
+            p, state = optimizer.update(ravine_der(p, kappa), state, p)
             out[t] = p
-    return out
+    return np.moveaxis(out, 1, 2)
 
 
 @lru_cache(maxsize=32)

@@ -433,3 +433,15 @@ def test_doctests():
     results = doctest.testmod(expression)
     assert results.attempted > 0
     assert results.failed == 0
+
+
+def test_expression_preset_is_computed_only_when_read(monkeypatch):
+    import surfaces.expression as expression
+
+    calls = []
+    real = expression.curvature_lr
+    monkeypatch.setattr(expression, "curvature_lr", lambda *a: calls.append(1) or real(*a))
+    surface = expression_surface("x**2 + 10*y**2")
+    assert calls == []  # building the surface costs no preset search
+    assert surface.preset.steps == 150 and surface.preset is surface.preset
+    assert calls == [1]  # computed once, then kept

@@ -47,6 +47,22 @@ def test_bare_name_gives_defaults(name):
     assert dict(spec.hyper) == {h.name: h.default for h in OPTIMIZERS[name].hypers}
 
 
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_build_passes_the_rule_params_and_the_oracle_keeps_noise_and_batch(name):
+    import inspect
+
+    from visualizer.specs import ORACLE_PARAMS
+
+    info = OPTIMIZERS[name]
+    factory_keys = set(inspect.signature(info.factory).parameters)
+    assert factory_keys == {h.name for h in info.rule_params}
+    oracle = {h.name for h in ORACLE_PARAMS}
+    assert not oracle & factory_keys
+    if info.stochastic:
+        assert oracle <= {h.name for h in info.hypers}
+    parse_optimizer(name).build()  # no unexpected keyword
+
+
 def test_values_are_parsed_and_marked_given():
     spec = parse_optimizer(" momentum : lr = 0.02 , beta = 0.5 ")
     assert spec.name == "momentum"

@@ -337,6 +337,32 @@ def test_ravine_preset_gives_each_optimizer_its_own_lr():
     assert lrs["sgd"] == lrs["gd"]
 
 
+def test_ravine_preset_search_runs_only_when_the_preset_is_read(monkeypatch):
+    import surfaces
+
+    calls = []
+    real = surfaces.ravine_best_lrs
+    monkeypatch.setattr(surfaces, "ravine_best_lrs", lambda k: calls.append(k) or real(k))
+    s = get_surface("ravine:kappa=77")
+    assert calls == [] and s.loss(np.array([0.0, 1.0])) == 38.5
+    assert s.preset.optimizers[0] == f"gd:lr={real(77.0)[0]:.3g}" and calls == [77.0]
+
+
+def test_ravine_search_runs_the_real_momentum_on_the_real_ravine():
+    from surfaces.analytic import ravine_der
+    from surfaces.tuning import _trajectories
+    from visualizer.optimizers import momentum
+
+    lrs = np.array([0.005, 0.012])
+    paths = _trajectories(50.0, lrs, 0.9, 30)
+    for i, lr in enumerate(lrs):
+        opt, p = momentum(lr=float(lr), beta=0.9), np.array([-4.0, 1.5])
+        state = opt.init(p)
+        for t in range(30):
+            p, state = opt.update(ravine_der(p, 50.0), state, p)
+            np.testing.assert_array_equal(paths[t + 1, i], p)
+
+
 def test_saddle_gd_stalls_near_the_saddle_momentum_rolls_through():
     rec = preset_recording("saddle")
     gd, mom = run_of(rec, "gd"), run_of(rec, "momentum")

@@ -102,7 +102,7 @@ class LegendPanel:
         note = surface.preset.note if _uses_preset(rec) else ""
         sub = f"start ({rec.start[0]:g}, {rec.start[1]:g})"
         sub += f"  ·  {note}" if note else ""
-        if any(r.spec.name == "sgd" for r in rec.runs):
+        if any(r.spec.info.stochastic for r in rec.runs):
             sub += f"  ·  seed {rec.seed}"
         figure.text(
             0.02,

@@ -92,7 +92,7 @@ def gradient_oracle(
     surface
         The surface.
     spec
-        The optimizer spec; only ``sgd`` is stochastic.
+        The optimizer spec; only a stochastic one (``sgd``) gets noise or minibatches.
     rng
         The run's own generator.
 
@@ -102,22 +102,26 @@ def gradient_oracle(
         ``oracle(point) -> gradient``; stateful for minibatches (epochs without
         replacement), so use one oracle per run.
     """
-    if spec.name != "sgd":
+    if not spec.info.stochastic:
         return lambda p: surface.grad(p)
     if surface.dataset is None:
         if "batch" in spec.given:
             raise SpecError(
-                f"sgd: batch applies to data surfaces such as regression; on {surface.name} "
-                "use noise="
+                f"{spec.name}: batch applies to data surfaces such as regression; "
+                f"on {surface.name} use noise="
             )
         noise = spec.hyper["noise"]
         return lambda p: surface.grad(p) + noise * rng.standard_normal(2)
     data = surface.dataset
     if "noise" in spec.given:
-        raise SpecError("sgd: noise applies to analytic surfaces; data surfaces use batch=")
+        raise SpecError(
+            f"{spec.name}: noise applies to analytic surfaces; data surfaces use batch="
+        )
     batch = int(spec.hyper["batch"])
     if batch > data.n_samples:
-        raise SpecError(f"sgd: batch must be <= the dataset size {data.n_samples}, got {batch}")
+        raise SpecError(
+            f"{spec.name}: batch must be <= the dataset size {data.n_samples}, got {batch}"
+        )
     order = np.empty(0, dtype=np.intp)
 
     def minibatch(p: Array) -> Array:

@@ -38,17 +38,38 @@ _LR = Param("lr", 0.01, _positive, "> 0", help="learning rate")
 _BETA = Param("beta", 0.9, _unit, "in [0, 1)", help="momentum coefficient")
 _EPS = Param("eps", 1e-8, _positive, "> 0", help="added to the root")
 
+#: Keys of a stochastic optimizer that shape its gradient oracle (see the recorder),
+#: not its update rule.
+ORACLE_PARAMS = (
+    Param("noise", 1.0, _nonneg, ">= 0", help="gradient noise (analytic surfaces)"),
+    Param("batch", 32, _positive, ">= 1", integer=True, help="minibatch size (data)"),
+)
+
 
 @dataclass(frozen=True)
 class OptimizerInfo:
-    """An optimizer known to lossviz: its rule, hyperparameters and factory."""
+    """An optimizer known to lossviz: its rule, hyperparameters and factory.
+
+    Attributes
+    ----------
+    rule_params
+        The factory's keyword arguments.
+    stochastic
+        Whether it is fed a stochastic gradient; it then also takes the
+        :data:`ORACLE_PARAMS` (``noise``, ``batch``), read by the recorder.
+    """
 
     name: str
     rule: str
-    hypers: tuple[Param, ...]
+    rule_params: tuple[Param, ...]
     factory: Callable[..., opt.Optimizer]
     has_velocity: bool = False
     stochastic: bool = False
+
+    @property
+    def hypers(self) -> tuple[Param, ...]:
+        """Every key a spec may give, in display order."""
+        return self.rule_params + (ORACLE_PARAMS if self.stochastic else ())
 
     def hyper(self, key: str) -> Param:
         """The hyperparameter called ``key``."""
@@ -64,11 +85,7 @@ OPTIMIZERS: Mapping[str, OptimizerInfo] = MappingProxyType(
         "sgd": OptimizerInfo(
             "sgd",
             "θ ← θ − lr·g̃ (g̃: minibatch gradient, or g + noise·N(0, I) on analytic surfaces)",
-            (
-                _LR,
-                Param("noise", 1.0, _nonneg, ">= 0", help="gradient noise (analytic surfaces)"),
-                Param("batch", 32, _positive, ">= 1", integer=True, help="minibatch size (data)"),
-            ),
+            (_LR,),
             opt.sgd,
             stochastic=True,
         ),
@@ -134,10 +151,7 @@ class OptimizerSpec:
 
     def build(self) -> opt.Optimizer:
         """The pure ``init``/``update`` pair for these hyperparameters."""
-        kwargs = {h.name: self.hyper[h.name] for h in self.info.hypers}
-        kwargs.pop("noise", None)
-        kwargs.pop("batch", None)
-        return self.info.factory(**kwargs)
+        return self.info.factory(**{h.name: self.hyper[h.name] for h in self.info.rule_params})
 
     def hyper_text(self, keys: Sequence[str] | None = None, *, data: bool | None = None) -> str:
         """Hyperparameters as ``"lr=0.01 beta=0.9"``.
