@@ -9,6 +9,7 @@ MATHS = [
     "surfaces.expression",
     "surfaces.regression",
     "surfaces.tuning",
+    "visualizer.geometry",
     "visualizer.optimizers",
     "visualizer.recorder",
     "visualizer.specs",

@@ -13,6 +13,7 @@ import pytest
 from matplotlib.colors import to_rgb
 
 from surfaces import get_surface
+from visualizer.geometry import visible
 from visualizer.panels import LossPanel
 from visualizer.recorder import Recording, record
 from visualizer.render import (
@@ -223,9 +224,11 @@ def test_surface_balls_are_drawn_at_their_projection(ravine_rec):
         points, seen = [], []
         for run in ravine_rec.runs:
             x, y = run.positions[step]
-            z = view.height(np.array([x]), np.array([y])) + view.lift
-            points.append(view.project(np.array([x]), np.array([y]), z)[0, :2])
-            seen.append(bool(view.visible(np.array([x]), np.array([y]), z)[0]))
+            z = view.heights(np.array([x]), np.array([y])) + view.lift
+            points.append(view.projection().project(np.array([x]), np.array([y]), z)[0, :2])
+            seen.append(
+                bool(visible(view.projection(), view.heights, np.array([x]), np.array([y]), z)[0])
+            )
         for i, point in enumerate(points):
             if not seen[i] or _covered(points, i, radius=6):
                 continue
@@ -244,9 +247,12 @@ def test_surface_ball_behind_a_ridge_is_faint_and_in_front_is_solid():
         last = list(renderer.frames())[-1]
         view = renderer.layers[0]
         x, y = rec.runs[0].positions[-1]
-        z = view.height(np.array([x]), np.array([y])) + view.lift
-        assert bool(view.visible(np.array([x]), np.array([y]), z)[0]) is not hidden
-        point = view.project(np.array([x]), np.array([y]), z)[0, :2]
+        z = view.heights(np.array([x]), np.array([y])) + view.lift
+        assert (
+            bool(visible(view.projection(), view.heights, np.array([x]), np.array([y]), z)[0])
+            is not hidden
+        )
+        point = view.projection().project(np.array([x]), np.array([y]), z)[0, :2]
         assert color_near(last, point, color, radius=3) is not hidden, start
 
 
@@ -415,8 +421,8 @@ def test_arrows_in_3d_start_at_the_ball_and_point_downhill_on_screen():
     H = a.shape[0]
 
     def screen(px, py):
-        p = view.project(
-            np.array([px]), np.array([py]), view.height(*map(np.atleast_1d, (px, py))) + view.lift
+        p = view.projection().project(
+            np.array([px]), np.array([py]), view.heights(*map(np.atleast_1d, (px, py))) + view.lift
         )[0]
         return np.array([H - p[1], p[0]])
 

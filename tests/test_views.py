@@ -1,4 +1,4 @@
-"""Tests for visualizer/views.py: grids, heights, projection and ray-tested occlusion."""
+"""Tests for visualizer/views.py: the views, their camera and ray-tested occlusion when drawn."""
 
 from __future__ import annotations
 
@@ -10,16 +10,11 @@ import numpy as np
 import pytest
 
 from surfaces import get_surface
+from visualizer.geometry import visible
 from visualizer.recorder import Recording, record
 from visualizer.render import FrameRenderer, RenderOptions
 from visualizer.specs import parse_optimizer
-from visualizer.views import (
-    ContourView,
-    SurfaceView,
-    display_height,
-    shown_steps,
-    surface_grid,
-)
+from visualizer.views import ContourView, SurfaceView
 
 SIZE = (320, 180)
 RIDGE = "10*exp(-4*y**2) + 0.05*x**2"  # a tall ridge along x; default camera looks from -y
@@ -40,7 +35,7 @@ def drawn_view(rec: Recording, view: str = "surface", **kw):
 
 def on_surface(view: SurfaceView, x, y, above: float = 0.0):
     x, y = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
-    return x, y, view.height(x, y) + view.lift + above
+    return x, y, view.heights(x, y) + view.lift + above
 
 
 def eye_of(view: SurfaceView) -> np.ndarray:
@@ -48,9 +43,7 @@ def eye_of(view: SurfaceView) -> np.ndarray:
 
     The eye is the one point whose clip-space x, y and w are all zero.
     """
-    M = view.ax.get_proj()
-    rows = M[[0, 1, 3]]
-    return np.linalg.solve(rows[:, :3], -rows[:, 3])
+    return view.projection().eye()
 
 
 def clearance(view: SurfaceView, x, y, z, samples: int = 3000) -> np.ndarray:
@@ -62,48 +55,11 @@ def clearance(view: SurfaceView, x, y, z, samples: int = 3000) -> np.ndarray:
     R = P[:, None, :] + t[None, :, None] * (eye - P)[:, None, :]
     xmin, xmax, ymin, ymax = view.rec.surface.window
     inside = (R[..., 0] >= xmin) & (R[..., 0] <= xmax) & (R[..., 1] >= ymin) & (R[..., 1] <= ymax)
-    gap = np.where(inside, R[..., 2] - view.height(R[..., 0], R[..., 1]), np.inf)
+    gap = np.where(inside, R[..., 2] - view.heights(R[..., 0], R[..., 1]), np.inf)
     return gap.min(axis=1)
 
 
-# --- helpers -----------------------------------------------------------------------------
-
-
-def test_surface_grid_covers_the_window():
-    surface = get_surface("bowl")
-    X, Y, Z = surface_grid(surface, 7)
-    assert X.shape == Y.shape == Z.shape == (7, 7)
-    xmin, xmax, ymin, ymax = surface.window
-    assert X.min() == xmin and X.max() == xmax and Y.min() == ymin and Y.max() == ymax
-    assert np.allclose(Z, 0.5 * (X**2 + Y**2))
-
-
-def test_surface_grid_replaces_non_finite_values():
-    _, _, Z = surface_grid(get_surface("1/(x**2 + y**2)"), 5)  # inf at the origin
-    assert np.all(np.isfinite(Z))
-    assert Z[2, 2] == Z[np.isfinite(Z)].max()
-
-
-def test_display_height_is_log_only_for_wide_range_surfaces():
-    _, _, Z = surface_grid(get_surface("bowl"), 9)
-    H, zmin, log = display_height(get_surface("bowl"), Z)
-    assert not log and H is Z and zmin == Z.min()
-    rosen = get_surface("rosenbrock")
-    _, _, Z = surface_grid(rosen, 9)
-    H, zmin, log = display_height(rosen, Z)
-    assert log and H.min() == 0.0
-    assert np.allclose(H, np.log10(1.0 + Z - Z.min()))
-
-
-def test_shown_steps_stop_at_the_last_finite_step():
-    rec = rec_of("bowl", "gd:lr=0.2", "gd:lr=5", steps=10)
-    ok, bad = rec.runs
-    assert shown_steps(ok, 0, 4) == slice(0, 5)
-    assert shown_steps(ok, 4, 4) is None
-    assert bad.last_step == 3
-    assert shown_steps(bad, 2, 8) == slice(2, 4)
-    assert shown_steps(bad, 3, 8) is None
-    assert shown_steps(bad, 5, 8) is None
+# --- contours ----------------------------------------------------------------------------
 
 
 def test_contour_view_shows_the_window():
@@ -127,7 +83,7 @@ def test_project_puts_the_window_inside_the_axes():
     xmin, xmax, ymin, ymax = rec.surface.window
     x = np.array([xmin, xmax, xmin, xmax, 0.0])
     y = np.array([ymin, ymin, ymax, ymax, 0.0])
-    pts = view.project(x, y, view.height(x, y))
+    pts = view.projection().project(x, y, view.heights(x, y))
     assert pts.shape == (5, 3)
     x0, y0, x1, y1 = view.ax.bbox.extents
     assert np.all((pts[:, 0] > x0) & (pts[:, 0] < x1) & (pts[:, 1] > y0) & (pts[:, 1] < y1))
@@ -143,22 +99,22 @@ def test_path_is_draped_over_the_surface():
     P = rec.runs[0].positions
     # every recorded step is one of the draped points, at the lifted surface height
     x, y, z = on_surface(view, P[:, 0], P[:, 1])
-    assert np.allclose(pts[::m], view.project(x, y, z))
+    assert np.allclose(pts[::m], view.projection().project(x, y, z))
     # points between steps lie on the straight segment, also lifted onto the surface
     mid = 0.5 * (P[0] + P[1])
     x, y, z = on_surface(view, mid[0], mid[1])
-    assert np.allclose(pts[m // 2], view.project(x, y, z)[0])
+    assert np.allclose(pts[m // 2], view.projection().project(x, y, z)[0])
 
 
 def test_set_azim_turns_the_camera_and_reprojects():
     rec = rec_of("bowl", "gd:lr=0.2", steps=4)
     view = drawn_view(rec)
     x, y, z = on_surface(view, 3.0, 2.0)
-    before = view.project(x, y, z)
+    before = view.projection().project(x, y, z)
     view.draw_trail(0, 4)
     view.set_azim(view.ax.azim + 90)
     assert view._screen is None
-    assert not np.allclose(view.project(x, y, z)[:, :2], before[:, :2])
+    assert not np.allclose(view.projection().project(x, y, z)[:, :2], before[:, :2])
 
 
 # --- visibility ---------------------------------------------------------------------------
@@ -173,44 +129,50 @@ def ridge() -> SurfaceView:
 
 def test_ridge_fixture_has_the_camera_on_the_minus_y_side(ridge):
     eye = eye_of(ridge)
-    assert eye[1] < -5 and eye[2] > ridge.hmax  # in front of y = -5 and above the ridge
+    assert eye[1] < -5 and eye[2] > ridge.heights.hmax  # in front of y = -5 and above the ridge
 
 
 def test_points_above_the_surface_are_visible(ridge):
     x = np.array([-4.0, 0.0, 3.0, 0.0, 4.0])
     y = np.array([-4.0, -2.0, -3.0, 0.0, 4.0])
-    z = np.full(5, 2.5 * ridge.hmax)  # far above everything
-    assert ridge.visible(x, y, z).all()
+    z = np.full(5, 2.5 * ridge.heights.hmax)  # far above everything
+    assert visible(ridge.projection(), ridge.heights, x, y, z).all()
     # lifted onto the near slope and the top of the ridge
-    assert ridge.visible(*on_surface(ridge, [-3.0, 0.0, 2.0, 1.0], [-3.0, -4.0, -2.0, 0.0])).all()
+    assert visible(
+        ridge.projection(),
+        ridge.heights,
+        *on_surface(ridge, [-3.0, 0.0, 2.0, 1.0], [-3.0, -4.0, -2.0, 0.0]),
+    ).all()
 
 
 def test_points_below_the_surface_are_hidden(ridge):
     x = np.array([-3.0, 0.0, 2.0, 0.0])
     y = np.array([-3.0, 0.0, -2.0, 3.0])
-    z = ridge.height(x, y) - 0.2 * (ridge.hmax - ridge.hmin)
-    assert not ridge.visible(x, y, z).any()
+    z = ridge.heights(x, y) - 0.2 * (ridge.heights.span)
+    assert not visible(ridge.projection(), ridge.heights, x, y, z).any()
 
 
 def test_points_behind_the_ridge_are_hidden(ridge):
     x, y, z = on_surface(ridge, [-2.0, 0.0, 1.0, 3.0], [2.0, 3.0, 4.5, 2.5])
-    assert not ridge.visible(x, y, z).any()
+    assert not visible(ridge.projection(), ridge.heights, x, y, z).any()
     # the same places seen from the other side are in plain view
     ridge.set_azim(ridge.ax.azim + 180)
     try:
-        assert ridge.visible(x, y, z).all()
+        assert visible(ridge.projection(), ridge.heights, x, y, z).all()
     finally:
         ridge.set_azim(ridge.ax.azim - 180)
 
 
 def test_visible_of_no_points_is_empty(ridge):
-    out = ridge.visible(np.array([]), np.array([]), np.array([]))
+    out = visible(ridge.projection(), ridge.heights, np.array([]), np.array([]), np.array([]))
     assert out.shape == (0,) and out.dtype == bool
 
 
 def test_visible_accepts_any_shape_and_returns_one_flag_per_point(ridge):
     x, y, z = on_surface(ridge, [0.0, 0.0], [-3.0, 3.0])
-    assert ridge.visible(x[:, None], y[:, None], z[:, None]).tolist() == [True, False]
+    assert visible(
+        ridge.projection(), ridge.heights, x[:, None], y[:, None], z[:, None]
+    ).tolist() == [True, False]
 
 
 @pytest.mark.parametrize(
@@ -222,9 +184,9 @@ def test_visible_agrees_with_a_dense_ray_to_the_eye(name):
     rng = np.random.default_rng(1)
     x, y = rng.uniform(xmin, xmax, 250), rng.uniform(ymin, ymax, 250)
     x, y, z = on_surface(view, x, y)
-    vis = view.visible(x, y, z)
+    vis = visible(view.projection(), view.heights, x, y, z)
     gap = clearance(view, x, y, z)
-    span = view.hmax - view.hmin
+    span = view.heights.span
     assert not np.any(~vis & (gap > 0)), "a point with a clear line to the eye is hidden"
     assert not np.any(vis & (gap < -0.1 * span)), "a point deep behind the surface is visible"
     assert np.mean(vis == (gap > 0)) >= 0.95
@@ -241,7 +203,9 @@ def test_ravine_momentum_path_is_mostly_visible_at_the_default_camera():
     _, vis = view._screen[momentum]
     assert vis.mean() >= 0.9
     P = rec.runs[momentum].positions
-    assert view.visible(*on_surface(view, P[:, 0], P[:, 1])).mean() >= 0.9
+    assert (
+        visible(view.projection(), view.heights, *on_surface(view, P[:, 0], P[:, 1])).mean() >= 0.9
+    )
 
 
 def test_hidden_path_is_drawn_faint_and_visible_path_solid():

@@ -40,15 +40,12 @@ class Layout:
     ``legend_columns`` is how many columns the legend entries are spread over.
     """
 
-    width: int
-    height: int
     title_y: float
     contour: Rect | None
     surface: Rect | None
     loss: Rect | None
     legend: Rect
     legend_columns: int
-    side: bool
 
 
 def _fit_aspect(region: Rect, aspect: float, fig_aspect: float) -> Rect:
@@ -87,7 +84,7 @@ def make_layout(rec: Recording, options: RenderOptions) -> Layout:
             loss_h = side.h * 0.42
             loss = Rect(side.x + 0.045, side.y + 0.02, side.w - 0.055, loss_h)
             legend = Rect(side.x, side.y + loss_h + 0.08, side.w, side.h - loss_h - 0.08)
-        return Layout(w, h, 1.0 - 0.035, contour, surface, loss, legend, 1, side=True)
+        return Layout(1.0 - 0.035, contour, surface, loss, legend, 1)
 
     band_h = 0.25
     band = Rect(0.02, 0.015, 0.96, band_h - 0.03)
@@ -101,4 +98,4 @@ def make_layout(rec: Recording, options: RenderOptions) -> Layout:
         loss = Rect(0.66, band.y + 0.045, 0.32, band.h - 0.075)
         legend = Rect(band.x, band.y, 0.58, band.h)
     columns = 1 if n <= 2 else (2 if n <= 6 else 3)
-    return Layout(w, h, 1.0 - 0.035, contour, surface, loss, legend, columns, side=False)
+    return Layout(1.0 - 0.035, contour, surface, loss, legend, columns)

@@ -9,12 +9,13 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from surfaces.errors import SpecError
+from visualizer.geometry import shown_steps, surface_grid
+from visualizer.layer import Layer
 from visualizer.layout import Layout, Rect
 from visualizer.recorder import Recording
-from visualizer.specs import parse_optimizer
+from visualizer.specs import matches_preset
 from visualizer.stamps import TextStamp
 from visualizer.theme import DIVERGED_COLOR, Theme
-from visualizer.views import shown_steps, surface_grid
 
 
 def check_text(text: str, *, what: str) -> str:
@@ -59,7 +60,7 @@ def format_loss(value: float) -> str:
     return f"{value:.2e}"
 
 
-class LegendPanel:
+class LegendPanel(Layer):
     """Title, subtitle, legend entries with live losses, and the step counter.
 
     Static text (title, labels, hyperparameters) is drawn with the background;
@@ -99,7 +100,11 @@ class LegendPanel:
             va="top",
             ha="right",
         )
-        note = surface.preset.note if _uses_preset(rec) else ""
+        note = (
+            surface.preset.note
+            if matches_preset([r.spec for r in rec.runs], surface.preset.optimizers)
+            else ""
+        )
         sub = f"start ({rec.start[0]:g}, {rec.start[1]:g})"
         sub += f"  ·  {note}" if note else ""
         if any(r.spec.info.stochastic for r in rec.runs):
@@ -206,12 +211,6 @@ class LegendPanel:
                 TextStamp(xy, size_pt=12.5 * scale, dpi=fig.dpi, anchor=anchor, color=theme.text)
             )
 
-    def draw_trail(self, start: int, stop: int) -> None:
-        """The legend has no trail."""
-
-    def draw_dynamic(self, step: int) -> None:
-        """Everything that moves here is stamped; see :meth:`stamp`."""
-
     def stamp(self, frame: np.ndarray, step: int) -> None:
         """Blend the step counter and the live losses into ``frame``."""
         self.step_stamp.draw(frame, f"step {step} / {self.rec.steps}")
@@ -221,20 +220,8 @@ class LegendPanel:
             else:
                 stamp.draw(frame, f"loss {format_loss(float(run.losses[step])):>9}")
 
-    def set_azim(self, azim: float) -> None:
-        """No camera here."""
 
-
-def _uses_preset(rec: Recording) -> bool:
-    """Whether every run has exactly a preset's hyperparameters (so its note holds)."""
-    preset = [parse_optimizer(p) for p in rec.surface.preset.optimizers]
-    return all(
-        any(p.name == r.spec.name and dict(p.hyper) == dict(r.spec.hyper) for p in preset)
-        for r in rec.runs
-    )
-
-
-class LossPanel:
+class LossPanel(Layer):
     """Loss gap ``f − f*`` versus step on a log scale, growing with the animation."""
 
     def __init__(self, figure: Figure, rect: Rect, rec: Recording, theme: Theme) -> None:
@@ -303,9 +290,3 @@ class LossPanel:
                 continue
             dot.set_data([step], [self._gap(run.losses[step : step + 1])[0]])
             self.ax.draw_artist(dot)
-
-    def set_azim(self, azim: float) -> None:
-        """No camera here."""
-
-    def stamp(self, frame: np.ndarray, step: int) -> None:
-        """Nothing stamped here."""

@@ -28,11 +28,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from surfaces.base import Surface
+from visualizer.layer import Layer
 from visualizer.layout import Layout, make_layout
 from visualizer.panels import LegendPanel, LossPanel
 from visualizer.recorder import Recording
 from visualizer.theme import THEMES, Theme
-from visualizer.views import ContourView, Layer, SurfaceView
+from visualizer.views import ContourView, SurfaceView
 
 VIEWS = ("contour", "surface", "both")
 #: Below this dpi, small text (tick labels, nested formulas) rounds to zero pixels.
@@ -113,12 +114,10 @@ def frame_steps(steps: int, frames: int | None) -> np.ndarray:
     >>> frame_steps(3, None).tolist()
     [0, 1, 2, 3]
     """
-    if frames is None or frames >= steps + 1:
-        n = steps + 1 if frames is None else frames
-        return np.round(np.linspace(0, steps, n)).astype(int)
     if frames == 1:
         return np.array([steps])
-    return np.round(np.linspace(0, steps, frames)).astype(int)
+    n = steps + 1 if frames is None else frames
+    return np.round(np.linspace(0, steps, n)).astype(int)
 
 
 def readout_steps(steps: np.ndarray, fps: int, readout_hz: float) -> np.ndarray:

@@ -244,6 +244,24 @@ def resolve_optimizers(texts: Sequence[str], preset: Sequence[str]) -> list[Opti
     return out
 
 
+def matches_preset(specs: Sequence[OptimizerSpec], preset: Sequence[str]) -> bool:
+    """Whether every spec has exactly the values of one of the ``preset`` specs.
+
+    The preset's note (how its learning rates were chosen) holds only then.
+
+    Examples
+    --------
+    >>> matches_preset([parse_optimizer("gd:lr=0.1")], ["gd:lr=0.1", "momentum"])
+    True
+    >>> matches_preset([parse_optimizer("gd:lr=0.2")], ["gd:lr=0.1"])
+    False
+    """
+    parsed = [parse_optimizer(p) for p in preset]
+    return all(
+        any(p.name == s.name and dict(p.hyper) == dict(s.hyper) for p in parsed) for s in specs
+    )
+
+
 def labels_for(specs: Sequence[OptimizerSpec]) -> list[str]:
     """Unique legend labels that show what differs between runs of one optimizer.
 

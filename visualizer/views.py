@@ -8,113 +8,27 @@ that are new since the previous frame (onto the saved background) and
 
 from __future__ import annotations
 
-from typing import Protocol
-
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.transforms import IdentityTransform, Transform, offset_copy
 
-from surfaces.base import Surface
+from visualizer.geometry import (
+    HeightField,
+    Projection,
+    contour_levels,
+    shown_steps,
+    surface_grid,
+    visible,
+)
+from visualizer.layer import Layer
 from visualizer.layout import Rect
 from visualizer.recorder import Recording, Run
 from visualizer.theme import Theme
-
-
-class Layer(Protocol):
-    """Something drawn in every frame."""
-
-    def draw_trail(self, start: int, stop: int) -> None:
-        """Draw what is new between steps ``start`` and ``stop`` onto the canvas."""
-
-    def draw_dynamic(self, step: int) -> None:
-        """Draw the moving parts at ``step``."""
-
-    def set_azim(self, azim: float) -> None:
-        """Turn the camera (3D views only)."""
-
-    def stamp(self, frame: np.ndarray, step: int) -> None:
-        """Blend what changes every frame into the grabbed ``frame`` array."""
-
-
-def shown_steps(run: Run, start: int, stop: int) -> slice | None:
-    """Slice of a run's rows to draw for the steps ``start..stop``, or ``None``."""
-    stop = min(stop, run.last_step)
-    if stop <= start:
-        return None
-    return slice(start, stop + 1)
-
-
-def surface_grid(surface: Surface, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``X, Y, Z`` on an ``n × n`` grid over the surface's window."""
-    xmin, xmax, ymin, ymax = surface.window
-    X, Y = np.meshgrid(np.linspace(xmin, xmax, n), np.linspace(ymin, ymax, n))
-    with np.errstate(all="ignore"):
-        Z = np.asarray(surface.f(np.stack([X, Y])), dtype=float)
-    Z = np.broadcast_to(Z, X.shape).copy()
-    finite = np.isfinite(Z)
-    if not finite.all():
-        Z[~finite] = np.nanmax(np.where(finite, Z, np.nan)) if finite.any() else 0.0
-    # keep differences of heights finite, whatever the expression
-    return X, Y, np.clip(Z, -MAX_HEIGHT, MAX_HEIGHT)
-
-
-#: Heights are clipped to this magnitude so that their differences stay finite.
-MAX_HEIGHT = 1e300
-
-
-def display_height(surface: Surface, Z: np.ndarray) -> tuple[np.ndarray, float, bool]:
-    """Heights as drawn: the loss, or ``log10(1 + f − f_min)`` for wide-range surfaces.
-
-    Returns the transformed heights, the offset ``f_min`` used, and whether the log
-    transform is applied.
-    """
-    zmin = float(np.min(Z))
-    log = surface.log_height or wide_range(Z)
-    return to_height(Z, zmin, log), zmin, log
-
-
-def to_height(f: np.ndarray, zmin: float, log: bool) -> np.ndarray:
-    """Loss values as drawn heights: ``f``, or ``log10(1 + f − zmin)``."""
-    return np.log10(1.0 + np.maximum(f - zmin, 0.0)) if log else f
-
-
-#: Beyond this range of values, linear levels and heights are useless: go logarithmic.
-WIDE_RANGE = 1e12
-
-
-def wide_range(Z: np.ndarray) -> bool:
-    """Whether ``Z`` spans so many orders of magnitude that only a log scale shows it."""
-    return bool(float(np.max(Z)) - float(np.min(Z)) > WIDE_RANGE)
-
-
-def contour_levels(
-    surface: Surface, Z: np.ndarray, n: int = 22
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Values to contour and their levels: log-spaced where the surface needs them.
-
-    Returns ``(T, levels)``; ``levels`` is ``None`` when the surface is flat within
-    floating-point precision, so there is nothing to draw.
-    """
-    with np.errstate(all="ignore"):
-        Z = np.asarray(Z, dtype=float)
-        zmin, zmax = float(np.min(Z)), float(np.max(Z))
-        span = zmax - zmin
-        if not np.isfinite(span) or span <= 1e-12 * max(1.0, abs(zmin), abs(zmax)):
-            return Z, None
-        if surface.log_levels or wide_range(Z):
-            T = np.log10(Z - zmin + span * 1e-4)
-            top = float(np.percentile(T, 99.5))
-        else:
-            T = Z
-            top = float(np.percentile(Z, 99.0))
-        levels = np.unique(np.linspace(float(np.min(T)), top, n))
-    if levels.size < 3 or not np.all(np.isfinite(levels)):
-        return T, None
-    return T, levels
 
 
 def make_ball(
@@ -228,7 +142,7 @@ class ArrowSet:
         return out
 
 
-class ContourView:
+class ContourView(Layer):
     """Filled contours of the surface with trails and balls on top.
 
     Parameters
@@ -360,14 +274,8 @@ class ContourView:
             arrow.set_positions((x, y), (x + vector[0], y + vector[1]))
             arrow.draw(renderer)
 
-    def set_azim(self, azim: float) -> None:
-        """Contours have no camera."""
 
-    def stamp(self, frame: np.ndarray, step: int) -> None:
-        """Nothing stamped here."""
-
-
-class SurfaceView:
+class SurfaceView(Layer):
     """The surface in 3D with trails and balls that sit on it.
 
     matplotlib paints 3D artists in painter's order, so a path behind a hill
@@ -397,19 +305,12 @@ class SurfaceView:
         ax = figure.add_axes(rect.bounds, projection="3d", computed_zorder=False)
         self.ax = ax
         X, Y, Z = surface_grid(surface, 80)
-        H, self.zmin, self.log = display_height(surface, Z)
-        self.hmin, self.hmax = float(H.min()), float(np.percentile(H, 99.5))
-        span = self.hmax - self.hmin
-        if not np.isfinite(span) or span <= 1e-12 * max(1.0, abs(self.hmin), abs(self.hmax)):
-            # flat within floating-point precision: give the axes a unit of height
-            self.hmax = self.hmin + max(1.0, abs(self.hmin)) * 1e-6 if np.isfinite(span) else 1.0
-            span = self.hmax - self.hmin
-        self.lift = self.LIFT * span
-        Hc = np.minimum(H, self.hmax)
+        self.heights = heights = HeightField.of(surface, Z)
+        self.lift = self.LIFT * heights.span
         ax.plot_surface(
             X,
             Y,
-            Hc,
+            heights.of_values(Z),
             cmap=theme.cmap(),
             rcount=64,
             ccount=64,
@@ -422,18 +323,18 @@ class SurfaceView:
         xmin, xmax, ymin, ymax = surface.window
         ax.set_xlim(xmin, xmax)
         ax.set_ylim(ymin, ymax)
-        ax.set_zlim(self.hmin, self.hmin + span * 1.02)
+        ax.set_zlim(heights.hmin, heights.hmin + heights.span * 1.02)
         ax.set_proj_type("persp", focal_length=0.6)
         ax.view_init(elev=elev, azim=azim)
         ax.set_facecolor(theme.background)
         for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
-            axis.set_pane_color((*_rgb(theme.panel), 1.0))
-            axis._axinfo["grid"]["color"] = (*_rgb(theme.grid), 1.0)
+            axis.set_pane_color((*to_rgb(theme.panel), 1.0))
+            axis._axinfo["grid"]["color"] = (*to_rgb(theme.grid), 1.0)
             axis.label.set_color(theme.muted)
         ax.tick_params(colors=theme.muted, labelsize=8, pad=0)
         ax.set_xlabel(surface.labels[0], fontsize=10, labelpad=-4)
         ax.set_ylabel(surface.labels[1], fontsize=10, labelpad=-4)
-        ax.set_zlabel("log₁₀(1 + f − f*)" if self.log else "f", fontsize=10, labelpad=-6)
+        ax.set_zlabel("log₁₀(1 + f − f*)" if heights.log else "f", fontsize=10, labelpad=-6)
         self.trails_front: list[Line2D] = []
         self.trails_back: list[Line2D] = []
         self.balls: list[Line2D] = []
@@ -471,63 +372,9 @@ class SurfaceView:
 
     # --- geometry ---------------------------------------------------------------------
 
-    def height(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Displayed height of the surface at ``(x, y)`` (broadcasts)."""
-        with np.errstate(all="ignore"):
-            f = np.asarray(self.rec.surface.f(np.stack([x, y])), dtype=float)
-            f = np.clip(np.nan_to_num(f, nan=MAX_HEIGHT), -MAX_HEIGHT, MAX_HEIGHT)
-        h = to_height(f, self.zmin, self.log)
-        return np.minimum(np.broadcast_to(h, np.shape(x)), self.hmax)
-
-    def project(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
-        """Screen pixels ``(n, 2)`` and projected depth ``(n,)`` of 3D points."""
-        from mpl_toolkits.mplot3d import proj3d
-
-        M = self.ax.get_proj()
-        u, v, w = proj3d.proj_transform(x, y, z, M)
-        px = self.ax.transData.transform(np.column_stack([u, v]))
-        return np.column_stack([px, w])
-
-    def visible(self, x: np.ndarray, y: np.ndarray, z: np.ndarray, samples: int = 96) -> np.ndarray:
-        """Whether each 3D point ``(x, y, z)`` can be seen past the surface.
-
-        March from each point towards the camera (through the inverse projection,
-        so perspective is respected) and test whether the ray passes below the
-        height field. Only the part of the ray that can still meet the surface is
-        sampled: until it leaves the window or rises above the highest point.
-        """
-        from mpl_toolkits.mplot3d import proj3d
-
-        x, y, z = (np.asarray(a, dtype=float).ravel() for a in (x, y, z))
-        if x.size == 0:
-            return np.zeros(0, dtype=bool)
-        M = self.ax.get_proj()
-        invM = np.linalg.inv(M)
-        u, v, w = proj3d.proj_transform(x, y, z, M)
-        # a second point on each camera ray, a little closer to the eye
-        qx, qy, qz = proj3d.inv_transform(u, v, w - 0.05, invM)
-        xmin, xmax, ymin, ymax = self.rec.surface.window
-        scale = np.array([xmax - xmin, ymax - ymin, (self.hmax - self.hmin) or 1.0])
-        d = np.stack([qx - x, qy - y, qz - z], axis=1) / scale  # box units
-        d /= np.linalg.norm(d, axis=1, keepdims=True)
-        # how far (in box units) each ray can go before it leaves the window or the
-        # height range, where nothing can hide it any more
-        lo = np.array([xmin, ymin, -np.inf])
-        hi = np.array([xmax, ymax, self.hmax])
-        p = np.stack([x, y, z], axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step = d * scale
-            t_hi = np.where(step > 0, (hi - p) / step, np.where(step < 0, (lo - p) / step, np.inf))
-        t_max = np.clip(np.nan_to_num(t_hi.min(axis=1), nan=0.0, posinf=2.0), 0.0, 2.0)
-        # start a little away from the point, so the surface right under it cannot hide it
-        t0 = np.minimum(0.01, t_max)
-        t = t0[:, None] + (t_max - t0)[:, None] * np.linspace(0.0, 1.0, samples)[None, :]
-        rays = p[:, None, :] + t[:, :, None] * step[:, None, :]
-        rx, ry, rz = rays[..., 0], rays[..., 1], rays[..., 2]
-        inside = (rx >= xmin) & (rx <= xmax) & (ry >= ymin) & (ry <= ymax)
-        # a ray that only grazes the surface (within 0.1% of the height range) still sees
-        below = rz < self.height(rx, ry) - 1e-3 * scale[2]
-        return ~np.any(inside & below, axis=1)
+    def projection(self) -> Projection:
+        """The camera as it is now (valid once the figure has been drawn)."""
+        return Projection(self.ax.get_proj(), self.ax.transData.get_affine().get_matrix())
 
     def _prepare(self) -> None:
         """Project every run's path, draped over the surface, and ray-test it.
@@ -538,6 +385,7 @@ class SurfaceView:
         """
         m = self.SUBDIVISIONS
         self._screen = []
+        projection, heights = self.projection(), self.heights
         for run in self.rec.runs:
             P = run.positions[: run.last_step + 1]
             if len(P) > 1:
@@ -546,18 +394,12 @@ class SurfaceView:
                 dense = np.concatenate([dense.reshape(-1, 2), P[-1:]])
             else:
                 dense = P
-            z = self.height(dense[:, 0], dense[:, 1]) + self.lift
-            pts = self.project(dense[:, 0], dense[:, 1], z)
-            vis = self.visible(dense[:, 0], dense[:, 1], z)
+            x, y = dense[:, 0], dense[:, 1]
+            z = heights(x, y) + self.lift
+            pts = projection.project(x, y, z)
+            vis = visible(projection, heights, x, y, z)
             # outside the window there is no surface to sit on: draw nothing there
-            xmin, xmax, ymin, ymax = self.rec.surface.window
-            outside = (
-                (dense[:, 0] < xmin)
-                | (dense[:, 0] > xmax)
-                | (dense[:, 1] < ymin)
-                | (dense[:, 1] > ymax)
-            )
-            pts[outside] = np.nan
+            pts[~heights.inside(x, y)] = np.nan
             self._screen.append((pts, vis))
 
     # --- layer ------------------------------------------------------------------------
@@ -614,9 +456,10 @@ class SurfaceView:
         """Arrows from the ball along the surface: the tip sits on the surface too."""
         assert self.arrow_set is not None
         x, y = run.positions[step]
+        projection = self.projection()
         for arrow, vector in self.arrow_set.vectors(i, run, step):
             tx, ty = np.array([x + vector[0]]), np.array([y + vector[1]])
-            tip = self.project(tx, ty, self.height(tx, ty) + self.lift)[0]
+            tip = projection.project(tx, ty, self.heights(tx, ty) + self.lift)[0]
             span = np.hypot(tip[0] - start_px[0], tip[1] - start_px[1])
             if not (np.isfinite(span) and span >= 2.0):  # off the surface, or too short
                 continue
@@ -627,12 +470,3 @@ class SurfaceView:
         """Turn the camera; paths are re-projected at the next draw."""
         self.ax.view_init(elev=self.ax.elev, azim=azim)
         self._screen = None
-
-    def stamp(self, frame: np.ndarray, step: int) -> None:
-        """Nothing stamped here."""
-
-
-def _rgb(color: str) -> tuple[float, float, float]:
-    from matplotlib.colors import to_rgb
-
-    return to_rgb(color)

@@ -1,0 +1,255 @@
+"""Geometry of the views, in numpy only: what is drawn where, without a Figure.
+
+This module owns the maths the views and panels share: the sampling grid of a
+surface, its contour levels, the heights the 3D view draws, which steps of a run
+a frame shows, and the 3D camera as plain matrices (:class:`Projection`) with the
+ray test that decides what the surface hides (:func:`visible`). The views turn
+these numbers into matplotlib artists; tests call them directly.
+
+Examples
+--------
+>>> from surfaces import get_surface
+>>> X, Y, Z = surface_grid(get_surface("bowl"), 3)
+>>> Z.tolist()
+[[16.0, 8.0, 16.0], [8.0, 0.0, 8.0], [16.0, 8.0, 16.0]]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from surfaces.base import Surface
+from visualizer.recorder import Run
+
+#: Heights are clipped to this magnitude so that their differences stay finite.
+MAX_HEIGHT = 1e300
+#: Beyond this range of values, linear levels and heights are useless: go logarithmic.
+WIDE_RANGE = 1e12
+
+
+def shown_steps(run: Run, start: int, stop: int) -> slice | None:
+    """Slice of a run's rows to draw for the steps ``start..stop``, or ``None``.
+
+    A run that diverged is drawn up to its last finite step.
+    """
+    stop = min(stop, run.last_step)
+    if stop <= start:
+        return None
+    return slice(start, stop + 1)
+
+
+def surface_grid(surface: Surface, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``X, Y, Z`` on an ``n × n`` grid over the surface's window.
+
+    Non-finite values are replaced by the largest finite one, and every value is
+    clipped to ``±MAX_HEIGHT`` so that differences of heights stay finite.
+    """
+    xmin, xmax, ymin, ymax = surface.window
+    X, Y = np.meshgrid(np.linspace(xmin, xmax, n), np.linspace(ymin, ymax, n))
+    with np.errstate(all="ignore"):
+        Z = np.asarray(surface.f(np.stack([X, Y])), dtype=float)
+    Z = np.broadcast_to(Z, X.shape).copy()
+    finite = np.isfinite(Z)
+    if not finite.all():
+        Z[~finite] = np.nanmax(np.where(finite, Z, np.nan)) if finite.any() else 0.0
+    return X, Y, np.clip(Z, -MAX_HEIGHT, MAX_HEIGHT)
+
+
+def wide_range(Z: np.ndarray) -> bool:
+    """Whether ``Z`` spans so many orders of magnitude that only a log scale shows it."""
+    return bool(float(np.max(Z)) - float(np.min(Z)) > WIDE_RANGE)
+
+
+def to_height(f: np.ndarray, zmin: float, log: bool) -> np.ndarray:
+    """Loss values as drawn heights: ``f``, or ``log10(1 + f − zmin)``."""
+    return np.log10(1.0 + np.maximum(f - zmin, 0.0)) if log else f
+
+
+def display_height(surface: Surface, Z: np.ndarray) -> tuple[np.ndarray, float, bool]:
+    """Heights as drawn: the loss, or ``log10(1 + f − f_min)`` for wide-range surfaces.
+
+    Returns the transformed heights, the offset ``f_min`` used, and whether the log
+    transform is applied.
+    """
+    zmin = float(np.min(Z))
+    log = surface.log_height or wide_range(Z)
+    return to_height(Z, zmin, log), zmin, log
+
+
+def contour_levels(
+    surface: Surface, Z: np.ndarray, n: int = 22
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Values to contour and their levels: log-spaced where the surface needs them.
+
+    Returns ``(T, levels)``; ``levels`` is ``None`` when the surface is flat within
+    floating-point precision, so there is nothing to draw.
+    """
+    with np.errstate(all="ignore"):
+        Z = np.asarray(Z, dtype=float)
+        zmin, zmax = float(np.min(Z)), float(np.max(Z))
+        span = zmax - zmin
+        if not np.isfinite(span) or span <= 1e-12 * max(1.0, abs(zmin), abs(zmax)):
+            return Z, None
+        if surface.log_levels or wide_range(Z):
+            T = np.log10(Z - zmin + span * 1e-4)
+            top = float(np.percentile(T, 99.5))
+        else:
+            T = Z
+            top = float(np.percentile(Z, 99.0))
+        levels = np.unique(np.linspace(float(np.min(T)), top, n))
+    if levels.size < 3 or not np.all(np.isfinite(levels)):
+        return T, None
+    return T, levels
+
+
+@dataclass(frozen=True)
+class HeightField:
+    """A surface's heights as the 3D view draws them.
+
+    Attributes
+    ----------
+    surface
+        The surface.
+    zmin, log
+        Heights are ``f``, or ``log10(1 + f − zmin)`` when ``log``.
+    hmin, hmax
+        The drawn height range; heights above ``hmax`` are cut off at it.
+    """
+
+    surface: Surface
+    zmin: float
+    log: bool
+    hmin: float
+    hmax: float
+
+    @classmethod
+    def of(cls, surface: Surface, Z: np.ndarray) -> HeightField:
+        """The height field of ``surface`` sampled as ``Z`` (from :func:`surface_grid`).
+
+        The top is the 99.5th percentile of the heights; a surface flat within
+        floating-point precision gets a unit of height so the axes stay valid.
+        """
+        H, zmin, log = display_height(surface, Z)
+        hmin, hmax = float(H.min()), float(np.percentile(H, 99.5))
+        span = hmax - hmin
+        if not np.isfinite(span) or span <= 1e-12 * max(1.0, abs(hmin), abs(hmax)):
+            hmax = hmin + max(1.0, abs(hmin)) * 1e-6 if np.isfinite(span) else 1.0
+        return cls(surface, zmin, log, hmin, hmax)
+
+    @property
+    def span(self) -> float:
+        """``hmax − hmin``."""
+        return self.hmax - self.hmin
+
+    @property
+    def window(self) -> tuple[float, float, float, float]:
+        """``(xmin, xmax, ymin, ymax)`` of the drawn surface."""
+        return self.surface.window
+
+    def of_values(self, f: np.ndarray) -> np.ndarray:
+        """Drawn heights of loss values ``f`` (finite, as :func:`surface_grid` gives them)."""
+        return np.minimum(to_height(f, self.zmin, self.log), self.hmax)
+
+    def __call__(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Drawn height of the surface at ``(x, y)`` (broadcasts)."""
+        with np.errstate(all="ignore"):
+            f = np.asarray(self.surface.f(np.stack([x, y])), dtype=float)
+            f = np.clip(np.nan_to_num(f, nan=MAX_HEIGHT), -MAX_HEIGHT, MAX_HEIGHT)
+        return np.broadcast_to(self.of_values(f), np.shape(x))
+
+    def inside(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Whether ``(x, y)`` lies in the window, where there is a surface to sit on."""
+        xmin, xmax, ymin, ymax = self.window
+        return (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
+
+
+def _pad(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    return np.array([x, y, z, np.ones_like(x)])
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A 3D camera as two matrices (what ``mpl_toolkits.mplot3d`` computes).
+
+    Attributes
+    ----------
+    M
+        ``4 × 4`` homogeneous projection of data coordinates (``Axes3D.get_proj()``).
+    to_pixels
+        ``3 × 3`` affine map of projected ``(u, v)`` to screen pixels
+        (the 3D axes' ``transData``).
+    """
+
+    M: np.ndarray
+    to_pixels: np.ndarray
+
+    def projected(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Projected ``(u, v, w)`` of 3D points, shape ``(3, n)``; ``w`` is the depth."""
+        vecw = np.dot(self.M, _pad(x, y, z))
+        return vecw[0:3] / vecw[3]
+
+    def unprojected(self, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Data coordinates ``(3, n)`` of projected points (the inverse of :meth:`projected`)."""
+        vecr = np.dot(np.linalg.inv(self.M), _pad(u, v, w))
+        vecr = np.where(vecr[3] != 0, vecr / np.where(vecr[3] != 0, vecr[3], 1.0), vecr)
+        return vecr[:3]
+
+    def project(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Screen pixels and projected depth of 3D points: shape ``(n, 3)``."""
+        u, v, w = self.projected(x, y, z)
+        A = self.to_pixels
+        px = A[0, 0] * u + A[0, 1] * v + A[0, 2]
+        py = A[1, 0] * u + A[1, 1] * v + A[1, 2]
+        return np.column_stack([px, py, w])
+
+    def eye(self) -> np.ndarray:
+        """The camera position in data coordinates: where projected x, y and w are all zero."""
+        rows = self.M[[0, 1, 3]]
+        return np.linalg.solve(rows[:, :3], -rows[:, 3])
+
+
+def visible(
+    projection: Projection,
+    heights: HeightField,
+    x: np.ndarray,
+    y: np.ndarray,
+    z: np.ndarray,
+    samples: int = 96,
+) -> np.ndarray:
+    """Whether each 3D point ``(x, y, z)`` can be seen past the surface.
+
+    March from each point towards the camera (through the inverse projection, so
+    perspective is respected) and test whether the ray passes below the height
+    field. Only the part of the ray that can still meet the surface is sampled:
+    until it leaves the window or rises above the highest point. Accepts any
+    shape; returns one flag per point, flattened.
+    """
+    x, y, z = (np.asarray(a, dtype=float).ravel() for a in (x, y, z))
+    if x.size == 0:
+        return np.zeros(0, dtype=bool)
+    u, v, w = projection.projected(x, y, z)
+    # a second point on each camera ray, a little closer to the eye
+    qx, qy, qz = projection.unprojected(u, v, w - 0.05)
+    xmin, xmax, ymin, ymax = heights.window
+    scale = np.array([xmax - xmin, ymax - ymin, heights.span or 1.0])
+    d = np.stack([qx - x, qy - y, qz - z], axis=1) / scale  # box units
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    # how far (in box units) each ray can go before it leaves the window or the
+    # height range, where nothing can hide it any more
+    lo = np.array([xmin, ymin, -np.inf])
+    hi = np.array([xmax, ymax, heights.hmax])
+    p = np.stack([x, y, z], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = d * scale
+        t_hi = np.where(step > 0, (hi - p) / step, np.where(step < 0, (lo - p) / step, np.inf))
+    t_max = np.clip(np.nan_to_num(t_hi.min(axis=1), nan=0.0, posinf=2.0), 0.0, 2.0)
+    # start a little away from the point, so the surface right under it cannot hide it
+    t0 = np.minimum(0.01, t_max)
+    t = t0[:, None] + (t_max - t0)[:, None] * np.linspace(0.0, 1.0, samples)[None, :]
+    rays = p[:, None, :] + t[:, :, None] * step[:, None, :]
+    rx, ry, rz = rays[..., 0], rays[..., 1], rays[..., 2]
+    # a ray that only grazes the surface (within 0.1% of the height range) still sees
+    below = rz < heights(rx, ry) - 1e-3 * scale[2]
+    return ~np.any(heights.inside(rx, ry) & below, axis=1)

@@ -1,0 +1,30 @@
+"""The one interface every part of a frame implements.
+
+A frame is drawn in layers (the views, the legend, the loss panel). The renderer
+draws the static parts of every layer once, then per frame calls
+:meth:`Layer.draw_trail` (what is new since the previous frame, kept on the saved
+background), :meth:`Layer.draw_dynamic` (what moves) and :meth:`Layer.stamp`
+(text blended into the grabbed array). Like matplotlib's ``AbstractMovieWriter``,
+the base class gives every method a no-op default, so a layer overrides only what
+it draws.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Layer:
+    """Something drawn in every frame; each method does nothing unless overridden."""
+
+    def draw_trail(self, start: int, stop: int) -> None:
+        """Draw what is new between steps ``start`` and ``stop`` onto the canvas."""
+
+    def draw_dynamic(self, step: int) -> None:
+        """Draw the moving parts at ``step``."""
+
+    def set_azim(self, azim: float) -> None:
+        """Turn the camera (3D views only)."""
+
+    def stamp(self, frame: np.ndarray, step: int) -> None:
+        """Blend what changes every frame into the grabbed ``frame`` array."""
