@@ -9,9 +9,9 @@ these numbers into matplotlib artists; tests call them directly.
 Examples
 --------
 >>> from surfaces import get_surface
->>> X, Y, Z = surface_grid(get_surface("bowl"), 3)
->>> Z.tolist()
-[[16.0, 8.0, 16.0], [8.0, 0.0, 8.0], [16.0, 8.0, 16.0]]
+>>> X, Y, Z = surface_grid(get_surface("bowl"), 3)  # window x in [-5, 5], y in [-3.2, 3.2]
+>>> Z[1].tolist(), X[1].tolist()
+([12.5, 0.0, 12.5], [-5.0, 0.0, 5.0])
 """
 
 from __future__ import annotations
