@@ -7,6 +7,8 @@ MATHS = [
     "surfaces",
     "surfaces.analytic",
     "surfaces.expression",
+    "surfaces.mlp",
+    "surfaces.plane",
     "surfaces.regression",
     "surfaces.tuning",
     "visualizer.geometry",
