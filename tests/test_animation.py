@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import re
-import subprocess
-from pathlib import Path
 
 import matplotlib
 
@@ -15,7 +12,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
-from encoders import GIF, MP4, WEBM, needs_encoder
+from helpers import GIF, MP4, WEBM, gif_frames, needs_encoder, video_stream
 from PIL import Image
 
 from surfaces.errors import SpecError
@@ -33,23 +30,6 @@ def small(**kw) -> Animation:
     args = {"steps": 10, "frames": 6, "size": SIZE, "fps": 25}
     args.update(kw)
     return animate("bowl", ["gd:lr=0.2", "momentum:lr=0.05", "gd:lr=5"], **args)
-
-
-def video_stream(path: Path) -> str:
-    """The ``Video:`` line of ``ffmpeg -i path``."""
-    exe = imageio_ffmpeg.get_ffmpeg_exe()
-    done = subprocess.run([exe, "-hide_banner", "-i", str(path)], capture_output=True, text=True)
-    return next(line for line in done.stderr.splitlines() if "Video:" in line)
-
-
-def gif_frames(data: bytes) -> tuple[list[np.ndarray], list[int], Image.Image]:
-    image = Image.open(io.BytesIO(data))
-    frames, durations = [], []
-    for index in range(image.n_frames):
-        image.seek(index)
-        durations.append(image.info["duration"])
-        frames.append(np.asarray(image.convert("RGB")))
-    return frames, durations, image
 
 
 # --- the object ----------------------------------------------------------------------------

@@ -28,11 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import OUTPUTS, TINY, TINY_SIZES, write_scenes
 
 from visualizer.cli import main
-
-ROOT = Path(__file__).resolve().parents[1]
-OUTPUTS = ROOT / "outputs"
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 CHROMIUM_FLAGS = (
@@ -51,29 +49,6 @@ COMMAND_TIMEOUT = 20.0
 PAGE_TIMEOUT = 45.0
 #: Per-element limit inside the page (milliseconds).
 ELEMENT_TIMEOUT_MS = 15_000
-
-TINY = {
-    "a-contour": """\
-order = 2
-title = "Contour & <loss> panel"
-caption = "GD and momentum in a bowl."
-surface = "bowl"
-optimizers = ["gd:lr=0.1", "momentum:lr=0.05"]
-steps = 6
-size = "160x90"
-loss_panel = true
-""",
-    "b-surface": """\
-order = 1
-title = "The ravine in 3D"
-caption = "The same runs, drawn on the surface."
-surface = "ravine"
-view = "surface"
-steps = 6
-size = "191x107"  # odd: the MP4 is padded to 192x108
-""",
-}
-TINY_SIZES = {"a-contour": (160, 90), "b-surface": (191, 107)}
 
 
 def find_chromium() -> str | None:
@@ -374,10 +349,7 @@ def browser():
 
 @needs_chromium
 def test_tiny_gallery_in_chromium(tmp_path, browser):
-    scenes = tmp_path / "scenes"
-    scenes.mkdir()
-    for name, text in TINY.items():
-        (scenes / f"{name}.toml").write_text(text, encoding="utf-8")
+    scenes = write_scenes(tmp_path / "scenes", TINY)
     out = tmp_path / "out"
     out.mkdir()
     assert main(["gallery", "-o", str(out), "--scenes", str(scenes), "-q"]) == 0

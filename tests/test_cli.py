@@ -11,18 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import ROOT, run_main
 
 from surfaces import SURFACES, get_surface
-from visualizer.cli import main
 from visualizer.specs import OPTIMIZERS
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def rows(text: str) -> list[dict[str, str]]:
@@ -33,7 +25,7 @@ def rows(text: str) -> list[dict[str, str]]:
 
 
 def test_list_names_every_surface_and_optimizer(capsys):
-    code, out, err = run(capsys, "list")
+    code, out, err = run_main(capsys, "list")
     assert code == 0 and err == ""
     for name in SURFACES:
         assert f"  {name} " in out
@@ -43,7 +35,7 @@ def test_list_names_every_surface_and_optimizer(capsys):
 
 
 def test_list_json(capsys):
-    code, out, err = run(capsys, "list", "--json")
+    code, out, err = run_main(capsys, "list", "--json")
     assert code == 0 and err == ""
     data = json.loads(out)
     surfaces = {s["name"]: s for s in data["surfaces"]}
@@ -82,7 +74,7 @@ def test_module_entry_point_runs():
 
 
 def test_trace_default_is_the_ravine_preset(capsys):
-    code, out, err = run(capsys, "trace")
+    code, out, err = run_main(capsys, "trace")
     assert code == 0 and err == ""
     assert out.splitlines()[0] == "optimizer,step,x,y,loss"
     table = rows(out)
@@ -99,7 +91,7 @@ def test_trace_default_is_the_ravine_preset(capsys):
 
 
 def test_trace_flags(capsys):
-    code, out, _ = run(
+    code, out, _ = run_main(
         capsys,
         "trace",
         "-s",
@@ -128,9 +120,9 @@ def test_trace_flags(capsys):
 
 def test_trace_seed_changes_only_sgd(capsys):
     args = ("trace", "-s", "bowl", "--steps", "10")
-    _, a, _ = run(capsys, *args, "--seed", "1")
-    _, b, _ = run(capsys, *args, "--seed", "2")
-    _, c, _ = run(capsys, *args, "--seed", "1")
+    _, a, _ = run_main(capsys, *args, "--seed", "1")
+    _, b, _ = run_main(capsys, *args, "--seed", "2")
+    _, c, _ = run_main(capsys, *args, "--seed", "1")
     assert a == c
     ra, rb = rows(a), rows(b)
     for x, y in zip(ra, rb, strict=True):
@@ -139,10 +131,10 @@ def test_trace_seed_changes_only_sgd(capsys):
 
 def test_output_file_equals_stdout(capsys, tmp_path):
     args = ("trace", "-s", "saddle", "--steps", "30")
-    code, out, _ = run(capsys, *args)
+    code, out, _ = run_main(capsys, *args)
     assert code == 0
     target = tmp_path / "out.csv"
-    code, out_file, err = run(capsys, *args, "-o", str(target))
+    code, out_file, err = run_main(capsys, *args, "-o", str(target))
     assert code == 0 and out_file == "" and err == ""
     assert target.read_bytes() == out.encode("utf-8")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]  # no temp files left
@@ -154,12 +146,14 @@ def test_config_file_with_a_flag_override(capsys, tmp_path):
         'surface = "bowl"\noptimizers = ["gd:lr=0.5"]\nstart = [2.0, 0.0]\nsteps = 10\n',
         encoding="utf-8",
     )
-    code, out, err = run(capsys, "trace", "--config", str(config))
+    code, out, err = run_main(capsys, "trace", "--config", str(config))
     assert code == 0, err
     table = rows(out)
     assert {r["optimizer"] for r in table} == {"gd"}
     assert [int(r["step"]) for r in table] == list(range(11))
-    code, out, err = run(capsys, "trace", "--config", str(config), "--steps", "3", "--start=4,0")
+    code, out, err = run_main(
+        capsys, "trace", "--config", str(config), "--steps", "3", "--start=4,0"
+    )
     assert code == 0, err
     table = rows(out)
     assert [int(r["step"]) for r in table] == [0, 1, 2, 3]
@@ -167,7 +161,7 @@ def test_config_file_with_a_flag_override(capsys, tmp_path):
 
 
 def test_diverged_run_has_a_note_and_its_rows_stop(capsys):
-    code, out, err = run(
+    code, out, err = run_main(
         capsys, "trace", "-s", "bowl", "-O", "gd:lr=10", "-O", "momentum:lr=0.1", "--steps", "20"
     )
     assert code == 0
@@ -221,7 +215,7 @@ def test_errors_are_one_line_exit_2_and_write_nothing(capsys, tmp_path, configs,
     argv, word = ERRORS[case]
     argv = [a.format(**configs) for a in argv]
     target = tmp_path / "out.csv"
-    code, out, err = run(capsys, "trace", *argv, "-o", str(target))
+    code, out, err = run_main(capsys, "trace", *argv, "-o", str(target))
     assert code == 2
     lines = err.splitlines()
     assert len(lines) == 1, err
@@ -240,7 +234,7 @@ def test_errors_are_one_line_exit_2_and_write_nothing(capsys, tmp_path, configs,
 )
 def test_bad_output_paths(capsys, tmp_path, output, word):
     target = tmp_path / output
-    code, out, err = run(capsys, "trace", "-s", "bowl", "-o", str(target))
+    code, out, err = run_main(capsys, "trace", "-s", "bowl", "-o", str(target))
     assert code == 2
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("lossviz: error: ")
@@ -253,19 +247,19 @@ def test_bad_output_paths(capsys, tmp_path, output, word):
 def test_output_into_a_folder_is_an_error(capsys, tmp_path):
     folder = tmp_path / "dir.csv"
     folder.mkdir()
-    code, _, err = run(capsys, "trace", "-s", "bowl", "-o", str(folder))
+    code, _, err = run_main(capsys, "trace", "-s", "bowl", "-o", str(folder))
     assert code == 2 and err.startswith("lossviz: error: ") and len(err.splitlines()) == 1
 
 
 @pytest.mark.parametrize("argv", [[], ["frobnicate"], ["list", "--bogus"]])
 def test_usage_errors(capsys, argv):
-    code, out, err = run(capsys, *argv)
+    code, out, err = run_main(capsys, *argv)
     assert code == 2
     assert out == ""
     assert len(err.splitlines()) == 1 and err.startswith("lossviz: error: ")
 
 
 def test_errors_without_output_flag_print_nothing_on_stdout(capsys):
-    code, out, err = run(capsys, "trace", "-s", "bowl", "-O", "gd:lr=-1")
+    code, out, err = run_main(capsys, "trace", "-s", "bowl", "-O", "gd:lr=-1")
     assert code == 2 and out == ""
     assert err == "lossviz: error: gd: lr must be > 0, got '-1'\n"

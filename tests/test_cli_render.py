@@ -11,11 +11,10 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
-from encoders import ALL_SUFFIXES, needs_encoder
+from helpers import ALL_SUFFIXES, needs_encoder, run_main
 from PIL import Image
 
 from visualizer.animation import Animation
-from visualizer.cli import main
 from visualizer.render import FrameRenderer
 
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="encoding needs imageio-ffmpeg")
@@ -24,9 +23,7 @@ SMALL = ["-s", "bowl", "--steps", "10", "--size", "160x90"]
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(["render", *argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_main(capsys, "render", *argv)
 
 
 def names(folder: Path) -> list[str]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import doctest
+import functools
 import io
 import time
 import warnings
 
 import numpy as np
 import pytest
+from helpers import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +18,7 @@ from surfaces.base import Surface
 from surfaces.errors import SpecError
 from surfaces.expression import expression_surface, looks_like_expression, parse_expression
 
-FUZZ = settings(max_examples=200, deadline=None, derandomize=True)
+FUZZ = settings(max_examples=examples(200, 1000), deadline=None, derandomize=True)
 
 X, Y = np.meshgrid(np.linspace(-3, 3, 7), np.linspace(-2, 2, 5))
 
@@ -121,11 +122,18 @@ GRADIENTS = {
 }
 
 
+@functools.cache
+def cached_surface(text: str) -> Surface:
+    """One surface per text: building one (parse and preset) costs more than a gradient."""
+    return expression_surface(text)
+
+
+@pytest.mark.fuzz
 @pytest.mark.parametrize("text", GRADIENTS)
 @FUZZ
 @given(x=st.floats(-3, 3), y=st.floats(-3, 3))
 def test_complex_step_gradient_matches_hand_derivative(text, x, y):
-    grad = expression_surface(text).grad(np.array([x, y]))
+    grad = cached_surface(text).grad(np.array([x, y]))
     expected = np.array(GRADIENTS[text](np.float64(x), np.float64(y)))
     assert grad.shape == (2,)
     np.testing.assert_allclose(grad, expected, rtol=1e-6, atol=1e-9)
@@ -139,13 +147,14 @@ def test_gradient_broadcasts_over_grids():
     assert expression_surface("3").grad(np.stack([X, Y])).shape == (2, *X.shape)
 
 
+@pytest.mark.fuzz
 @FUZZ
 @given(
     x=st.floats(-3, 3).filter(lambda v: abs(v) > 1e-3),
     y=st.floats(-3, 3).filter(lambda v: abs(v) > 1e-3),
 )
 def test_abs_falls_back_to_central_differences(x, y):
-    grad = expression_surface("abs(x)*y**2 + abs(y)**3").grad(np.array([x, y]))
+    grad = cached_surface("abs(x)*y**2 + abs(y)**3").grad(np.array([x, y]))
     expected = [np.sign(x) * y**2, 2 * abs(x) * y + 3 * np.sign(y) * y**2]
     np.testing.assert_allclose(grad, expected, rtol=1e-5, atol=1e-8)
 
@@ -290,12 +299,14 @@ def check_parse_or_refuse(text: str) -> None:
     assert surface.grad(np.stack([X, Y])).shape == (2, *X.shape)
 
 
+@pytest.mark.fuzz
 @FUZZ
 @given(st.text())
 def test_fuzz_arbitrary_text(text):
     check_parse_or_refuse(text)
 
 
+@pytest.mark.fuzz
 @FUZZ
 @given(st.lists(st.sampled_from(TOKENS), max_size=25), st.sampled_from(["", " "]))
 def test_fuzz_grammar_tokens(tokens, separator):
@@ -429,15 +440,7 @@ def test_looks_like_a_name(text):
     assert not looks_like_expression(text)
 
 
-def test_doctests():
-    results = doctest.testmod(expression)
-    assert results.attempted > 0
-    assert results.failed == 0
-
-
 def test_expression_preset_is_computed_only_when_read(monkeypatch):
-    import surfaces.expression as expression
-
     calls = []
     real = expression.curvature_lr
     monkeypatch.setattr(expression, "curvature_lr", lambda *a: calls.append(1) or real(*a))

@@ -6,7 +6,11 @@ traceback, 1 runtime failures (also one line), 130 interrupted. Bad input never
 writes an output file, nor leaves a temporary file (``.name.xxxx.tmp.gif``)
 behind, and an interrupted or failed render leaves an existing target untouched.
 
-Every hypothesis test is deterministic (``derandomize=True``, no database).
+Every hypothesis test is deterministic (``derandomize=True``, no database), calls
+``main()`` in-process, and is marked ``fuzz``: the README's test command tries a quick
+number of examples, and CI runs ``LOSSVIZ_FUZZ=deep pytest -m fuzz`` for several times the
+examples (see .ci/run).
+
 Fuzzed commands run in a fresh temporary folder that is also the working
 directory, so any stray file (output, temporary, ``PWNED``) is seen.
 
@@ -29,12 +33,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import examples
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
@@ -49,10 +54,14 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
-def fuzz(max_examples: int) -> settings:
-    """Deterministic hypothesis settings; ``capsys`` is shared by the examples on purpose."""
-    return settings(
-        max_examples=max_examples,
+def fuzz(quick: int, deep: int) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Deterministic hypothesis settings and the ``fuzz`` mark.
+
+    ``quick`` examples in the README's test command, ``deep`` under ``LOSSVIZ_FUZZ=deep``
+    (CI's extra ``pytest -m fuzz`` run). ``capsys`` is shared by the examples on purpose.
+    """
+    chosen = settings(
+        max_examples=examples(quick, deep),
         derandomize=True,
         deadline=None,
         database=None,
@@ -63,6 +72,11 @@ def fuzz(max_examples: int) -> settings:
             HealthCheck.filter_too_much,
         ],
     )
+
+    def decorate(test: Callable[..., None]) -> Callable[..., None]:
+        return pytest.mark.fuzz(chosen(test))
+
+    return decorate
 
 
 # --- running the CLI ---------------------------------------------------------------
@@ -207,7 +221,7 @@ def _surface_argv(text: str, attached: bool) -> list[str]:
     return [f"--surface={text}"] if attached else ["-s", text]
 
 
-@fuzz(400)
+@fuzz(400, 2000)
 @given(text=expression_texts, attached=st.booleans())
 def test_expression_fuzz_trace_exit_0_or_2(capsys, text, attached):
     with scratch() as folder:
@@ -220,7 +234,7 @@ def test_expression_fuzz_trace_exit_0_or_2(capsys, text, attached):
             check_trace_csv(out)
 
 
-@fuzz(150)
+@fuzz(100, 750)
 @given(text=valid_expressions)
 def test_valid_expression_fuzz_trace_succeeds(capsys, text):
     with scratch() as folder:
@@ -413,7 +427,7 @@ optimizer_specs = st.one_of(
 )
 
 
-@fuzz(300)
+@fuzz(200, 1500)
 @given(
     specs=st.lists(optimizer_specs, min_size=1, max_size=3),
     surface=st.sampled_from(["bowl", "regression:samples=64", "x**2 + 3*y**2", "rosenbrock"]),
@@ -565,7 +579,7 @@ def test_toml_serializer_round_trips():
     assert tomllib.loads(toml_document(data)) == data
 
 
-@fuzz(250)
+@fuzz(100, 1250)
 @given(document=scene_documents)
 def test_scene_file_fuzz_trace_exit_0_or_2(capsys, document):
     with scratch() as folder:
@@ -580,7 +594,7 @@ def test_scene_file_fuzz_trace_exit_0_or_2(capsys, document):
             check_trace_csv(out)
 
 
-@fuzz(40)
+@fuzz(15, 200)
 @given(data=structured_scenes(), suffix=st.sampled_from([".png", ".png", ".gif"]))
 def test_scene_file_fuzz_render_exit_0_or_2(capsys, data, suffix):
     with scratch() as folder:
@@ -646,7 +660,7 @@ RENDER_OPTIONS: dict[str, st.SearchStrategy[str]] = {
 FLAGS = ["--loss-panel", "--arrows", "--orbit"]
 
 
-@fuzz(40)
+@fuzz(40, 200)
 @given(
     options=st.fixed_dictionaries({}, optional=RENDER_OPTIONS),
     flags=st.lists(st.sampled_from(FLAGS), unique=True),
@@ -667,7 +681,7 @@ def test_render_option_fuzz_exit_0_or_2(capsys, options, flags, surface, suffix)
         check_contract(result, folder=folder, before=set(), output=name)
 
 
-@fuzz(20)
+@fuzz(8, 100)
 @given(text=valid_expressions)
 def test_valid_expression_fuzz_render_exit_0_or_2(capsys, text):
     with scratch() as folder:
@@ -865,7 +879,7 @@ def test_bug_nul_byte_in_path_escapes_main(capsys, tmp_path, monkeypatch, argv):
 
 
 @pytest.mark.parametrize("opener,closer", [("[", "]"), ("{a=", "}")], ids=["array", "table"])
-def test_bug_deeply_nested_scene_file_exits_1_not_2(capsys, tmp_path, opener, closer):
+def test_bug_deeply_nested_scene_file_exits_2_not_1(capsys, tmp_path, opener, closer):
     """A scene file nested 5000 deep is bad input: exit 2, not RecursionError's exit 1."""
     config = tmp_path / "scene.toml"
     inner = "1" if opener.startswith("{") else ""

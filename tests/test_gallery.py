@@ -9,52 +9,13 @@ import shlex
 from pathlib import Path
 
 import pytest
+from helpers import OUTPUTS, TINY, TINY_ORDER, TINY_SIZES, run_main, write_scenes
 
 from surfaces import SpecError
 from visualizer.cli import RENDER_FLAGS, build_parser, main, scene_from_args
 from visualizer.gallery import DEFAULT_SCENES, load_gallery, scene_command
 
-ROOT = Path(__file__).resolve().parents[1]
-OUTPUTS = ROOT / "outputs"
-
 SHIPPED = ["bowl", "ravine", "ravine-3d", "saddle", "local-minimum", "minibatch", "all-optimizers"]
-
-# Two tiny scenes; the file names sort the other way round from ``order``.
-TINY = {
-    "a-contour": """\
-order = 2
-title = "Contour & <loss> panel"
-caption = "GD in a bowl; the loss panel's curve falls & flattens."
-surface = "bowl"
-optimizers = ["gd:lr=0.1", "momentum:lr=0.05"]
-steps = 6
-size = "160x90"
-loss_panel = true
-""",
-    "b-surface": """\
-order = 1
-title = "The ravine in 3D"
-caption = "The same runs, drawn on the surface."
-surface = "ravine"
-view = "surface"
-steps = 6
-size = "160x90"
-""",
-}
-GALLERY_ORDER = ["b-surface", "a-contour"]
-
-
-def write_scenes(folder: Path, scenes: dict[str, str]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in scenes.items():
-        (folder / f"{name}.toml").write_text(text, encoding="utf-8")
-    return folder
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def assert_usage_error(code: int, out: str, err: str, *needles: str) -> None:
@@ -96,7 +57,7 @@ def test_gallery_writes_every_file(gallery):
 
 def test_gallery_is_quiet(tmp_path, capsys):
     write_scenes(tmp_path / "scenes", {"a-contour": TINY["a-contour"]})
-    code, out, err = run(
+    code, out, err = run_main(
         capsys, "gallery", "-o", str(tmp_path), "--scenes", str(tmp_path / "scenes"), "-q"
     )
     assert (code, out, err) == (0, "", "")
@@ -106,11 +67,12 @@ def test_index_html_shows_every_scene_in_order(gallery):
     page = (gallery["out"] / "index.html").read_text(encoding="utf-8")
     scenes = {s.name: s for s in load_gallery(gallery["scenes"])}
     positions = []
-    for name in GALLERY_ORDER:
+    for name in TINY_ORDER:
         scene = scenes[name].scene
         assert f"<h2>{html.escape(scene.title)}</h2>" in page
         assert f"<p>{html.escape(scene.caption)}</p>" in page
-        assert re.search(rf'<img src="{name}\.gif" width="160" height="90"', page)
+        w, h = TINY_SIZES[name]
+        assert re.search(rf'<img src="{name}\.gif" width="{w}" height="{h}"', page)
         video = re.search(r"<video [^>]*>", page[page.index(f'<section id="{name}">') :])
         assert video, name
         assert f'src="{name}.mp4"' in video.group(0)
@@ -119,7 +81,7 @@ def test_index_html_shows_every_scene_in_order(gallery):
     assert positions == sorted(positions)
     assert "<h2>Contour &amp; &lt;loss&gt; panel</h2>" in page  # escaped, not raw
     assert page_commands(page) == [
-        "lossviz render -s ravine --steps 6 --view surface --size 160x90 -o b-surface.gif",
+        "lossviz render -s ravine --steps 6 --view surface --size 191x107 -o b-surface.gif",
         "lossviz render -s bowl -O gd:lr=0.1 -O momentum:lr=0.05 --steps 6 --size 160x90 "
         "--loss-panel -o a-contour.gif",
     ]
@@ -130,17 +92,17 @@ def test_gallery_markdown_matches_the_page(gallery):
     page = (gallery["out"] / "index.html").read_text(encoding="utf-8")
     scenes = {s.name: s for s in load_gallery(gallery["scenes"])}
     assert md.startswith("# lossviz gallery\n")
-    titles = [scenes[n].scene.title for n in GALLERY_ORDER]
+    titles = [scenes[n].scene.title for n in TINY_ORDER]
     assert re.findall(r"^## (.*)$", md, flags=re.M) == titles
     assert re.findall(r"^```sh\n(.*)\n```$", md, flags=re.M) == page_commands(page)
-    for name in GALLERY_ORDER:
+    for name in TINY_ORDER:
         scene = scenes[name].scene
         assert f"\n{scene.caption}\n" in md
         assert f"![{scene.title}]({name}.gif)" in md
         assert f"[MP4]({name}.mp4) · [poster]({name}.png)" in md
 
 
-@pytest.mark.parametrize("name", GALLERY_ORDER)
+@pytest.mark.parametrize("name", TINY_ORDER)
 def test_page_command_reproduces_the_gif(gallery, tmp_path, name):
     page = (gallery["out"] / "index.html").read_text(encoding="utf-8")
     (command,) = [c for c in page_commands(page) if c.endswith(f" {name}.gif")]
@@ -167,7 +129,7 @@ def test_only_renders_just_that_scene(gallery, tmp_path):
 
 
 def test_unknown_only_is_a_usage_error(gallery, tmp_path, capsys):
-    code, out, err = run(
+    code, out, err = run_main(
         capsys, "gallery", "-o", str(tmp_path), "--scenes", str(gallery["scenes"]), "--only", "nope"
     )
     assert_usage_error(code, out, err, "'nope'", "a-contour", "b-surface")
@@ -176,7 +138,9 @@ def test_unknown_only_is_a_usage_error(gallery, tmp_path, capsys):
 
 def test_missing_output_folder_is_a_usage_error(gallery, tmp_path, capsys):
     missing = tmp_path / "missing"
-    code, out, err = run(capsys, "gallery", "-o", str(missing), "--scenes", str(gallery["scenes"]))
+    code, out, err = run_main(
+        capsys, "gallery", "-o", str(missing), "--scenes", str(gallery["scenes"])
+    )
     assert_usage_error(code, out, err, str(missing), "does not exist")
     assert not missing.exists()
 
@@ -187,22 +151,24 @@ def test_scene_folder_without_scenes_is_a_usage_error(tmp_path, capsys):
     (empty / "notes.txt").write_text("not a scene\n")
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    code, out, err = run(capsys, "gallery", "-o", str(out_dir), "--scenes", str(empty))
+    code, out, err = run_main(capsys, "gallery", "-o", str(out_dir), "--scenes", str(empty))
     assert_usage_error(code, out, err, "no scene files", str(empty))
-    code, out, err = run(capsys, "gallery", "-o", str(out_dir), "--scenes", str(tmp_path / "nope"))
+    code, out, err = run_main(
+        capsys, "gallery", "-o", str(out_dir), "--scenes", str(tmp_path / "nope")
+    )
     assert_usage_error(code, out, err, "does not exist")
     assert list(out_dir.iterdir()) == []
 
 
 def test_unknown_scene_key_is_a_usage_error(tmp_path, capsys):
     scenes = write_scenes(tmp_path / "scenes", {"bad": TINY["b-surface"] + 'colour = "red"\n'})
-    code, out, err = run(capsys, "gallery", "-o", str(tmp_path), "--scenes", str(scenes))
+    code, out, err = run_main(capsys, "gallery", "-o", str(tmp_path), "--scenes", str(scenes))
     assert_usage_error(code, out, err, "'colour'", "bad.toml")
 
 
 def test_non_integer_order_is_a_usage_error(tmp_path, capsys):
     scenes = write_scenes(tmp_path / "scenes", {"bad": 'order = "first"\nsurface = "bowl"\n'})
-    code, out, err = run(capsys, "gallery", "-o", str(tmp_path), "--scenes", str(scenes))
+    code, out, err = run_main(capsys, "gallery", "-o", str(tmp_path), "--scenes", str(scenes))
     assert_usage_error(code, out, err, "order", "bad.toml")
 
 

@@ -10,22 +10,17 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+from helpers import rec_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surfaces import get_surface
 from visualizer.panels import LegendPanel, LossPanel, format_loss
-from visualizer.recorder import Recording, record
+from visualizer.recorder import record
 from visualizer.render import FrameRenderer, RenderOptions
 from visualizer.specs import parse_optimizer
 
 SIZE = (320, 180)
-
-
-def rec_of(surface: str, *specs: str, steps: int, start=None) -> Recording:
-    return record(
-        get_surface(surface), [parse_optimizer(s) for s in specs], start=start, steps=steps
-    )
 
 
 # --- format_loss ---------------------------------------------------------------------------

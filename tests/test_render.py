@@ -10,6 +10,7 @@ import itertools
 
 import numpy as np
 import pytest
+from helpers import rec_of
 from matplotlib.colors import to_rgb
 
 from surfaces import get_surface
@@ -29,12 +30,6 @@ from visualizer.views import ContourView, SurfaceView
 
 SIZE = (320, 180)
 COLOR_TOL = 40.0  # Euclidean RGB distance that still counts as "this colour"
-
-
-def rec_of(surface: str, *specs: str, steps: int, start=None) -> Recording:
-    return record(
-        get_surface(surface), [parse_optimizer(s) for s in specs], start=start, steps=steps
-    )
 
 
 def rgb255(color: str) -> np.ndarray:

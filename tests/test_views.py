@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+from helpers import rec_of
 
 from surfaces import get_surface
 from visualizer.geometry import visible
@@ -18,12 +19,6 @@ from visualizer.views import ContourView, SurfaceView
 
 SIZE = (320, 180)
 RIDGE = "10*exp(-4*y**2) + 0.05*x**2"  # a tall ridge along x; default camera looks from -y
-
-
-def rec_of(surface: str, *specs: str, steps: int = 3, start=None) -> Recording:
-    return record(
-        get_surface(surface), [parse_optimizer(s) for s in specs], start=start, steps=steps
-    )
 
 
 def drawn_view(rec: Recording, view: str = "surface", **kw):

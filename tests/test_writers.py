@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from encoders import ALL_SUFFIXES, GIF, needs_encoder
+from helpers import ALL_SUFFIXES, GIF, gif_frames, needs_encoder
 from PIL import Image
 
 from visualizer import writers
@@ -92,17 +92,6 @@ def gif_structure(data: bytes) -> dict:
         else:
             raise AssertionError(f"unexpected GIF block 0x{data[pos]:02x}")
     return {"global_palette_size": global_size, "loop": loop, "frames": frames}
-
-
-def gif_frames(path: Path) -> tuple[list[np.ndarray], list[int], Image.Image]:
-    """Decoded RGB frames and their durations in ms, read with Pillow."""
-    image = Image.open(path)
-    frames, durations = [], []
-    for index in range(image.n_frames):
-        image.seek(index)
-        durations.append(image.info["duration"])
-        frames.append(np.asarray(image.convert("RGB")))
-    return frames, durations, image
 
 
 def files_in(folder: Path) -> list[str]:
