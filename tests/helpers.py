@@ -26,7 +26,6 @@ import pytest
 from PIL import Image
 
 from surfaces import get_surface
-from visualizer.cli import main
 from visualizer.recorder import Recording, record
 from visualizer.specs import parse_optimizer
 
@@ -76,6 +75,8 @@ def write_scenes(folder: Path, scenes: dict[str, str]) -> Path:
 
 def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """``main(argv)`` in-process: its exit status, stdout and stderr."""
+    from visualizer.cli import main  # here: the numpy-only tests import no plotting
+
     capsys.readouterr()
     code = main(list(argv))
     captured = capsys.readouterr()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import rec_of
 
 from surfaces import get_surface
 from visualizer.geometry import (
@@ -18,16 +19,8 @@ from visualizer.geometry import (
     surface_grid,
     visible,
 )
-from visualizer.recorder import Recording, record
-from visualizer.specs import parse_optimizer
 
 RIDGE = "10*exp(-4*y**2) + 0.05*x**2"  # a tall ridge along x
-
-
-def rec_of(surface: str, *specs: str, steps: int = 3, start=None) -> Recording:
-    return record(
-        get_surface(surface), [parse_optimizer(s) for s in specs], start=start, steps=steps
-    )
 
 
 def look_at(eye, target=(0.0, 0.0, 0.0), fov_deg: float = 40.0) -> Projection:
