@@ -424,3 +424,43 @@ def test_bad_options_are_value_errors(tmp_path, options):
     with pytest.raises(ValueError):
         write_frames(tmp_path / "a.gif", make_frames(1), fps=10, **options)
     assert files_in(tmp_path) == []
+
+
+# Held frames
+
+
+@needs_encoder("gif")
+def test_gif_held_frames_are_one_frame_with_a_longer_delay(tmp_path):
+    frames = make_frames(4)
+    held = [(frames[0], 20), frames[1], frames[2], (frames[3], 3)]
+    path = write_frames(tmp_path / "a.gif", held, fps=20, hold_last_ms=0)
+    decoded, durations, _ = gif_frames(path)
+    assert durations == [1000, 50, 50, 150]
+    for got, expected in zip(decoded, frames, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    plain = write_frames(tmp_path / "b.gif", frames, fps=20, hold_last_ms=0).read_bytes()
+    assert len(path.read_bytes()) == len(plain)  # only the delays differ
+
+
+@needs_encoder("libx264")
+def test_video_held_frames_are_repeated(tmp_path):
+    frames = make_frames(3)
+    path = write_frames(tmp_path / "a.mp4", [(frames[0], 5), frames[1], frames[2]], fps=10)
+    assert imageio_ffmpeg.count_frames_and_secs(str(path))[0] == 7
+
+
+@pytest.mark.parametrize("repeat", [0, -1, 2.0, True, 10_001])
+def test_bad_repeat_is_a_value_error(tmp_path, repeat):
+    with pytest.raises(ValueError, match="repeat must"):
+        write_frames(tmp_path / "a.gif", [(make_frames(1)[0], repeat)], fps=10)
+    assert files_in(tmp_path) == []
+
+
+@needs_encoder("gif")
+def test_gif_palette_is_never_a_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    write_frames(tmp_path / "a.gif", make_frames(3), fps=10)
+    assert files_in(tmp_path) == ["a.gif"]

@@ -1,24 +1,31 @@
-"""Stream rendered frames to a GIF, MP4, WebM or PNG file.
+"""Stream rendered frames to a GIF, MP4, WebM or PNG file: the encoders.
 
 Renderers yield frames: ``numpy.uint8`` arrays of shape ``(H, W, 3)`` (RGB) or
 ``(H, W, 4)`` (opaque RGBA, as matplotlib's Agg canvas gives; alpha is ignored),
-all the same size. This module is the only one that knows about files, codecs,
-palettes and the conversion from ``fps`` to frame delays.
-
-Writers follow ``matplotlib.animation``: ``setup`` / ``grab_frame`` /
-``finish`` (plus ``abort``), and :func:`saving` wraps them in a context manager.
+all the same size. Writers follow ``matplotlib.animation``: ``setup`` /
+``grab_frame`` / ``finish`` (plus ``abort``), and :func:`saving` wraps them in a
+context manager. File safety (checks, temporary files, renames, signals) is
+:mod:`visualizer.files`; the GIF palette and delay maths is :mod:`visualizer.gif`.
 
 - **Streaming.** Frames are never collected. GIF, MP4 and WebM frames are piped
-  as raw RGB to the ffmpeg executable shipped with ``imageio-ffmpeg``, which
-  encodes in its own process (so on a second core); a PNG poster keeps only the
-  last frame.
+  raw to the ffmpeg that ``imageio-ffmpeg`` ships, which encodes in its own
+  process (so on a second core) while the next frame renders; a PNG poster keeps
+  only the last frame. A frame can be held: ``grab_frame(frame, repeat=n)``
+  shows it for ``n`` frame periods (in a GIF, one frame with a longer delay).
 - **Atomic.** Frames go to a hidden temporary file next to the target, which
-  replaces the target only after the encoder succeeded. On any error, or
-  ``KeyboardInterrupt``, the temporary file is removed and an existing target
-  is left untouched. A missing or unwritable folder fails in ``setup``, before
-  any frame is rendered.
+  replaces the target only after the encoder succeeded; several files written
+  from the same frames are replaced together or not at all. On any error,
+  Ctrl-C, SIGTERM or SIGHUP the temporary files are removed and existing files
+  are left untouched. A bad output path fails in ``setup``, before any frame is
+  rendered.
 - **Deterministic.** The same frames give byte-identical files: bit-exact
   flags, no metadata or timestamps, fixed thread counts.
+
+Why not ``imageio_ffmpeg.write_frames``: it never reads ffmpeg's exit status (an
+encoder that fails after the last frame leaves a broken file that looks
+written), it sends ffmpeg's messages to the user's terminal rather than to one
+line of error, and it waits by polling. Here imageio-ffmpeg provides the ffmpeg
+executable; the process is run with the standard library.
 
 Examples
 --------
@@ -34,15 +41,16 @@ Examples
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import io
 import os
-import queue
 import re
-import secrets
 import subprocess
 import tempfile
-import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, ClassVar
@@ -50,7 +58,22 @@ from typing import IO, ClassVar
 import numpy as np
 from PIL import Image
 
-from surfaces.errors import SpecError
+from surfaces.errors import OutputPathError, WriterError
+from visualizer import files
+from visualizer.files import check_output_folder, write_text_atomic
+from visualizer.gif import (
+    GIF_PALETTE_SIZE,
+    MAX_FPS,
+    MAX_HOLD_LAST_MS,
+    MIN_FPS,
+    check_colors,
+    check_fps,
+    gif_frame_delays_cs,
+    gif_frame_duration_ms,
+    gif_palette,
+    rgb_channels,
+    set_gif_delays,
+)
 
 try:  # pipe buffer sizes are a Linux feature
     import fcntl
@@ -58,6 +81,10 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 __all__ = [
+    "GIF_PALETTE_SIZE",
+    "MAX_FPS",
+    "MAX_HOLD_LAST_MS",
+    "MIN_FPS",
     "SUFFIXES",
     "FrameWriter",
     "GifWriter",
@@ -78,12 +105,9 @@ __all__ = [
 ]
 
 SUFFIXES = (".gif", ".mp4", ".webm", ".png")
-MIN_FPS = 1
-MAX_FPS = 100
-MAX_HOLD_LAST_MS = 655_350  # GIF delays are 16-bit centiseconds
-GIF_PALETTE_SIZE = 256
-MIN_GIF_DELAY_CS = 2  # browsers slow delays of 0 or 1 cs down to 10 cs
+MAX_REPEAT = 10_000  # frame periods one frame may be held
 PIPE_BUFFER_BYTES = 8 << 20  # asked for; the kernel caps it at /proc/sys/fs/pipe-max-size
+PIPE_QUEUE_FRAMES = 4  # frames waiting for the pipe at most: bounded memory
 FFMPEG_THREADS = 2  # fixed, never "auto": output must not depend on the machine
 _FFMPEG_LOG_PREFIX = re.compile(r"^(\[[^\]]* @ 0x[0-9a-f]+\] *)+")  # "[libx264 @ 0x55d0] "
 
@@ -91,61 +115,11 @@ RGB = tuple[int, int, int]
 PathLike = str | os.PathLike[str]
 
 
-class WriterError(RuntimeError):
-    """Writing frames failed: a bad frame, no frames, or the encoder failed.
-
-    The message is one line, suitable for ``lossviz: error: <message>``.
-    """
-
-
-class OutputPathError(WriterError, SpecError):
-    """The output path cannot be written: bad suffix, missing or unwritable folder.
-
-    Both a :class:`WriterError` and a :class:`~surfaces.errors.SpecError` (bad user
-    input, a :class:`ValueError`).
-    """
-
-
-def check_output_folder(folder: PathLike) -> Path:
-    """Check that ``folder`` exists and files can be created in it.
-
-    Raises
-    ------
-    OutputPathError
-        If the folder is missing, not a folder, or not writable.
-    """
-    if "\0" in os.fspath(folder):
-        raise OutputPathError("output path contains a NUL byte")
-    folder = Path(folder)
-    if not folder.exists():
-        raise OutputPathError(f"output folder '{folder}' does not exist")
-    if not folder.is_dir():
-        raise OutputPathError(f"output folder '{folder}' is not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputPathError(f"output folder '{folder}' is not writable")
-    return folder
-
-
 def check_output_path(path: PathLike, *, suffixes: Sequence[str] = SUFFIXES) -> Path:
     """Check that a file can be written to ``path``, before any work starts.
 
-    Parameters
-    ----------
-    path
-        Output file; its suffix (one of ``suffixes``, any case) picks the format.
-    suffixes
-        The accepted suffixes; by default the animation formats, :data:`SUFFIXES`.
-
-    Returns
-    -------
-    Path
-        ``path`` as a :class:`~pathlib.Path`.
-
-    Raises
-    ------
-    OutputPathError
-        If the suffix is not accepted, ``path`` is a folder, or its folder is
-        missing or not writable.
+    :func:`visualizer.files.check_output_path`, with the animation formats,
+    :data:`SUFFIXES`, as the default suffixes.
 
     Examples
     --------
@@ -154,105 +128,9 @@ def check_output_path(path: PathLike, *, suffixes: Sequence[str] = SUFFIXES) -> 
     >>> check_output_path("anim.avi")
     Traceback (most recent call last):
     ...
-    visualizer.writers.OutputPathError: 'anim.avi' must end with .gif, .mp4, .webm or .png
-    >>> check_output_path("runs.txt", suffixes=(".csv",))
-    Traceback (most recent call last):
-    ...
-    visualizer.writers.OutputPathError: 'runs.txt' must end with .csv
+    surfaces.errors.OutputPathError: 'anim.avi' must end with .gif, .mp4, .webm or .png
     """
-    if "\0" in os.fspath(path):
-        raise OutputPathError("output path contains a NUL byte")
-    path = Path(path)
-    if path.suffix.lower() not in suffixes:
-        choices = suffixes[-1] if len(suffixes) == 1 else ", ".join(suffixes[:-1])
-        choices += "" if len(suffixes) == 1 else " or " + suffixes[-1]
-        raise OutputPathError(f"'{path}' must end with {choices}")
-    if path.is_dir():
-        raise OutputPathError(f"'{path}' is a folder, not a file")
-    check_output_folder(path.parent)
-    return path
-
-
-def gif_frame_duration_ms(fps: int) -> int:
-    """Delay between GIF frames, in milliseconds, for a frame rate.
-
-    This is the one place where ``fps`` becomes a delay. GIF stores delays in
-    centiseconds (1/100 s), so the delay is ``100 / fps`` centiseconds rounded
-    half up, and at least 2 cs because browsers slow delays of 0 or 1 cs down to
-    10 cs. The GIF plays at exactly ``fps`` only when ``fps`` divides 100; else
-    at the nearest rate it can store (``fps=30`` plays at 33.3 frames/s).
-
-    Parameters
-    ----------
-    fps
-        Frames per second, from 1 to 100.
-
-    Returns
-    -------
-    int
-        Delay in milliseconds, a multiple of 10.
-
-    Examples
-    --------
-    >>> [gif_frame_duration_ms(fps) for fps in (1, 10, 20, 24, 25, 30, 40, 100)]
-    [1000, 100, 50, 40, 40, 30, 30, 20]
-    """
-    fps = _check_fps(fps)
-    centiseconds = max(MIN_GIF_DELAY_CS, (200 + fps) // (2 * fps))  # round(100 / fps), half up
-    return 10 * centiseconds
-
-
-def gif_palette(first_frame: np.ndarray, *, extra_colors: Sequence[RGB] = ()) -> np.ndarray:
-    """The one palette shared by every frame of a GIF.
-
-    The palette is built once from the first frame, which holds the static
-    background, every optimizer colour and the legend text. ``extra_colors``
-    come first and exactly. If everything fits in 256 colours the palette is
-    exact; otherwise the most frequent colours (flat contour bands, lines,
-    text) are kept exactly, up to half the palette, and the remaining entries
-    come from Pillow's maximum-coverage quantization of the pixels left over,
-    which are mostly anti-aliased edges and text. (On matplotlib contour plots
-    that gave the smallest worst-case errors, against median cut, octree and
-    ffmpeg's ``palettegen``.) Unused entries repeat the last colour.
-
-    Parameters
-    ----------
-    first_frame
-        ``uint8`` array of shape ``(H, W, 3)`` or ``(H, W, 4)`` (alpha is ignored).
-    extra_colors
-        RGB colours that must be in the palette, such as colours that appear
-        only in later frames.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``uint8`` array of shape ``(256, 3)``.
-
-    Examples
-    --------
-    >>> frame = np.zeros((4, 4, 3), np.uint8)
-    >>> palette = gif_palette(frame, extra_colors=[(255, 0, 0)])
-    >>> palette.shape, palette[:2].tolist()
-    ((256, 3), [[255, 0, 0], [0, 0, 0]])
-    """
-    pixels = _rgb(_check_frame_array(first_frame, "first frame")).reshape(-1, 3)
-    extras = _pack(np.array(_check_colors(extra_colors), np.uint8).reshape(-1, 3))
-    extras = extras[np.sort(np.unique(extras, return_index=True)[1])]  # dedupe, keep order
-    packed = _pack(pixels)
-    colors, counts = np.unique(packed, return_counts=True)
-    frequent = colors[np.argsort(-counts, kind="stable")]
-    frequent = frequent[~np.isin(frequent, extras)]
-    budget = GIF_PALETTE_SIZE - len(extras)
-    if len(frequent) <= budget:
-        chosen = np.concatenate([extras, frequent])
-    else:
-        exact = np.concatenate([extras, frequent[: budget // 2]])
-        leftover = pixels[~np.isin(packed, exact)]
-        approximate = _quantize(leftover, GIF_PALETTE_SIZE - len(exact))
-        chosen = np.concatenate([exact, approximate[~np.isin(approximate, exact)]])
-    chosen = chosen[:GIF_PALETTE_SIZE]
-    chosen = np.pad(chosen, (0, GIF_PALETTE_SIZE - len(chosen)), mode="edge")
-    return _unpack(chosen)
+    return files.check_output_path(path, suffixes=suffixes)
 
 
 class FrameWriter:
@@ -280,9 +158,9 @@ class FrameWriter:
     path : Path
         The output file.
     frame_count : int
-        Frames written so far.
+        Frames written so far (a held frame counts once).
     frame_shape : tuple of int or None
-        ``(H, W, 3)`` of the first frame (RGB), once there is one.
+        Shape of the first frame, once there is one.
     """
 
     suffix: ClassVar[str] = ""
@@ -296,9 +174,9 @@ class FrameWriter:
         extra_colors: Sequence[RGB] = (),
     ) -> None:
         self.path = check_output_path(path)
-        self.fps = _check_fps(fps)
+        self.fps = check_fps(fps)
         self.hold_last_ms = _check_hold_last_ms(hold_last_ms)
-        self.extra_colors = _check_colors(extra_colors)
+        self.extra_colors = check_colors(extra_colors)
         self.frame_count = 0
         self.frame_shape: tuple[int, ...] | None = None
         self._temp_path: Path | None = None
@@ -314,16 +192,18 @@ class FrameWriter:
         if self._temp_path is not None:
             raise WriterError("setup() was already called")
         self.path = check_output_path(self.path)
-        self._temp_path = _create_temp_file(self.path)
+        self._temp_path = files.create_temp_file(self.path)
 
-    def grab_frame(self, frame: np.ndarray) -> None:
-        """Write one frame.
+    def grab_frame(self, frame: np.ndarray, *, repeat: int = 1) -> None:
+        """Write one frame, shown for ``repeat`` frame periods.
 
         Parameters
         ----------
         frame
             ``uint8`` array of shape ``(H, W, 3)`` or ``(H, W, 4)`` (alpha is
             ignored), the same size as the first frame.
+        repeat
+            How many frame periods the frame shows, from 1 to 10000 (a hold).
 
         Raises
         ------
@@ -334,6 +214,10 @@ class FrameWriter:
         if self._temp_path is None:
             raise WriterError("call setup() before grab_frame()")
         frame = _check_frame_array(frame, f"frame {self.frame_count}")
+        if isinstance(repeat, bool) or not isinstance(repeat, int | np.integer):
+            raise ValueError(f"repeat must be a whole number, got {repeat!r}")
+        if not 1 <= repeat <= MAX_REPEAT:
+            raise ValueError(f"repeat must be from 1 to {MAX_REPEAT}, got {repeat}")
         if self.frame_shape is None:
             self.frame_shape = frame.shape
             self._start(frame)
@@ -343,7 +227,7 @@ class FrameWriter:
                 f"frame {self.frame_count} is {frame.shape[1]}x{frame.shape[0]} pixels,"
                 f" but the first frame is {width}x{height}"
             )
-        self._write(frame)
+        self._write(frame, int(repeat))
         self.frame_count += 1
 
     def finish(self) -> None:
@@ -355,34 +239,44 @@ class FrameWriter:
             If there were no frames or the encoder failed; the temporary file is
             removed and an existing file at :attr:`path` is left untouched.
         """
+        files.commit([self.finish_temp()])
+        self._temp_path = None
+
+    def finish_temp(self) -> tuple[Path, Path]:
+        """Finish encoding into the temporary file, without moving it into place.
+
+        For writing several files together: pass the pairs of all writers to
+        :func:`visualizer.files.commit`. On failure the writer aborts.
+
+        Returns
+        -------
+        tuple of Path
+            ``(temporary file, target)``.
+        """
         if self._temp_path is None:
             raise WriterError("call setup() before finish()")
         try:
             if self.frame_count == 0:
                 raise WriterError("no frames to write")
             self._close()
-            try:
-                os.replace(self._temp_path, self.path)
-            except OSError as error:
-                raise WriterError(f"cannot replace '{self.path}': {error.strerror}") from None
         except BaseException:
             self.abort()
             raise
-        self._temp_path = None
+        return self._temp_path, self.path
 
     def abort(self) -> None:
         """Stop the encoder and remove the temporary file. Safe to call twice."""
-        self._kill()
-        if self._temp_path is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self._temp_path.unlink()
+        try:
+            self._kill()
+        finally:
+            files.discard(self._temp_path)
             self._temp_path = None
 
     # Subclasses encode: _start sees the first frame, _write every frame.
     def _start(self, frame: np.ndarray) -> None:
         raise NotImplementedError
 
-    def _write(self, frame: np.ndarray) -> None:
+    def _write(self, frame: np.ndarray, repeat: int) -> None:
         raise NotImplementedError
 
     def _close(self) -> None:
@@ -403,11 +297,14 @@ class PngWriter(FrameWriter):
     def _start(self, frame: np.ndarray) -> None:
         self._last = np.empty_like(frame)
 
-    def _write(self, frame: np.ndarray) -> None:
+    def _write(self, frame: np.ndarray, repeat: int) -> None:
         np.copyto(self._last, frame)  # a copy: renderers may reuse their buffer
 
     def _close(self) -> None:
-        Image.fromarray(_rgb(self._last)).save(self._temp_path, format="PNG")
+        try:
+            Image.fromarray(rgb_channels(self._last)).save(self._temp_path, format="PNG")
+        except OSError as error:
+            raise WriterError(f"cannot write '{self.path}': {error.strerror or error}") from None
         self._last = None
 
     def _kill(self) -> None:
@@ -419,9 +316,7 @@ class _FFmpegWriter(FrameWriter):
 
     muxer: ClassVar[str] = ""
     _ffmpeg: str = ""
-    _process: subprocess.Popen[bytes] | None = None
-    _stderr: IO[bytes] | None = None
-    _pump: _PipePump | None = None
+    _encoder: _FFmpeg | None = None
 
     def setup(self) -> None:
         self._ffmpeg = _ffmpeg_exe()
@@ -446,64 +341,29 @@ class _FFmpegWriter(FrameWriter):
             *("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"),
             *("-f", self.muxer, "-y", str(self._temp_path)),
         ]
-        # stderr goes to a file, so a chatty ffmpeg can never block on a full pipe.
-        self._stderr = tempfile.TemporaryFile()  # closed in _release
-        try:
-            # A session of its own: Ctrl-C reaches Python only, which then kills ffmpeg.
-            self._process = subprocess.Popen(
-                args,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=self._stderr,
-                start_new_session=True,
-            )
-        except OSError as error:
-            raise WriterError(f"cannot run ffmpeg '{self._ffmpeg}': {error.strerror}") from None
-        _grow_pipe(self._process.stdin)
-        self._pump = _PipePump(self._process.stdin)
+        self._encoder = _FFmpeg(args)
 
     def _pad(self, frame: np.ndarray) -> np.ndarray:
         return frame
 
-    def _write(self, frame: np.ndarray) -> None:
-        if not self._pump.put(np.array(self._pad(frame))):  # a copy: the pump owns it
-            self._raise_failure()  # ffmpeg exited early
+    def _write(self, frame: np.ndarray, repeat: int) -> None:
+        data = np.array(self._pad(frame))  # a copy: the pipe thread owns it
+        for _ in range(repeat):
+            if not self._encoder.write(data):
+                self._raise_failure()  # ffmpeg exited early
 
     def _close(self) -> None:
-        failed = not self._pump.close()
-        with contextlib.suppress(BrokenPipeError):
-            self._process.stdin.close()
-        if self._process.wait() != 0 or failed:
+        if not self._encoder.close():
             self._raise_failure()
-        self._release()
+        self._encoder = None
 
     def _kill(self) -> None:
-        if self._process is not None:
-            if self._process.poll() is None:
-                self._process.kill()
-            if self._pump is not None:
-                self._pump.close()
-            with contextlib.suppress(OSError, ValueError):
-                self._process.stdin.close()
-            self._process.wait()
-        self._release()
-
-    def _release(self) -> None:
-        self._process = None
-        if self._stderr is not None:
-            self._stderr.close()
-            self._stderr = None
+        if self._encoder is not None:
+            self._encoder.kill()
+            self._encoder = None
 
     def _raise_failure(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            self._process.stdin.close()
-        status = self._process.wait()
-        self._stderr.seek(0)
-        text = self._stderr.read().decode(errors="replace")
-        # The first error names the cause; later ones ("Error opening output files",
-        # "Conversion failed!") only repeat that something failed.
-        lines = [_FFMPEG_LOG_PREFIX.sub("", line).strip() for line in text.splitlines()]
-        reason = next((line for line in lines if line), f"exit status {status}")
+        reason = self._encoder.failure()
         raise WriterError(f"ffmpeg could not write '{self.path}': {reason}")
 
 
@@ -511,15 +371,17 @@ class GifWriter(_FFmpegWriter):
     """Looping GIF with one shared palette and frame differencing.
 
     The palette comes from the first frame plus ``extra_colors``
-    (:func:`gif_palette`), without dithering. ffmpeg's ``paletteuse`` maps only
-    the rectangle that changed (``diff_mode=rectangle``) and the GIF encoder
-    stores only that rectangle, with unchanged pixels transparent, so frames
-    where a few markers move cost a few hundred bytes.
+    (:func:`~visualizer.gif.gif_palette`), without dithering; it is handed to
+    ffmpeg inline, so no palette file is ever written. ffmpeg's ``paletteuse``
+    maps only the rectangle that changed (``diff_mode=rectangle``) and the GIF
+    encoder stores only that rectangle, with unchanged pixels transparent, so
+    frames where a few markers move cost a few hundred bytes. A held frame is
+    one GIF frame with a longer delay.
     """
 
     suffix = ".gif"
     muxer = "gif"
-    _palette_path: Path | None = None
+    _repeats: list[int]
 
     def _input_rate(self) -> str:
         # Time stamps on a 1/100 s grid, so every GIF delay is the same.
@@ -527,26 +389,38 @@ class GifWriter(_FFmpegWriter):
 
     def _codec_args(self, frame: np.ndarray) -> list[str]:
         palette = gif_palette(frame, extra_colors=self.extra_colors)
-        handle, name = tempfile.mkstemp(prefix="lossviz-palette-", suffix=".png")
-        os.close(handle)
-        self._palette_path = Path(name)
-        Image.fromarray(palette.reshape(16, 16, 3)).save(self._palette_path, format="PNG")
-        frame_cs = gif_frame_duration_ms(self.fps) // 10
-        last_cs = max(frame_cs, (self.hold_last_ms + 5) // 10)
+        png = io.BytesIO()
+        Image.fromarray(palette.reshape(16, 16, 3)).save(png, format="PNG")
+        inline = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii")
+        last_cs = gif_frame_delays_cs([1], fps=self.fps, hold_last_ms=self.hold_last_ms)[-1]
         return [
-            *("-i", str(self._palette_path)),
+            *("-f", "png_pipe", "-i", inline),
             *("-filter_complex", "[0:v][1:v]paletteuse=dither=none:diff_mode=rectangle[gif]"),
             *("-filter_complex_threads", "1", "-map", "[gif]"),
             *("-c:v", "gif", "-gifflags", "+offsetting+transdiff"),
             *("-loop", "0", "-final_delay", str(last_cs)),
         ]
 
-    def _release(self) -> None:
-        super()._release()
-        if self._palette_path is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self._palette_path.unlink()
-            self._palette_path = None
+    def _start(self, frame: np.ndarray) -> None:
+        self._repeats = []
+        super()._start(frame)
+
+    def _write(self, frame: np.ndarray, repeat: int) -> None:
+        self._repeats.append(repeat)
+        super()._write(frame, 1)
+
+    def _close(self) -> None:
+        super()._close()
+        if any(repeat != 1 for repeat in self._repeats):
+            hold_ms = self.hold_last_ms
+            delays = gif_frame_delays_cs(self._repeats, fps=self.fps, hold_last_ms=hold_ms)
+            try:
+                data = bytearray(self._temp_path.read_bytes())
+                set_gif_delays(data, delays)
+                self._temp_path.write_bytes(data)
+            except (ValueError, OSError) as error:
+                reason = getattr(error, "strerror", None) or error
+                raise WriterError(f"cannot write '{self.path}': {reason}") from None
 
 
 class _VideoWriter(_FFmpegWriter):
@@ -630,7 +504,8 @@ def saving(
 
     The writer is set up on entry, so a bad path fails before rendering starts.
     On a normal exit it finishes and moves the file into place; on any
-    exception, ``KeyboardInterrupt`` included, it aborts and removes its
+    exception, ``KeyboardInterrupt`` and SIGTERM/SIGHUP included
+    (:func:`visualizer.files.cleanup_on_signals`), it aborts and removes its
     temporary file, leaving an existing file at ``path`` untouched.
 
     Parameters
@@ -661,19 +536,15 @@ def saving(
     ValueError
         If ``fps``, ``hold_last_ms`` or ``extra_colors`` is out of range.
     """
-    writer = writer_for(path, fps=fps, hold_last_ms=hold_last_ms, extra_colors=extra_colors)
-    writer.setup()
-    try:
+    with _writing([path], fps=fps, hold_last_ms=hold_last_ms, extra_colors=extra_colors) as (
+        writer,
+    ):
         yield writer
-    except BaseException:
-        writer.abort()
-        raise
-    writer.finish()
 
 
 def write_frames(
     path: PathLike,
-    frames: Iterable[np.ndarray],
+    frames: Iterable[np.ndarray | tuple[np.ndarray, int]],
     *,
     fps: int,
     hold_last_ms: int = 1000,
@@ -682,8 +553,9 @@ def write_frames(
 ) -> Path:
     """Write every frame of ``frames`` to ``path`` and return the path.
 
-    ``frames`` is consumed lazily, one frame at a time. Other parameters and
-    errors are those of :func:`saving`.
+    ``frames`` is consumed lazily, one frame at a time; an item may be a
+    ``(frame, repeat)`` pair to hold that frame for ``repeat`` frame periods.
+    Other parameters and errors are those of :func:`saving`.
 
     Parameters
     ----------
@@ -709,7 +581,7 @@ def write_frames(
 
 def write_frames_to_all(
     paths: Sequence[PathLike],
-    frames: Iterable[np.ndarray],
+    frames: Iterable[np.ndarray | tuple[np.ndarray, int]],
     *,
     fps: int,
     hold_last_ms: int = 1000,
@@ -719,34 +591,122 @@ def write_frames_to_all(
     """Write every frame of ``frames`` to each of ``paths`` (say a GIF, an MP4 and a PNG).
 
     The frames are rendered once and handed to every writer; parameters are those
-    of :func:`write_frames`. If any writer fails, none of the files is written.
+    of :func:`write_frames`. All files are encoded to temporary files first, then
+    renamed into place together: if any writer fails, none of the files changes.
 
     Returns
     -------
     list of Path
         The files written, in the order of ``paths``.
     """
-    with contextlib.ExitStack() as stack:
-        writers = [
-            stack.enter_context(
-                saving(p, fps=fps, hold_last_ms=hold_last_ms, extra_colors=extra_colors)
-            )
-            for p in paths
-        ]
-        for index, frame in enumerate(frames):
+    with _writing(paths, fps=fps, hold_last_ms=hold_last_ms, extra_colors=extra_colors) as writers:
+        for index, item in enumerate(frames):
+            frame, repeat = item if isinstance(item, tuple) else (item, 1)
             for writer in writers:
-                writer.grab_frame(frame)
+                writer.grab_frame(frame, repeat=repeat)
             if on_frame is not None:
                 on_frame(index)
     return [writer.path for writer in writers]
 
 
-def _check_fps(fps: int) -> int:
-    if isinstance(fps, bool) or not isinstance(fps, int | np.integer):
-        raise ValueError(f"fps must be a whole number from {MIN_FPS} to {MAX_FPS}, got {fps!r}")
-    if not MIN_FPS <= fps <= MAX_FPS:
-        raise ValueError(f"fps must be from {MIN_FPS} to {MAX_FPS}, got {fps}")
-    return int(fps)
+@contextmanager
+def _writing(
+    paths: Sequence[PathLike], *, fps: int, hold_last_ms: int, extra_colors: Sequence[RGB]
+) -> Iterator[list[FrameWriter]]:
+    """Set up a writer per path; on success commit all files together, else abort all."""
+    writers = [
+        writer_for(p, fps=fps, hold_last_ms=hold_last_ms, extra_colors=extra_colors) for p in paths
+    ]
+    with files.cleanup_on_signals():
+        try:
+            for writer in writers:
+                writer.setup()
+            yield writers
+            files.commit([writer.finish_temp() for writer in writers])
+        except BaseException:
+            for writer in writers:
+                writer.abort()
+            raise
+
+
+class _FFmpeg:
+    """An ffmpeg process reading raw frames on its standard input.
+
+    Frames are written to the pipe from a thread (writing releases the GIL), so
+    the caller renders the next frame while ffmpeg reads this one; at most
+    :data:`PIPE_QUEUE_FRAMES` frames wait. ffmpeg runs in a session of its own
+    (Ctrl-C reaches Python only, which then stops it) with its messages going to
+    an anonymous temporary file, so a chatty ffmpeg never blocks and the first
+    error becomes the one-line reason of a failure.
+    """
+
+    def __init__(self, args: list[str]) -> None:
+        self._stderr: IO[bytes] = tempfile.TemporaryFile()
+        try:
+            self._process = subprocess.Popen(
+                args,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=self._stderr,
+                start_new_session=True,
+            )
+        except OSError as error:
+            self._stderr.close()
+            raise WriterError(f"cannot run ffmpeg '{args[0]}': {error.strerror}") from None
+        _grow_pipe(self._process.stdin)
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="lossviz-ffmpeg")
+        self._pending: deque[Future[object]] = deque()
+        self._failed = False
+
+    def write(self, frame: np.ndarray) -> bool:
+        """Queue a contiguous frame for the pipe; ``False`` once ffmpeg has stopped reading."""
+        if self._failed:
+            return False
+        data = memoryview(frame).cast("B")
+        self._pending.append(self._thread.submit(self._process.stdin.write, data))
+        while self._pending and (len(self._pending) > PIPE_QUEUE_FRAMES or self._pending[0].done()):
+            if self._pending.popleft().exception() is not None:
+                self._failed = True
+        return not self._failed
+
+    def close(self) -> bool:
+        """Write what is queued, close the pipe, wait for ffmpeg; ``True`` if all went well."""
+        for future in self._pending:
+            self._failed |= future.exception() is not None
+        self._pending.clear()
+        self._thread.shutdown()
+        with contextlib.suppress(OSError, ValueError):
+            self._process.stdin.close()
+        status = self._process.wait()
+        if status == 0 and not self._failed:
+            self._stderr.close()
+            return True
+        self._failed = True
+        return False
+
+    def failure(self) -> str:
+        """Stop ffmpeg if it still runs and return the first line of its complaint."""
+        with contextlib.suppress(OSError, ValueError):
+            self._process.stdin.close()
+        status = self._process.wait()
+        self._stderr.seek(0)
+        text = self._stderr.read().decode(errors="replace")
+        # The first error names the cause; later ones ("Error opening output files",
+        # "Conversion failed!") only repeat that something failed.
+        lines = [_FFMPEG_LOG_PREFIX.sub("", line).strip() for line in text.splitlines()]
+        return next((line for line in lines if line), f"exit status {status}")
+
+    def kill(self) -> None:
+        """Stop ffmpeg at once and release everything."""
+        if self._process.poll() is None:
+            self._process.kill()
+        for future in self._pending:
+            future.cancel()
+        self._thread.shutdown()  # a write blocked on the pipe fails now that ffmpeg is gone
+        with contextlib.suppress(OSError, ValueError):
+            self._process.stdin.close()
+        self._process.wait()
+        self._stderr.close()
 
 
 def _check_hold_last_ms(hold_last_ms: int) -> int:
@@ -755,20 +715,6 @@ def _check_hold_last_ms(hold_last_ms: int) -> int:
     if not 0 <= hold_last_ms <= MAX_HOLD_LAST_MS:
         raise ValueError(f"hold_last_ms must be from 0 to {MAX_HOLD_LAST_MS}, got {hold_last_ms}")
     return int(hold_last_ms)
-
-
-def _check_colors(colors: Sequence[RGB]) -> tuple[RGB, ...]:
-    checked = []
-    for color in colors:
-        values = tuple(color) if isinstance(color, Sequence | np.ndarray) else ()
-        if len(values) != 3 or not all(
-            isinstance(v, int | np.integer) and 0 <= v <= 255 for v in values
-        ):
-            raise ValueError(f"extra colour {color!r} must be 3 integers from 0 to 255")
-        checked.append((int(values[0]), int(values[1]), int(values[2])))
-    if len(set(checked)) > GIF_PALETTE_SIZE:
-        raise ValueError(f"at most {GIF_PALETTE_SIZE} extra colours fit in a GIF palette")
-    return tuple(checked)
 
 
 def _check_frame_array(frame: np.ndarray, name: str) -> np.ndarray:
@@ -789,79 +735,6 @@ def _check_frame_array(frame: np.ndarray, name: str) -> np.ndarray:
     return np.ascontiguousarray(frame)
 
 
-def _rgb(frame: np.ndarray) -> np.ndarray:
-    """The RGB channels of an ``(H, W, 3|4)`` frame, contiguous."""
-    if frame.shape[2] == 3:
-        return frame
-    rgb = np.empty((*frame.shape[:2], 3), np.uint8)
-    for channel in range(3):  # one channel at a time: ~5x faster than frame[:, :, :3]
-        rgb[:, :, channel] = frame[:, :, channel]
-    return rgb
-
-
-def _pack(rgb: np.ndarray) -> np.ndarray:
-    """``(N, 3)`` uint8 colours as ``(N,)`` uint32 ``0xRRGGBB``."""
-    rgb = rgb.astype(np.uint32)
-    return (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
-
-
-def _unpack(packed: np.ndarray) -> np.ndarray:
-    shifts = np.array([16, 8, 0], np.uint32)
-    return ((packed[:, np.newaxis] >> shifts) & 0xFF).astype(np.uint8)
-
-
-def _quantize(pixels: np.ndarray, colors: int) -> np.ndarray:
-    """At most ``colors`` packed colours representing ``(N, 3)`` ``pixels``."""
-    if colors < 1 or len(pixels) == 0:
-        return np.empty(0, np.uint32)
-    image = Image.fromarray(pixels[np.newaxis])
-    quantized = image.quantize(colors, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE)
-    used = np.unique(np.asarray(quantized))
-    return _pack(np.array(quantized.getpalette(), np.uint8).reshape(-1, 3)[used])
-
-
-class _PipePump:
-    """Writes frames to a pipe from a thread of its own, a few frames behind.
-
-    Writing to a pipe releases the GIL, so the renderer goes on drawing the next
-    frame while the previous one is copied to ffmpeg. At most ``depth`` frames
-    wait in the queue, so memory stays bounded.
-    """
-
-    def __init__(self, pipe: IO[bytes], depth: int = 3) -> None:
-        self._pipe = pipe
-        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=depth)
-        self.failed = False
-        self._thread = threading.Thread(target=self._run, name="lossviz-pipe", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            if self.failed:
-                continue  # keep draining, so put() never blocks on a dead pipe
-            try:
-                self._pipe.write(memoryview(item).cast("B"))
-            except (OSError, ValueError):  # BrokenPipeError: ffmpeg exited early
-                self.failed = True
-
-    def put(self, frame: np.ndarray) -> bool:
-        """Queue a frame; ``False`` once writing has failed."""
-        if self.failed:
-            return False
-        self._queue.put(frame)
-        return True
-
-    def close(self) -> bool:
-        """Write what is queued and stop; ``True`` if every write succeeded."""
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
-        return not self.failed
-
-
 def _grow_pipe(pipe: IO[bytes] | None) -> None:
     """Enlarge a pipe's kernel buffer (Linux) so a whole frame fits in it.
 
@@ -880,23 +753,6 @@ def _grow_pipe(pipe: IO[bytes] | None) -> None:
         fcntl.fcntl(pipe.fileno(), set_size, min(limit, PIPE_BUFFER_BYTES))
 
 
-def _create_temp_file(path: Path) -> Path:
-    """Create ``.{stem}.{random}.tmp{suffix}`` next to ``path``, usual permissions."""
-    for _ in range(100):
-        temp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
-        try:
-            handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            continue
-        except OSError as error:
-            raise OutputPathError(
-                f"cannot write to output folder '{path.parent}': {error.strerror}"
-            ) from None
-        os.close(handle)
-        return temp
-    raise OutputPathError(f"cannot create a temporary file in '{path.parent}'")
-
-
 def _ffmpeg_exe() -> str:
     try:
         import imageio_ffmpeg
@@ -906,23 +762,3 @@ def _ffmpeg_exe() -> str:
         return imageio_ffmpeg.get_ffmpeg_exe()
     except RuntimeError as error:
         raise WriterError(f"ffmpeg not found: {error}".splitlines()[0]) from None
-
-
-def write_text_atomic(path: PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8) to a temporary file beside ``path``, then rename it into place.
-
-    Raises
-    ------
-    OutputPathError
-        If the folder is missing or not writable.
-    """
-    target = Path(path)
-    check_output_folder(target.parent)
-    temp = _create_temp_file(target)
-    try:
-        temp.write_text(text, encoding="utf-8", newline="")
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return target
