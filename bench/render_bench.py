@@ -101,10 +101,9 @@ MB = 1e6  # megabyte, 10**6 bytes
 
 def record_reference() -> Any:
     """The recorded runs both sides draw: ravine, preset optimizers, 120 steps."""
-    from visualizer.cli import record_scene
     from visualizer.scene import Scene
 
-    return record_scene(Scene(surface=SURFACE, steps=STEPS))
+    return Scene(surface=SURFACE, steps=STEPS).record()
 
 
 # --- baseline: the FuncAnimation recipe --------------------------------------------------
@@ -487,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         for a, b in zip(rec.runs, check.runs, strict=True)
     )
     if not same:
-        raise SystemExit("lossviz recorded different trajectories than record_scene()")
+        raise SystemExit("lossviz recorded different trajectories than Scene.record()")
 
     import PIL
 

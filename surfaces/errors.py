@@ -1,4 +1,9 @@
-"""Errors raised for bad user input."""
+"""Errors raised for bad user input, and the "did you mean" of their messages."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
 
 # Every error lossviz raises on purpose, in one place (the CLI maps them to exit statuses):
 #
@@ -28,3 +33,22 @@ class OutputPathError(SpecError):
 class WriterError(LossvizError, RuntimeError):
     """Writing a file failed for a reason outside the input: the encoder failed, the
     disk is full, a frame was malformed. Any file already at the output path is kept."""
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'X'?"`` for the known name closest to ``name``, or ``""``.
+
+    Case is ignored, so a wrongly capitalised name is always matched.
+
+    Examples
+    --------
+    >>> did_you_mean("ravene", ["bowl", "ravine", "saddle"])
+    "; did you mean 'ravine'?"
+    >>> did_you_mean("Ravine", ["bowl", "ravine"])
+    "; did you mean 'ravine'?"
+    >>> did_you_mean("volcano", ["bowl", "ravine"])
+    ''
+    """
+    names = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(str(name).lower(), list(names), n=1, cutoff=0.6)
+    return f"; did you mean {names[close[0]]!r}?" if close else ""

@@ -117,13 +117,18 @@ def parse_int(
     bad = SpecError(f"{prefix}{key} must be an integer, got {show(raw)}")
     if isinstance(raw, bool):
         raise bad
-    try:
-        value = float(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise bad from None
-    if not math.isfinite(value) or value != int(value):
-        raise bad
-    n = int(value)
+    if isinstance(raw, int):
+        n = raw
+    elif isinstance(raw, str) and raw.strip().lstrip("+-").isdigit():
+        n = int(raw)  # exact, also beyond 2**53
+    else:
+        try:
+            value = float(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise bad from None
+        if not math.isfinite(value) or value != int(value):
+            raise bad
+        n = int(value)
     if lo is not None and hi is not None and not lo <= n <= hi:
         raise SpecError(f"{prefix}{key} must be {lo}..{hi}, got {n}")
     return n

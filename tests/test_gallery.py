@@ -12,8 +12,8 @@ import pytest
 from helpers import OUTPUTS, TINY, TINY_ORDER, TINY_SIZES, run_main, write_scenes
 
 from surfaces import SpecError
-from visualizer.cli import RENDER_FLAGS, build_parser, main, scene_from_args
-from visualizer.gallery import DEFAULT_SCENES, load_gallery, scene_command
+from visualizer.cli import build_parser, main, scene_from_args
+from visualizer.gallery import DEFAULT_SCENES, load_gallery
 
 SHIPPED = ["bowl", "ravine", "ravine-3d", "saddle", "local-minimum", "minibatch", "all-optimizers"]
 
@@ -213,11 +213,11 @@ def test_shipped_scenes():
 @pytest.mark.parametrize("item", load_gallery(), ids=lambda s: s.name)
 def test_shipped_scene_commands_parse_back_to_the_scene(item):
     """The page's command is the scene, minus the title and caption (no rendering needed)."""
-    command = scene_command(item.scene, f"{item.name}.gif")
+    command = item.command
     args = build_parser().parse_args(shlex.split(command)[1:])
     assert args.output == f"{item.name}.gif"
     expected = dataclasses.replace(item.scene, title=None, caption="", extras={})
-    assert scene_from_args(args, RENDER_FLAGS) == expected
+    assert scene_from_args(args) == expected
 
 
 # --- the committed gallery -----------------------------------------------------------------
@@ -241,5 +241,5 @@ def test_committed_gallery_is_complete():
         for suffix in (".gif", ".mp4", ".png"):
             assert (OUTPUTS / f"{item.name}{suffix}").is_file(), f"{item.name}{suffix}"
     assert re.findall(r'<section id="([^"]+)">', page) == SHIPPED, "rerun `lossviz gallery`"
-    assert page_commands(page) == [scene_command(s.scene, f"{s.name}.gif") for s in scenes]
+    assert page_commands(page) == [s.command for s in scenes]
     assert re.findall(r"^## (.*)$", md, flags=re.M) == [s.title for s in scenes]

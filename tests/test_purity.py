@@ -15,6 +15,8 @@ MATHS = [
     "visualizer.optimizers",
     "visualizer.recorder",
     "visualizer.specs",
+    "visualizer.scene",
+    "visualizer.options",
 ]
 
 

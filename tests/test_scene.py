@@ -7,14 +7,12 @@ from pathlib import Path
 import pytest
 
 from surfaces import SpecError
+from visualizer.options import parse_pair, parse_size, parse_window
 from visualizer.scene import (
     SCENE_KEYS,
     Scene,
     coerce,
     load_scene_file,
-    parse_pair,
-    parse_size,
-    parse_window,
     scene_from_mapping,
 )
 
@@ -112,15 +110,13 @@ def test_alternative_value_forms(tmp_path):
     scene = load_scene_file(
         write(
             tmp_path,
-            'optimizers = "adam"\nstart = "1, 2"\nwindow = "-1,1,-2,2"\nsize = [640, 360]\n'
-            "steps = 5.0\n",
+            'optimizers = "adam"\nstart = "1, 2"\nwindow = "-1,1,-2,2"\nsize = [640, 360]\n',
         )
     )
     assert scene.optimizers == ("adam",)
     assert scene.start == (1.0, 2.0)
     assert scene.window == (-1.0, 1.0, -2.0, 2.0)
     assert scene.size == (640, 360)
-    assert scene.steps == 5
 
 
 def test_extra_keys_allowed_by_the_caller_are_kept(tmp_path):
@@ -133,7 +129,7 @@ def test_extra_keys_allowed_by_the_caller_are_kept(tmp_path):
 
 def test_mapping_overrides_a_base_scene():
     base = Scene(surface="bowl", steps=10, fps=30)
-    scene = scene_from_mapping({"steps": "5"}, base=base)
+    scene = scene_from_mapping({"steps": 5}, base=base)
     assert scene == Scene(surface="bowl", steps=5, fps=30)
 
 

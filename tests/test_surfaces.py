@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from surfaces import SURFACES, SpecError, Surface, get_surface, surface_names
 from surfaces.regression import make_data
-from visualizer.cli import record_scene
 from visualizer.recorder import Recording, Run, record
 from visualizer.scene import Scene
 from visualizer.specs import resolve_optimizers
@@ -269,7 +268,7 @@ def test_regression_parameters_are_applied():
 
 @cache
 def preset_recording(name: str) -> Recording:
-    return record_scene(Scene(surface=name))
+    return Scene(surface=name).record()
 
 
 def run_of(rec: Recording, label: str) -> Run:

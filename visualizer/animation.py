@@ -15,16 +15,21 @@ Examples
 from __future__ import annotations
 
 import base64
+import html
+import inspect
 import os
 import tempfile
+import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from surfaces import Surface
-from visualizer.recorder import Recording, record
+from surfaces.errors import did_you_mean
+from visualizer.options import options, options_doc
+from visualizer.recorder import Recording
 from visualizer.render import RenderOptions, frame_steps, render_frames
 from visualizer.scene import Scene, scene_from_mapping
 from visualizer.theme import THEMES
@@ -43,14 +48,16 @@ class Animation:
     recording
         The optimizer runs.
     options
-        How to draw them.
-    fps
-        Frames per second of saved files.
+        How to draw them (``options.fps`` is the frame rate of saved files).
     """
 
     recording: Recording
     options: RenderOptions
-    fps: int = 20
+
+    @property
+    def fps(self) -> int:
+        """Frames per second of saved files."""
+        return self.options.fps
 
     @property
     def n_frames(self) -> int:
@@ -107,69 +114,23 @@ class Animation:
         alt = f"{self.recording.surface.title}: " + ", ".join(r.label for r in self.recording.runs)
         return (
             f'<img src="data:image/gif;base64,{data}" width="{w}" height="{h}" '
-            f'alt="{_html_escape(alt)}" style="max-width:100%;height:auto"/>'
+            f'alt="{html.escape(alt)}" style="max-width:100%;height:auto"/>'
         )
-
-
-def _html_escape(text: str) -> str:
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )
 
 
 def animation_from_scene(scene: Scene) -> Animation:
     """Record a :class:`~visualizer.scene.Scene` and wrap it as an :class:`Animation`."""
-    surface: Surface = scene.build_surface()
-    specs = scene.optimizer_specs(surface)
-    rec = record(surface, specs, start=scene.start, steps=scene.steps, seed=scene.seed)
-    options = RenderOptions(
-        view=scene.view,
-        frames=scene.frames,
-        size=scene.size,
-        dpi=scene.dpi,
-        theme=scene.theme,
-        loss_panel=scene.loss_panel,
-        arrows=scene.arrows,
-        orbit=scene.orbit,
-        title=scene.title,
-        fps=scene.fps,
-    )
-    return Animation(recording=rec, options=options, fps=scene.fps)
+    return Animation(recording=scene.record(), options=scene.render_options())
 
 
-def animate(
-    surface: str = "ravine",
-    optimizers: Sequence[str] = (),
-    *,
-    start: tuple[float, float] | None = None,
-    steps: int | None = None,
-    seed: int = 0,
-    window: tuple[float, float, float, float] | None = None,
-    view: str = "contour",
-    frames: int | None = None,
-    fps: int = 20,
-    size: tuple[int, int] = (1280, 720),
-    dpi: int | None = None,
-    theme: str = "light",
-    loss_panel: bool = False,
-    arrows: bool = False,
-    orbit: bool = False,
-    title: str | None = None,
-) -> Animation:
+def animate(surface: str = "ravine", optimizers: Sequence[str] = (), **options: Any) -> Animation:
     """Run optimizers on a surface and return the animation of their paths.
+
+    Every option of ``lossviz render`` is a keyword (``None`` for its default).
 
     Parameters
     ----------
-    surface
-        ``NAME``, ``NAME:key=value,...`` or an expression in ``x`` and ``y``.
-    optimizers
-        Optimizer specs such as ``"momentum:lr=0.01,beta=0.9"``; empty for the
-        surface's preset.
-    start, steps, seed, window
-        Start point, number of steps, seed of stochastic gradients, view window;
-        ``None`` for the surface's defaults.
-    view, frames, fps, size, dpi, theme, loss_panel, arrows, orbit, title
-        How to draw it; the same options as ``lossviz render``.
+    {options}
 
     Returns
     -------
@@ -180,6 +141,8 @@ def animate(
     ------
     surfaces.errors.SpecError
         On any bad input, with a one-line message.
+    TypeError
+        On an unknown keyword.
 
     Examples
     --------
@@ -194,23 +157,29 @@ def animate(
     ...
     surfaces.errors.SpecError: gd: lr must be > 0, got '-1'
     """
-    given = {
-        "surface": surface,
-        "optimizers": list(optimizers),
-        "start": start,
-        "steps": steps,
-        "seed": seed,
-        "window": window,
-        "view": view,
-        "frames": frames,
-        "fps": fps,
-        "size": list(size),
-        "dpi": dpi,
-        "theme": theme,
-        "loss_panel": loss_panel,
-        "arrows": arrows,
-        "orbit": orbit,
-        "title": title,
-    }
+    known = _KEYWORDS[2:]
+    for key in options:
+        if key not in known:
+            hint = did_you_mean(key, known)
+            raise TypeError(f"animate() got an unexpected keyword argument {key!r}{hint}")
+    given = {"surface": surface, "optimizers": list(optimizers), **options}
     scene = scene_from_mapping({k: v for k, v in given.items() if v is not None})
     return animation_from_scene(scene)
+
+
+#: ``animate``'s keywords: the scene's options that have a flag (not the gallery's caption).
+_KEYWORDS = tuple(o.name for o in options(Scene) if o.flag is not None)
+animate.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD if i < 2 else inspect.Parameter.KEYWORD_ONLY,
+            default=getattr(Scene(), name),
+        )
+        for i, name in enumerate(_KEYWORDS)
+    ],
+    return_annotation=Animation,
+)
+animate.__doc__ = (animate.__doc__ or "").replace(
+    "    {options}", textwrap.indent(options_doc(Scene, _KEYWORDS), "    ")
+)

@@ -16,8 +16,9 @@ from typing import Any, NoReturn
 
 from surfaces import SURFACES, get_surface
 from surfaces.errors import SpecError
-from visualizer.recorder import Recording, record
-from visualizer.scene import Scene, load_scene_file, scene_from_mapping
+from visualizer.options import RenderOptions, options
+from visualizer.recorder import Recording
+from visualizer.scene import RecordOptions, Scene, load_scene_file, scene_from_mapping
 from visualizer.specs import OPTIMIZERS
 
 PROG = "lossviz"
@@ -39,47 +40,35 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(0)
 
 
+def _add_options(group: Any, cls: type) -> None:
+    """One flag for every option of ``cls`` (see :mod:`visualizer.options`)."""
+    for opt in options(cls):
+        if opt.flag is None:
+            continue
+        names = [opt.short, opt.flag] if opt.short else [opt.flag]
+        if opt.kind.flag_action == "store_true":
+            group.add_argument(
+                *names, dest=opt.name, action="store_true", default=None, help=opt.help
+            )
+        else:
+            group.add_argument(
+                *names,
+                dest=opt.name,
+                action=opt.kind.flag_action,
+                metavar=opt.metavar,
+                help=opt.help,
+            )
+
+
 def _add_scene_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("scene")
-    g.add_argument(
-        "-s", "--surface", help="surface name, NAME:key=value,... or an expression in x, y"
-    )
-    g.add_argument(
-        "-O",
-        "--optimizer",
-        action="append",
-        dest="optimizers",
-        metavar="SPEC",
-        help="optimizer spec NAME[:key=value,...]; repeat for several (default: the preset)",
-    )
-    g.add_argument("--start", metavar="X,Y", help="start point (default: the surface's)")
-    g.add_argument("--steps", metavar="N", help="number of optimizer steps")
-    g.add_argument("--seed", metavar="N", help="seed for stochastic gradients (default 0)")
-    g.add_argument("--window", metavar="XMIN,XMAX,YMIN,YMAX", help="view window")
+    _add_options(g, RecordOptions)
     g.add_argument("--config", metavar="FILE.toml", help="scene file; flags override it")
 
 
 def _add_render_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("drawing")
-    g.add_argument("--view", metavar="VIEW", help="contour (default), surface (3D) or both")
-    g.add_argument("--frames", metavar="N", help="number of frames (default: one per step)")
-    g.add_argument("--fps", metavar="N", help="frames per second, 1..100 (default 20)")
-    g.add_argument("--size", metavar="WxH", help="frame size in pixels (default 1280x720)")
-    g.add_argument("--dpi", metavar="N", help="dots per inch: scales fonts and lines")
-    g.add_argument("--theme", metavar="THEME", help="light (default) or dark")
-    g.add_argument("--title", metavar="TEXT", help="title (default: the surface's)")
-    g.add_argument(
-        "--loss-panel", action="store_true", default=None, help="add a loss-versus-step panel"
-    )
-    g.add_argument(
-        "--arrows",
-        action="store_true",
-        default=None,
-        help="draw the negative gradient (and momentum's velocity) at each ball",
-    )
-    g.add_argument(
-        "--orbit", action="store_true", default=None, help="turn the 3D camera during the animation"
-    )
+    _add_options(g, RenderOptions)
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -130,26 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 # --- scene from flags -----------------------------------------------------------------
 
-#: Scene keys set by flags of the same name (``--loss-panel`` sets ``loss_panel``).
-SCENE_FLAGS = ("surface", "optimizers", "start", "steps", "seed", "window")
-RENDER_FLAGS = (
-    *SCENE_FLAGS,
-    *("view", "frames", "fps", "size", "dpi", "theme", "title", "loss_panel", "arrows", "orbit"),
-)
 
-
-def scene_from_args(args: argparse.Namespace, keys: Sequence[str] = SCENE_FLAGS) -> Scene:
-    """Merge the scene file (if any) and the flags ``keys``; flags win."""
+def scene_from_args(args: argparse.Namespace) -> Scene:
+    """Merge the scene file (if any) and the option flags given; flags win."""
     base = load_scene_file(args.config) if getattr(args, "config", None) else Scene()
-    given = {key: getattr(args, key) for key in keys if getattr(args, key, None) is not None}
-    return scene_from_mapping(given, base=base)
-
-
-def record_scene(scene: Scene) -> Recording:
-    """Build the surface and optimizers of a scene and record the runs."""
-    surface = scene.build_surface()
-    specs = scene.optimizer_specs(surface)
-    return record(surface, specs, start=scene.start, steps=scene.steps, seed=scene.seed)
+    given = {
+        o.name: getattr(args, o.name)
+        for o in options(Scene)
+        if getattr(args, o.name, None) is not None
+    }
+    return scene_from_mapping(given, base=base, text=True)
 
 
 # --- commands ----------------------------------------------------------------------
@@ -237,7 +216,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from visualizer.writers import check_output_path, write_text_atomic
 
     out = check_output_path(args.output, suffixes=(".csv",)) if args.output else None
-    rec = record_scene(scene_from_args(args))
+    rec = scene_from_args(args).record()
     text = trace_csv(rec)
     if out is None:
         sys.stdout.write(text)
@@ -269,7 +248,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from visualizer.writers import check_output_path
 
     out = check_output_path(args.output)
-    scene = scene_from_args(args, RENDER_FLAGS)
+    scene = scene_from_args(args)
     anim = animation_from_scene(scene)
     with progress_bar(anim.n_frames, label=out.name, quiet=args.quiet) as bar:
         path = anim.save(out, on_frame=lambda _i: bar.update(1))

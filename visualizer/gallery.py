@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from surfaces.errors import SpecError
 from visualizer.animation import animation_from_scene
+from visualizer.options import command_args
 from visualizer.scene import Scene, load_scene_file
 from visualizer.writers import check_output_path, write_text_atomic
 
@@ -42,6 +43,17 @@ class GalleryScene:
     def title(self) -> str:
         """The scene's title, or its name."""
         return self.scene.title or self.name
+
+    @property
+    def rendered(self) -> Scene:
+        """The scene as the gallery renders it: its title is the page's heading, not
+        part of the frame."""
+        return dataclasses.replace(self.scene, title=None)
+
+    @property
+    def command(self) -> str:
+        """The ``lossviz render`` command of the GIF the gallery shows."""
+        return scene_command(self.rendered, f"{self.name}.gif")
 
 
 def load_gallery(folder: str | Path = DEFAULT_SCENES) -> list[GalleryScene]:
@@ -72,46 +84,15 @@ def load_gallery(folder: str | Path = DEFAULT_SCENES) -> list[GalleryScene]:
 def scene_command(scene: Scene, output: str) -> str:
     """The ``lossviz render`` command that reproduces ``scene`` into ``output``.
 
+    Every option with a flag that is not at its default is written (the surface
+    always); the caption, which has no flag, is not.
+
     Examples
     --------
     >>> scene_command(Scene(surface="ravine", view="surface"), "ravine.gif")
     'lossviz render -s ravine --view surface -o ravine.gif'
     """
-    default = Scene()
-    args = ["lossviz", "render"]
-    flags = {
-        "surface": "-s",
-        "start": "--start",
-        "steps": "--steps",
-        "seed": "--seed",
-        "window": "--window",
-        "view": "--view",
-        "frames": "--frames",
-        "fps": "--fps",
-        "size": "--size",
-        "dpi": "--dpi",
-        "theme": "--theme",
-        "title": "--title",
-    }
-    for field in dataclasses.fields(Scene):
-        key = field.name
-        value = getattr(scene, key)
-        if key in ("caption", "extras") or (key != "surface" and value == getattr(default, key)):
-            continue
-        if key == "optimizers":
-            for spec in value:
-                args += ["-O", spec]
-        elif key in ("loss_panel", "arrows", "orbit"):
-            args.append("--" + key.replace("_", "-"))
-        elif key == "title":
-            continue  # the gallery's titles are headings, not part of the frame
-        elif key == "size":
-            args += [flags[key], f"{value[0]}x{value[1]}"]
-        elif key in ("start", "window"):
-            args.append(f"{flags[key]}={','.join(f'{v:g}' for v in value)}")
-        else:
-            args += [flags[key], str(value)]
-    args += ["-o", output]
+    args = ["lossviz", "render", *command_args(scene, always=("surface",)), "-o", output]
     return shlex.join(args)
 
 
@@ -146,7 +127,7 @@ def render_gallery(
     written: list[Path] = []
     for i, item in enumerate(scenes):
         outputs = [check_output_path(folder / f"{item.name}{s}") for s in GALLERY_SUFFIXES]
-        anim = animation_from_scene(dataclasses.replace(item.scene, title=None))
+        anim = animation_from_scene(item.rendered)
         on_frame = progress(item, i, anim.n_frames) if progress is not None else None
         written += anim.save_all(outputs, on_frame=on_frame)
     page = scenes if page_scenes is None else page_scenes
@@ -192,7 +173,7 @@ def index_html(scenes: Sequence[GalleryScene]) -> str:
             f'<video src="{name}.mp4" poster="{name}.png" width="{w}" height="{h}" '
             'controls loop muted playsinline preload="metadata"></video>',
             "</div>",
-            f"<pre><code>{html.escape(scene_command(item.scene, item.name + '.gif'))}</code></pre>",
+            f"<pre><code>{html.escape(item.command)}</code></pre>",
             "</section>",
         ]
     parts += ["</body>", "</html>", ""]
@@ -213,7 +194,7 @@ def gallery_markdown(scenes: Sequence[GalleryScene]) -> str:
             f"[MP4]({quote(item.name)}.mp4) · [poster]({quote(item.name)}.png)",
             "",
             "```sh",
-            scene_command(item.scene, f"{item.name}.gif"),
+            item.command,
             "```",
             "",
         ]

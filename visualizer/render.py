@@ -21,87 +21,18 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from surfaces.base import Surface
 from visualizer.layer import Layer
 from visualizer.layout import Layout, make_layout
+from visualizer.options import VIEWS, RenderOptions
 from visualizer.panels import LegendPanel, LossPanel
 from visualizer.recorder import Recording
 from visualizer.theme import THEMES, Theme
 from visualizer.views import ContourView, SurfaceView
-
-VIEWS = ("contour", "surface", "both")
-#: Below this dpi, small text (tick labels, nested formulas) rounds to zero pixels.
-MIN_DPI = 20.0
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    """How to draw a recording.
-
-    Attributes
-    ----------
-    view
-        ``"contour"``, ``"surface"`` (3D) or ``"both"`` side by side.
-    frames
-        Number of frames; ``None`` for one per step. Fewer frames than steps
-        subsample evenly, always keeping the first and the last step.
-    size
-        Frame size ``(width, height)`` in pixels.
-    dpi
-        Dots per inch: fonts and lines scale with it. ``None`` scales them with
-        the frame size (100 at 1280x720).
-    theme
-        ``"light"`` or ``"dark"``.
-    loss_panel
-        Add a loss-versus-step panel (log scale) that grows with the animation.
-    arrows
-        Draw the negative gradient at each ball, and the velocity of momentum-type
-        optimizers.
-    orbit
-        Turn the 3D camera around the surface over the animation.
-    title
-        Title; ``None`` for the surface's title.
-    elev, azim
-        Camera of the 3D view, in degrees; ``None`` for the surface's default.
-    fps, readout_hz
-        Frame rate, and how many times a second the live numbers (losses, step
-        counter) refresh at most; see :func:`readout_steps`.
-    """
-
-    view: str = "contour"
-    frames: int | None = None
-    size: tuple[int, int] = (1280, 720)
-    dpi: float | None = None
-    theme: str = "light"
-    loss_panel: bool = False
-    arrows: bool = False
-    orbit: bool = False
-    title: str | None = None
-    elev: float | None = None
-    azim: float | None = None
-    fps: int = 20
-    readout_hz: float = 10.0
-
-    def camera(self, surface: Surface) -> tuple[float, float]:
-        """The 3D camera ``(elev, azim)`` in use: given, or the surface's default."""
-        elev, azim = surface.camera
-        return (
-            self.elev if self.elev is not None else elev,
-            self.azim if self.azim is not None else azim,
-        )
-
-    def resolved_dpi(self) -> float:
-        """The dpi in use: given, or scaled with the frame size."""
-        if self.dpi is not None:
-            return float(self.dpi)
-        w, h = self.size
-        return max(MIN_DPI, 100.0 * min(w / 1280.0, h / 720.0))
 
 
 def frame_steps(steps: int, frames: int | None) -> np.ndarray:

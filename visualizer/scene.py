@@ -20,16 +20,27 @@ Unknown keys are errors that name the key; command-line flags override the file.
 from __future__ import annotations
 
 import dataclasses
-import math
-import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from surfaces import Surface, get_surface
-from surfaces.errors import SpecError
+from surfaces.errors import SpecError, did_you_mean
+from visualizer.options import (
+    MAX_STEPS,
+    NAME,
+    PAIR,
+    SPECS,
+    TEXT,
+    WINDOW,
+    RenderOptions,
+    integer,
+    option,
+    options,
+)
+from visualizer.recorder import Recording, record
 from visualizer.specs import OptimizerSpec, resolve_optimizers
 
 if sys.version_info >= (3, 11):
@@ -37,42 +48,41 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-VIEWS = ("contour", "surface", "both")
-THEMES = ("light", "dark")
-MIN_SIZE_PX, MAX_SIZE_PX = 64, 7680
-MAX_STEPS = 100_000
-MAX_FRAMES = 100_000
-#: Largest coordinate of a start or window, and the narrowest window relative to its size.
-MAX_COORDINATE = 1e12
-MIN_WINDOW_FRACTION = 1e-9
-
 
 @dataclass(frozen=True)
-class Scene:
-    """Everything that defines one animation (or one trace).
+class RecordOptions:
+    """What to record: the surface, the optimizers, where they start and for how long.
 
-    ``None`` means "the surface's default" for ``start``, ``steps``, ``window``
-    and ``frames`` (one frame per step).
+    ``None`` means "the surface's default" for ``start``, ``steps`` and ``window``.
     """
 
-    surface: str = "ravine"
-    optimizers: tuple[str, ...] = ()
-    start: tuple[float, float] | None = None
-    steps: int | None = None
-    seed: int = 0
-    window: tuple[float, float, float, float] | None = None
-    view: str = "contour"
-    frames: int | None = None
-    fps: int = 20
-    size: tuple[int, int] = (1280, 720)
-    dpi: int | None = None
-    theme: str = "light"
-    loss_panel: bool = False
-    arrows: bool = False
-    orbit: bool = False
-    title: str | None = None
-    caption: str = ""
-    extras: Mapping[str, Any] = field(default_factory=dict)
+    surface: str = option(
+        "ravine",
+        NAME,
+        "surface name, NAME:key=value,... or an expression in x, y",
+        short="-s",
+        metavar="SURFACE",
+    )
+    optimizers: tuple[str, ...] = option(
+        (),
+        SPECS,
+        "optimizer spec NAME[:key=value,...]; repeat for several (default: the preset)",
+        flag="--optimizer",
+        short="-O",
+        metavar="SPEC",
+    )
+    start: tuple[float, float] | None = option(
+        None, PAIR, "start point (default: the surface's)", metavar="X,Y"
+    )
+    steps: int | None = option(
+        None, integer(1, MAX_STEPS), "number of optimizer steps", metavar="N"
+    )
+    seed: int = option(
+        0, integer(0, 2**63 - 1), "seed for stochastic gradients (default 0)", metavar="N"
+    )
+    window: tuple[float, float, float, float] | None = option(
+        None, WINDOW, "view window", metavar="XMIN,XMAX,YMIN,YMAX"
+    )
 
     def build_surface(self) -> Surface:
         """The surface, with the window override applied."""
@@ -85,174 +95,55 @@ class Scene:
         """Optimizer specs resolved on top of the surface's preset."""
         return resolve_optimizers(self.optimizers, surface.preset.optimizers)
 
-
-SCENE_KEYS = tuple(f.name for f in fields(Scene) if f.name != "extras")
-
-
-def _items(value: Any) -> list[Any]:
-    """Comma-separated text or a list/tuple as a list; anything else is malformed."""
-    if isinstance(value, str):
-        return value.split(",")
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    raise ValueError
+    def record(self) -> Recording:
+        """Build the surface and the optimizers and record the runs."""
+        surface = self.build_surface()
+        specs = self.optimizer_specs(surface)
+        return record(surface, specs, start=self.start, steps=self.steps, seed=self.seed)
 
 
-def _check_coordinates(values: Sequence[float], text: Any, *, what: str) -> None:
-    if any(abs(v) > MAX_COORDINATE for v in values):
-        raise SpecError(f"{what} {_show(text)}: coordinates must be within ±{MAX_COORDINATE:g}")
+@dataclass(frozen=True)
+class Scene(RenderOptions, RecordOptions):
+    """Everything that defines one animation (or one trace): what to record, how to
+    draw it, and a caption for the gallery.
+
+    Its options are those of :class:`RecordOptions` and
+    :class:`~visualizer.options.RenderOptions`, then ``caption``.
+    """
+
+    caption: str = option("", TEXT, "a caption under the animation in the gallery", flag=False)
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+    def render_options(self) -> RenderOptions:
+        """The drawing part of the scene."""
+        names = [f.name for f in dataclasses.fields(RenderOptions)]
+        return RenderOptions(**{name: getattr(self, name) for name in names})
 
 
-def parse_pair(text: str | Sequence[Any], *, what: str) -> tuple[float, float]:
-    """Parse ``"X,Y"`` or ``[X, Y]`` into two finite floats."""
-    try:
-        items = _items(text)
-        if len(items) != 2:
-            raise ValueError
-        x, y = (_finite(v) for v in items)
-    except (TypeError, ValueError):
-        raise SpecError(f"malformed {what} {_show(text)}: expected X,Y (two numbers)") from None
-    _check_coordinates((x, y), text, what=what)
-    return x, y
+#: The scene file's keys, in the order of the table.
+SCENE_KEYS = tuple(o.name for o in options(Scene))
+_OPTIONS = {o.name: o for o in options(Scene)}
 
 
-def parse_window(text: str | Sequence[Any]) -> tuple[float, float, float, float]:
-    """Parse ``"XMIN,XMAX,YMIN,YMAX"`` (or a list) into a valid window."""
-    try:
-        items = _items(text)
-        if len(items) != 4:
-            raise ValueError
-        xmin, xmax, ymin, ymax = (_finite(v) for v in items)
-    except (TypeError, ValueError):
+def coerce(key: str, value: Any, *, text: bool = False) -> Any:
+    """Check and convert one scene value (from a file, a keyword or, ``text=True``, a flag)."""
+    opt = _OPTIONS.get(key)
+    if opt is None:
         raise SpecError(
-            f"malformed window {_show(text)}: expected XMIN,XMAX,YMIN,YMAX (four numbers)"
-        ) from None
-    if not (xmin < xmax and ymin < ymax):
-        raise SpecError(f"window {_show(text)}: need XMIN < XMAX and YMIN < YMAX")
-    _check_coordinates((xmin, xmax, ymin, ymax), text, what="window")
-    for lo, hi in ((xmin, xmax), (ymin, ymax)):
-        if hi - lo < MIN_WINDOW_FRACTION * max(1.0, abs(lo), abs(hi)):
-            raise SpecError(f"window {_show(text)}: too narrow to draw")
-    return xmin, xmax, ymin, ymax
+            f"unknown scene key {key!r}{did_you_mean(key, SCENE_KEYS)}; "
+            f"valid keys: {', '.join(SCENE_KEYS)}"
+        )
+    return opt.parse(value, text=text)
 
 
-def parse_size(text: str | Sequence[Any]) -> tuple[int, int]:
-    """Parse ``"WxH"`` (or ``[W, H]``) into a size within 64..7680 pixels."""
-    if isinstance(text, str):
-        m = re.fullmatch(r"\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*", text)
-        if not m:
-            raise SpecError(f"malformed size {text!r}: expected WxH, e.g. 1280x720")
-        w, h = int(m.group(1)), int(m.group(2))
-    else:
-        if not isinstance(text, (list, tuple)):
-            raise SpecError(f"malformed size {_show(text)}: expected WxH, e.g. 1280x720")
-        items = list(text)
-        if len(items) != 2 or not all(
-            isinstance(v, int) and not isinstance(v, bool) for v in items
-        ):
-            raise SpecError(f"malformed size {items!r}: expected [W, H] (two integers)")
-        w, h = items
-    for v in (w, h):
-        if not MIN_SIZE_PX <= v <= MAX_SIZE_PX:
-            raise SpecError(f"size {w}x{h}: each side must be {MIN_SIZE_PX}..{MAX_SIZE_PX} pixels")
-    return w, h
+def scene_from_mapping(
+    data: Mapping[str, Any], *, base: Scene | None = None, text: bool = False
+) -> Scene:
+    """Build a :class:`Scene` from a mapping of scene keys, on top of ``base``.
 
-
-def _finite(v: Any) -> float:
-    if isinstance(v, bool):
-        raise ValueError
-    f = float(v.strip()) if isinstance(v, str) else float(v)
-    if not math.isfinite(f):
-        raise ValueError
-    return f
-
-
-def _show(v: Any) -> str:
-    text = repr(list(v)) if isinstance(v, (list, tuple)) else repr(v)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _int_in(key: str, value: Any, lo: int, hi: int) -> int:
-    if isinstance(value, bool):
-        raise SpecError(f"{key} must be an integer, got {_show(value)}")
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        raise SpecError(f"{key} must be an integer, got {_show(value)}") from None
-    if not math.isfinite(f) or f != int(f):
-        raise SpecError(f"{key} must be an integer, got {_show(value)}")
-    n = int(f)
-    if not lo <= n <= hi:
-        raise SpecError(f"{key} must be {lo}..{hi}, got {n}")
-    return n
-
-
-def _choice(key: str, value: Any, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise SpecError(f"{key} must be one of {', '.join(choices)}, got {_show(value)}")
-    return str(value)
-
-
-def _text(key: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise SpecError(f"{key} must be a string, got {_show(value)}")
-    return value
-
-
-def _flag(key: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise SpecError(f"{key} must be true or false, got {_show(value)}")
-    return value
-
-
-def coerce(key: str, value: Any) -> Any:
-    """Check and convert one scene value (from a flag or a file)."""
-    if key == "surface":
-        return _text(key, value).strip() or _empty(key)
-    if key == "optimizers":
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-            raise SpecError("optimizers must be a list of optimizer specs (strings)")
-        return tuple(value)
-    if key == "start":
-        return parse_pair(value, what="start")
-    if key == "window":
-        return parse_window(value)
-    if key == "size":
-        return parse_size(value)
-    if key == "steps":
-        return _int_in(key, value, 1, MAX_STEPS)
-    if key == "frames":
-        return _int_in(key, value, 1, MAX_FRAMES)
-    if key == "seed":
-        return _int_in(key, value, 0, 2**63 - 1)
-    if key == "fps":
-        return _int_in(key, value, 1, 100)
-    if key == "dpi":
-        return _int_in(key, value, 20, 600)
-    if key == "view":
-        return _choice(key, value, VIEWS)
-    if key == "theme":
-        return _choice(key, value, THEMES)
-    if key in ("loss_panel", "arrows", "orbit"):
-        return _flag(key, value)
-    if key in ("title", "caption"):
-        return _text(key, value)
-    raise SpecError(f"unknown scene key {key!r}; valid keys: {', '.join(SCENE_KEYS)}")
-
-
-def _empty(key: str) -> str:
-    raise SpecError(f"{key} must not be empty")
-
-
-def scene_from_mapping(data: Mapping[str, Any], *, base: Scene | None = None) -> Scene:
-    """Build a :class:`Scene` from a mapping of scene keys, on top of ``base``."""
-    values = {}
-    for key, value in data.items():
-        if key not in SCENE_KEYS:
-            raise SpecError(f"unknown scene key {key!r}; valid keys: {', '.join(SCENE_KEYS)}")
-        values[key] = coerce(key, value)
+    ``text=True`` for the text of command-line flags (``"50"`` is then a number).
+    """
+    values = {key: coerce(key, value, text=text) for key, value in data.items()}
     return dataclasses.replace(base or Scene(), **values)
 
 

@@ -1,14 +1,18 @@
 """Themes: colours and sizes for light and dark slides.
 
 The optimizer colours are the Okabe–Ito palette, which stays distinct for the
-common forms of colour blindness.
+common forms of colour blindness. ``THEMES`` is the one list of theme names
+(the ``theme`` option's choices). matplotlib is imported only when a colour is
+converted, so the option table can read the names without it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from matplotlib.colors import LinearSegmentedColormap, to_rgb
+if TYPE_CHECKING:
+    from matplotlib.colors import LinearSegmentedColormap
 
 #: Colour of "diverged" in the legend, in every theme.
 DIVERGED_COLOR = "#d62728"
@@ -32,6 +36,8 @@ class Theme:
 
     def cmap(self) -> LinearSegmentedColormap:
         """Colormap of the loss, low to high."""
+        from matplotlib.colors import LinearSegmentedColormap
+
         return LinearSegmentedColormap.from_list(f"lossviz-{self.name}", self.surface_colors)
 
     def color(self, i: int) -> str:
@@ -40,6 +46,8 @@ class Theme:
 
     def palette_colors(self, n_runs: int) -> list[tuple[int, int, int]]:
         """Colours an indexed-colour (GIF) palette must hold exactly, as 0..255 RGB."""
+        from matplotlib.colors import to_rgb
+
         colors = [self.color(i) for i in range(n_runs)]
         colors += [self.text, self.muted, self.background, self.panel, self.ball_edge]
         colors += ["#ffffff", DIVERGED_COLOR]

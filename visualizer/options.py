@@ -1,0 +1,458 @@
+"""The option table: every option of a scene, declared once.
+
+An option is a dataclass field made by :func:`option`: its default, help, flag,
+metavar and the :class:`Kind` that checks a value (its type and range) and
+writes it back as command-line text. Everything else reads these fields:
+
+- the scene file's keys and their checks (:func:`visualizer.scene.scene_from_mapping`),
+- ``lossviz``'s flags (:func:`visualizer.cli.build_parser`),
+- :func:`visualizer.animate`'s keywords and the options part of its docstring,
+- the ``lossviz render`` commands the gallery prints (:func:`command_args`).
+
+Adding an option is one field (in :class:`RenderOptions` for how to draw, in
+:class:`visualizer.scene.RecordOptions` for what to record) plus its use.
+
+This module owns the table and the value parsers (pairs, windows, sizes,
+integers in a range, choices). It does not import matplotlib, so the command
+line checks its input before anything heavy is loaded.
+
+Examples
+--------
+>>> [o.name for o in options(RenderOptions)][:4]
+['view', 'frames', 'fps', 'size']
+>>> opt = option_named(RenderOptions, "size")
+>>> opt.flag, opt.parse((640, 360)), opt.to_args((640, 360))
+('--size', (640, 360), ['--size', '640x360'])
+>>> option_named(RenderOptions, "fps").parse(0)
+Traceback (most recent call last):
+...
+surfaces.errors.SpecError: fps must be 1..100, got 0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from surfaces.errors import SpecError, did_you_mean
+from surfaces.params import parse_int, show
+from visualizer.theme import THEMES
+
+if TYPE_CHECKING:
+    from surfaces.base import Surface
+
+#: The views a scene can be drawn in.
+VIEWS = ("contour", "surface", "both")
+MIN_SIZE_PX, MAX_SIZE_PX = 64, 7680
+MAX_STEPS = 100_000
+MAX_FRAMES = 100_000
+#: Largest coordinate of a start or window, and the narrowest window relative to its size.
+MAX_COORDINATE = 1e12
+MIN_WINDOW_FRACTION = 1e-9
+#: Below this dpi, small text (tick labels, nested formulas) rounds to zero pixels.
+MIN_DPI = 20.0
+
+
+# --- kinds of values ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one kind of option value is checked and written back as flag text.
+
+    Attributes
+    ----------
+    check
+        ``check(key, value)`` returns the checked value from a scene file or a
+        keyword argument (native types), or raises a one-line :class:`SpecError`.
+    check_text
+        The same for the text of a command-line flag; ``None`` for ``check``.
+    show
+        The value as the text of its flag.
+    joined
+        Print as ``--flag=TEXT`` (for values that may start with ``-``).
+    type_doc
+        The Python type, for docstrings.
+    flag_action
+        ``"store_true"`` for on/off flags, ``"append"`` for repeatable ones.
+    """
+
+    check: Callable[[str, Any], Any]
+    show: Callable[[Any], str] = str
+    check_text: Callable[[str, str], Any] | None = None
+    joined: bool = False
+    type_doc: str = "str"
+    flag_action: str = "store"
+
+
+def _items(value: Any) -> list[Any]:
+    """Comma-separated text or a list/tuple as a list; anything else is malformed."""
+    if isinstance(value, str):
+        return value.split(",")
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    raise ValueError
+
+
+def _finite(v: Any) -> float:
+    if isinstance(v, bool):
+        raise ValueError
+    f = float(v.strip()) if isinstance(v, str) else float(v)
+    if not math.isfinite(f):
+        raise ValueError
+    return f
+
+
+def _check_coordinates(values: Sequence[float], text: Any, *, what: str) -> None:
+    if any(abs(v) > MAX_COORDINATE for v in values):
+        raise SpecError(
+            f"{what} {show(text)}: coordinates must be within ±{MAX_COORDINATE:g}"
+        )
+
+
+def parse_pair(text: str | Sequence[Any], *, what: str) -> tuple[float, float]:
+    """Parse ``"X,Y"`` or ``[X, Y]`` into two finite floats."""
+    try:
+        items = _items(text)
+        if len(items) != 2:
+            raise ValueError
+        x, y = (_finite(v) for v in items)
+    except (TypeError, ValueError):
+        raise SpecError(
+            f"malformed {what} {show(text)}: expected X,Y (two numbers)"
+        ) from None
+    _check_coordinates((x, y), text, what=what)
+    return x, y
+
+
+def parse_window(text: str | Sequence[Any]) -> tuple[float, float, float, float]:
+    """Parse ``"XMIN,XMAX,YMIN,YMAX"`` (or a list) into a valid window."""
+    try:
+        items = _items(text)
+        if len(items) != 4:
+            raise ValueError
+        xmin, xmax, ymin, ymax = (_finite(v) for v in items)
+    except (TypeError, ValueError):
+        raise SpecError(
+            f"malformed window {show(text)}: expected XMIN,XMAX,YMIN,YMAX (four numbers)"
+        ) from None
+    if not (xmin < xmax and ymin < ymax):
+        raise SpecError(f"window {show(text)}: need XMIN < XMAX and YMIN < YMAX")
+    _check_coordinates((xmin, xmax, ymin, ymax), text, what="window")
+    for lo, hi in ((xmin, xmax), (ymin, ymax)):
+        if hi - lo < MIN_WINDOW_FRACTION * max(1.0, abs(lo), abs(hi)):
+            raise SpecError(f"window {show(text)}: too narrow to draw")
+    return xmin, xmax, ymin, ymax
+
+
+def parse_size(text: str | Sequence[Any]) -> tuple[int, int]:
+    """Parse ``"WxH"`` (or ``[W, H]``) into a size within 64..7680 pixels."""
+    if isinstance(text, str):
+        m = re.fullmatch(r"\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*", text)
+        if not m:
+            raise SpecError(f"malformed size {text!r}: expected WxH, e.g. 1280x720")
+        w, h = int(m.group(1)), int(m.group(2))
+    else:
+        if not isinstance(text, (list, tuple)):
+            raise SpecError(f"malformed size {show(text)}: expected WxH, e.g. 1280x720")
+        items = list(text)
+        if len(items) != 2 or not all(_is_int(v) for v in items):
+            raise SpecError(f"malformed size {items!r}: expected [W, H] (two integers)")
+        w, h = (int(v) for v in items)
+    for v in (w, h):
+        if not MIN_SIZE_PX <= v <= MAX_SIZE_PX:
+            raise SpecError(f"size {w}x{h}: each side must be {MIN_SIZE_PX}..{MAX_SIZE_PX} pixels")
+    return w, h
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _numbers(values: Sequence[float]) -> str:
+    """Numbers as short text that parses back to the same floats."""
+    return ",".join(f"{v:g}" if float(f"{v:g}") == v else repr(float(v)) for v in values)
+
+
+def integer(lo: int, hi: int) -> Kind:
+    """An integer in ``lo..hi``: a TOML integer, or flag text such as ``50``."""
+
+    def check(key: str, value: Any) -> int:
+        if not _is_int(value):
+            raise SpecError(f"{key} must be an integer, got {show(value)}")
+        return parse_int(key, int(value), lo=lo, hi=hi)
+
+    return Kind(
+        check=check,
+        check_text=lambda key, text: parse_int(key, text, lo=lo, hi=hi),
+        type_doc="int",
+    )
+
+
+def choice(choices: Sequence[str]) -> Kind:
+    """One of ``choices``; a near miss gets a suggestion."""
+
+    def check(key: str, value: Any) -> str:
+        if value not in choices:
+            hint = did_you_mean(value, choices) if isinstance(value, str) else ""
+            raise SpecError(
+                f"{key} must be one of {', '.join(choices)}, got {show(value)}{hint}"
+            )
+        return str(value)
+
+    return Kind(check=check, type_doc="str")
+
+
+def _text(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise SpecError(f"{key} must be a string, got {show(value)}")
+    return value
+
+
+def _name(key: str, value: Any) -> str:
+    text = _text(key, value).strip()
+    if not text:
+        raise SpecError(f"{key} must not be empty")
+    return text
+
+
+def _flag(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SpecError(f"{key} must be true or false, got {show(value)}")
+    return value
+
+
+def _specs(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise SpecError(f"{key} must be a list of optimizer specs (strings)")
+    return tuple(value)
+
+
+TEXT = Kind(check=_text)
+NAME = Kind(check=_name)
+FLAG = Kind(check=_flag, type_doc="bool", flag_action="store_true")
+SPECS = Kind(check=_specs, type_doc="sequence of str", flag_action="append")
+PAIR = Kind(
+    check=lambda key, v: parse_pair(v, what=key),
+    show=_numbers,
+    joined=True,
+    type_doc="(float, float)",
+)
+WINDOW = Kind(
+    check=lambda key, v: parse_window(v),
+    show=_numbers,
+    joined=True,
+    type_doc="(float, float, float, float)",
+)
+SIZE = Kind(
+    check=lambda key, v: parse_size(v), show=lambda v: f"{v[0]}x{v[1]}", type_doc="(int, int)"
+)
+
+
+# --- the table ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: what :func:`option` declared, plus the field's name and default.
+
+    Attributes
+    ----------
+    name
+        The scene key and keyword argument (``loss_panel``).
+    kind
+        How values are checked and written back.
+    help
+        One line for ``--help`` and docstrings.
+    flag
+        The long command-line flag (``--loss-panel``); ``None`` for a scene-file key
+        without a flag.
+    short
+        A short flag (``-s``), or ``None``.
+    metavar
+        The placeholder in ``--help``.
+    default
+        The default value.
+    """
+
+    kind: Kind
+    help: str
+    flag: str | None = None
+    short: str | None = None
+    metavar: str | None = None
+    name: str = ""
+    default: Any = None
+
+    def parse(self, value: Any, *, text: bool = False) -> Any:
+        """Check a value from a scene file or a keyword (``text=True``: a flag's text)."""
+        if text and isinstance(value, str) and self.kind.check_text is not None:
+            return self.kind.check_text(self.name, value)
+        return self.kind.check(self.name, value)
+
+    def to_args(self, value: Any) -> list[str]:
+        """The command-line arguments that set ``value`` (``[]`` for an unset flag)."""
+        if self.flag is None or value is None:
+            return []
+        flag = self.short or self.flag
+        if self.kind.flag_action == "store_true":
+            return [flag] if value else []
+        if self.kind.flag_action == "append":
+            return [a for item in value for a in (flag, item)]
+        text = self.kind.show(value)
+        return [f"{flag}={text}"] if self.kind.joined else [flag, text]
+
+
+def option(
+    default: Any,
+    kind: Kind,
+    help: str,
+    *,
+    flag: str | bool = True,
+    short: str | None = None,
+    metavar: str | None = None,
+) -> Any:
+    """Declare an option as a dataclass field.
+
+    Parameters
+    ----------
+    default
+        The default value (immutable).
+    kind
+        How values are checked: :func:`integer`, :func:`choice`, ``TEXT``, ``FLAG``...
+    help
+        One line of help, lower case, no final period.
+    flag
+        ``True`` for ``--name-with-dashes``, a string for another flag, ``False``
+        for a scene-file key without a flag.
+    short, metavar
+        A short flag and the placeholder in ``--help``.
+    """
+    return field(
+        default=default,
+        metadata={"option": Option(kind, help, flag, short, metavar)},  # type: ignore[arg-type]
+    )
+
+
+def options(cls: type) -> tuple[Option, ...]:
+    """Every option declared on the dataclass ``cls``, in declaration order."""
+    out = []
+    for f in dataclasses.fields(cls):
+        opt = f.metadata.get("option")
+        if opt is None:
+            continue
+        flag = opt.flag
+        if flag is True:
+            flag = "--" + f.name.replace("_", "-")
+        elif flag is False:
+            flag = None
+        out.append(dataclasses.replace(opt, name=f.name, default=f.default, flag=flag))
+    return tuple(out)
+
+
+def option_named(cls: type, name: str) -> Option:
+    """The option ``name`` of ``cls``."""
+    for opt in options(cls):
+        if opt.name == name:
+            return opt
+    raise KeyError(name)
+
+
+def command_args(values: Any, *, always: Sequence[str] = ()) -> list[str]:
+    """Flags that reproduce ``values`` (a dataclass of options): those not at their default.
+
+    Examples
+    --------
+    >>> command_args(RenderOptions(view="surface", loss_panel=True, size=(640, 360)))
+    ['--view', 'surface', '--size', '640x360', '--loss-panel']
+    """
+    args: list[str] = []
+    for opt in options(type(values)):
+        value = getattr(values, opt.name)
+        if opt.name in always or value != opt.default:
+            args += opt.to_args(value)
+    return args
+
+
+def options_doc(cls: type, names: Sequence[str] | None = None) -> str:
+    """NumPy-style parameter entries for the options ``names`` (default: all) of ``cls``."""
+    lines = []
+    for opt in options(cls):
+        if names is not None and opt.name not in names:
+            continue
+        default = "optional" if opt.default is None else f"default {opt.default!r}"
+        lines.append(f"{opt.name} : {opt.kind.type_doc}, {default}")
+        lines.append(f"    {opt.help[:1].upper()}{opt.help[1:]}.")
+    return "\n".join(lines)
+
+
+# --- how to draw -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How to draw a recording.
+
+    The fields made by :func:`option` are the drawing options of a scene file, of
+    ``lossviz render`` and of :func:`visualizer.animate`; see their ``help``.
+    The others are for callers of the renderer.
+
+    Attributes
+    ----------
+    elev, azim
+        Camera of the 3D view, in degrees; ``None`` for the surface's default.
+    readout_hz
+        How many times a second the live numbers (losses, step counter) refresh
+        at most; see :func:`visualizer.render.readout_steps`.
+    """
+
+    view: str = option(
+        "contour", choice(VIEWS), "contour (default), surface (3D) or both", metavar="VIEW"
+    )
+    frames: int | None = option(
+        None,
+        integer(1, MAX_FRAMES),
+        "number of frames (default: one per step)",
+        metavar="N",
+    )
+    fps: int = option(20, integer(1, 100), "frames per second, 1..100 (default 20)", metavar="N")
+    size: tuple[int, int] = option(
+        (1280, 720), SIZE, "frame size in pixels (default 1280x720)", metavar="WxH"
+    )
+    dpi: int | None = option(
+        None,
+        integer(20, 600),
+        "dots per inch: scales fonts and lines",
+        metavar="N",
+    )
+    theme: str = option("light", choice(tuple(THEMES)), "light (default) or dark", metavar="THEME")
+    loss_panel: bool = option(False, FLAG, "add a loss-versus-step panel")
+    arrows: bool = option(
+        False, FLAG, "draw the negative gradient (and momentum's velocity) at each ball"
+    )
+    orbit: bool = option(False, FLAG, "turn the 3D camera during the animation")
+    title: str | None = option(None, TEXT, "title (default: the surface's)", metavar="TEXT")
+    elev: float | None = None
+    azim: float | None = None
+    readout_hz: float = 10.0
+
+    def camera(self, surface: Surface) -> tuple[float, float]:
+        """The 3D camera ``(elev, azim)`` in use: given, or the surface's default."""
+        elev, azim = surface.camera
+        return (
+            self.elev if self.elev is not None else elev,
+            self.azim if self.azim is not None else azim,
+        )
+
+    def resolved_dpi(self) -> float:
+        """The dpi in use: given, or scaled with the frame size."""
+        if self.dpi is not None:
+            return float(self.dpi)
+        w, h = self.size
+        return max(MIN_DPI, 100.0 * min(w / 1280.0, h / 720.0))
