@@ -110,9 +110,7 @@ def _finite(v: Any) -> float:
 
 def _check_coordinates(values: Sequence[float], text: Any, *, what: str) -> None:
     if any(abs(v) > MAX_COORDINATE for v in values):
-        raise SpecError(
-            f"{what} {show(text)}: coordinates must be within ±{MAX_COORDINATE:g}"
-        )
+        raise SpecError(f"{what} {show(text)}: coordinates must be within ±{MAX_COORDINATE:g}")
 
 
 def parse_pair(text: str | Sequence[Any], *, what: str) -> tuple[float, float]:
@@ -123,9 +121,7 @@ def parse_pair(text: str | Sequence[Any], *, what: str) -> tuple[float, float]:
             raise ValueError
         x, y = (_finite(v) for v in items)
     except (TypeError, ValueError):
-        raise SpecError(
-            f"malformed {what} {show(text)}: expected X,Y (two numbers)"
-        ) from None
+        raise SpecError(f"malformed {what} {show(text)}: expected X,Y (two numbers)") from None
     _check_coordinates((x, y), text, what=what)
     return x, y
 
@@ -200,9 +196,7 @@ def choice(choices: Sequence[str]) -> Kind:
     def check(key: str, value: Any) -> str:
         if value not in choices:
             hint = did_you_mean(value, choices) if isinstance(value, str) else ""
-            raise SpecError(
-                f"{key} must be one of {', '.join(choices)}, got {show(value)}{hint}"
-            )
+            raise SpecError(f"{key} must be one of {', '.join(choices)}, got {show(value)}{hint}")
         return str(value)
 
     return Kind(check=check, type_doc="str")
