@@ -45,6 +45,7 @@ from hypothesis import strategies as st
 
 import visualizer.animation as animation_module
 import visualizer.cli as cli_module
+import visualizer.scene as scene_module
 import visualizer.writers as writers_module
 from visualizer.cli import main
 
@@ -785,12 +786,12 @@ def test_keyboard_interrupt_while_rendering_is_exit_130(
     assert listing(system_tmp) == set(), result.show()
 
 
-@pytest.mark.parametrize("where", ["record", "trace_csv"])
-def test_keyboard_interrupt_while_tracing_is_exit_130(capsys, tmp_path, monkeypatch, where):
+@pytest.mark.parametrize(("module", "where"), [(scene_module, "record"), (cli_module, "trace_csv")])
+def test_keyboard_interrupt_while_tracing_is_exit_130(capsys, tmp_path, monkeypatch, module, where):
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli_module, where, interrupt)
+    monkeypatch.setattr(module, where, interrupt)
     out = tmp_path / "out.csv"
     out.write_text("old\n")
     result = run_cli(capsys, ["trace", "-s", "bowl", "--steps", "2", "-o", str(out)])
