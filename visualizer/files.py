@@ -299,7 +299,7 @@ def cleanup_on_signals() -> Iterator[None]:
     scopes.append(scope)
     installed: dict[int, object] = {}
     if len(scopes) == 1 and threading.current_thread() is threading.main_thread():
-        _local.caught = None
+        _state.update(caught=None, pending=None)
         for signum in SIGNALS:
             handler = signal.getsignal(signum)
             if handler in _DEFAULT_HANDLERS:
@@ -309,10 +309,12 @@ def cleanup_on_signals() -> Iterator[None]:
     try:
         yield
     finally:
-        with _signals_held():
-            for temp in list(scope):
-                discard(temp)
-            scopes.remove(scope)
+        try:
+            with _signals_held():
+                for temp in list(scope):
+                    discard(temp)
+                scopes.remove(scope)
+        finally:
             for signum, handler in installed.items():
                 signal.signal(signum, handler)  # type: ignore[arg-type]
 
@@ -348,6 +350,9 @@ def remove_stale_temp_files(folder: Path) -> list[Path]:
 # --- internals -------------------------------------------------------------------------
 
 _local = threading.local()
+#: Signal state of :func:`cleanup_on_signals`: the signal being handled, one held back, and
+#: how deep in :func:`_signals_held` we are. Signal handlers run in the main thread.
+_state: dict[str, int | None] = {"caught": None, "pending": None, "held": 0}
 _LIVE_TEMPS: set[Path] = set()  # every temporary file of this process not yet committed
 _CLEANED_FOLDERS: set[Path] = set()
 
@@ -367,9 +372,13 @@ def _remove_live_temps() -> None:
 
 
 def _on_signal(signum: int, frame: object) -> None:
-    if getattr(_local, "caught", None) is not None:
+    """The handler within :func:`cleanup_on_signals`; runs in the main thread."""
+    if _state["caught"] is not None:
         return  # already stopping: let the cleanup finish
-    _local.caught = signum
+    if _state["held"]:
+        _state["pending"] = _state["pending"] or signum  # raised when the renames are done
+        return
+    _state["caught"] = signum
     if signum == signal.SIGINT:
         raise KeyboardInterrupt
     raise Terminated(signum)
@@ -377,16 +386,24 @@ def _on_signal(signum: int, frame: object) -> None:
 
 @contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold back :data:`SIGNALS` (delivered when the block ends); a no-op off POSIX."""
+    """Hold back :data:`SIGNALS` in this block; one that came is raised when it ends.
+
+    Our handler records a signal while held (whichever thread the kernel picked);
+    blocking them in this thread also covers handlers that are not ours.
+    """
     block = getattr(signal, "pthread_sigmask", None)
-    if block is None:  # pragma: no cover - Windows
-        yield
-        return
-    previous = block(signal.SIG_BLOCK, SIGNALS)
+    previous = block(signal.SIG_BLOCK, SIGNALS) if block is not None else None
+    _state["held"] += 1
     try:
         yield
     finally:
-        block(signal.SIG_SETMASK, previous)
+        _state["held"] -= 1
+        if block is not None:
+            block(signal.SIG_SETMASK, previous)
+        signum = _state["pending"]
+        if not _state["held"] and signum is not None:
+            _state["pending"] = None
+            _on_signal(signum, None)
 
 
 def _backup(target: Path) -> Path | None:

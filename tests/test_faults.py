@@ -1,0 +1,200 @@
+"""Fault tests (issue 15): every way a write can end leaves the new files or the old ones.
+
+Real signals go to a real ``lossviz render`` process (two of them: they are the
+slow tests here); the rest runs in-process: signals sent to this process from a
+frame callback, writers made to fail half-way, a second Ctrl-C that lands inside
+the cleanup.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import needs_encoder
+
+from surfaces.errors import WriterError
+from visualizer import files, writers
+from visualizer.files import Terminated
+from visualizer.writers import write_frames, write_frames_to_all
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+
+GALLERY = ("a.gif", "a.mp4", "a.png")
+
+
+def frames(n: int = 6, *, stop: int | None = None, on: int | None = None):
+    """``n`` small frames; at frame ``on``, send signal ``stop`` to this process."""
+    for k in range(n):
+        if k == on:
+            os.kill(os.getpid(), stop)
+        yield np.full((36, 64, 3), (30 * k, 80, 160), np.uint8)
+
+
+def old_files(folder: Path, names=GALLERY, mode: int = 0o644) -> dict[str, bytes]:
+    for name in names:
+        (folder / name).write_bytes(f"old {name}".encode())
+        (folder / name).chmod(mode)
+    return {name: f"old {name}".encode() for name in names}
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def start_render(folder: Path, output: str) -> subprocess.Popen[bytes]:
+    """A render long enough to be interrupted: thousands of frames."""
+    command = [sys.executable, "-m", "visualizer", "render", "-s", "bowl", "--steps", "3000"]
+    command += ["--size", "160x90", "-q", "-o", str(folder / output)]
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_for_temp(folder: Path, process: subprocess.Popen[bytes]) -> Path:
+    """Wait until the render has made its temporary file: frames are being encoded."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        temps = [p for p in folder.iterdir() if ".lossviz-" in p.name]
+        if temps:
+            time.sleep(0.2)  # a few frames
+            return temps[0]
+        time.sleep(0.02)
+    process.kill()
+    pytest.fail(f"the render wrote no frames: {process.communicate()[1].decode()}")
+
+
+# --- real signals to a real render ---------------------------------------------------------
+
+
+@needs_encoder("libx264")
+def test_sigterm_keeps_the_old_file_and_leaves_no_temp(tmp_path):
+    signum = signal.SIGTERM
+    old = old_files(tmp_path, ["long.mp4"], mode=0o600)
+    render = start_render(tmp_path, "long.mp4")
+    wait_for_temp(tmp_path, render)
+    render.send_signal(signum)
+    _, stderr = render.communicate(timeout=60)
+    assert render.returncode == 128 + signum, stderr.decode()
+    assert b"Traceback" not in stderr
+    assert contents(tmp_path) == old
+    assert (tmp_path / "long.mp4").stat().st_mode & 0o777 == 0o600
+
+
+@needs_encoder("gif")
+def test_after_sigkill_the_next_write_removes_the_stale_temp_file(tmp_path):
+    render = start_render(tmp_path, "long.gif")
+    stale = wait_for_temp(tmp_path, render)
+    render.kill()
+    render.wait(timeout=60)
+    assert f".lossviz-{render.pid}-" in stale.name
+    assert stale.exists()  # SIGKILL cannot be caught
+    write_frames(tmp_path / "other.gif", frames(3), fps=10)
+    assert sorted(contents(tmp_path)) == ["other.gif"]
+
+
+# --- signals in-process --------------------------------------------------------------------
+
+
+@needs_encoder("gif")
+@needs_encoder("libx264")
+@pytest.mark.parametrize(
+    ("signum", "error"),
+    [(signal.SIGINT, KeyboardInterrupt), (signal.SIGHUP, Terminated)],
+)
+def test_a_signal_while_rendering_keeps_all_old_files(tmp_path, signum, error):
+    old = old_files(tmp_path)
+    with pytest.raises(error):
+        write_frames_to_all([tmp_path / n for n in GALLERY], frames(stop=signum, on=3), fps=10)
+    assert contents(tmp_path) == old
+    assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL  # handlers put back
+
+
+@needs_encoder("gif")
+def test_a_second_ctrl_c_inside_the_cleanup_does_not_cut_it_short(tmp_path, monkeypatch):
+    discard = files.discard
+    repeats = []
+
+    def discard_under_fire(temp):
+        os.kill(os.getpid(), signal.SIGINT)  # lands inside the cleanup
+        repeats.append(temp)
+        discard(temp)
+
+    monkeypatch.setattr(files, "discard", discard_under_fire)
+    old = old_files(tmp_path, ["a.gif", "a.png"])
+    with pytest.raises(KeyboardInterrupt):
+        write_frames_to_all(
+            [tmp_path / "a.gif", tmp_path / "a.png"], frames(stop=signal.SIGINT, on=2), fps=10
+        )
+    assert len(repeats) >= 2
+    assert contents(tmp_path) == old
+
+
+@needs_encoder("gif")
+def test_ctrl_c_during_the_renames_waits_until_every_file_is_in_place(tmp_path, monkeypatch):
+    replace = os.replace
+    calls = []
+
+    def replace_under_fire(source, target):
+        if not calls:
+            os.kill(os.getpid(), signal.SIGINT)  # held back until the renames are done
+        calls.append(target)
+        replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace_under_fire)
+    old_files(tmp_path, ["a.gif", "a.png"])
+    with pytest.raises(KeyboardInterrupt):
+        write_frames_to_all([tmp_path / "a.gif", tmp_path / "a.png"], frames(), fps=10)
+    monkeypatch.undo()
+    assert len(calls) == 2
+    new = contents(tmp_path)
+    assert sorted(new) == ["a.gif", "a.png"]
+    assert new["a.gif"].startswith(b"GIF89a") and new["a.png"].startswith(b"\x89PNG")
+
+
+# --- writers failing half-way --------------------------------------------------------------
+
+
+@needs_encoder("gif")
+@needs_encoder("libx264")
+def test_one_writer_failing_at_the_end_replaces_none_of_the_files(tmp_path, monkeypatch):
+    def full_disk(self):
+        raise WriterError(f"cannot write '{self.path}': No space left on device")
+
+    monkeypatch.setattr(writers.PngWriter, "_close", full_disk)  # the last to finish
+    old = old_files(tmp_path)
+    with pytest.raises(WriterError, match="No space left on device"):
+        write_frames_to_all([tmp_path / n for n in GALLERY], frames(), fps=10)
+    assert contents(tmp_path) == old
+
+
+@needs_encoder("gif")
+@needs_encoder("libx264")
+def test_the_encoder_dying_half_way_replaces_none_of_the_files(tmp_path, monkeypatch):
+    def dying(self, frame, repeat):
+        if self.frame_count == 3:
+            self._encoder._process.kill()
+            self._encoder._process.wait()
+        writers._FFmpegWriter._write(self, frame, repeat)
+
+    monkeypatch.setattr(writers.Mp4Writer, "_write", dying)
+    old = old_files(tmp_path)
+    with pytest.raises(WriterError, match=r"^ffmpeg could not write '.*a\.mp4': "):
+        write_frames_to_all([tmp_path / n for n in GALLERY], frames(40), fps=10)
+    assert contents(tmp_path) == old
+
+
+def test_a_renderer_failing_half_way_replaces_none_of_the_files(tmp_path):
+    def broken():
+        yield from frames(3)
+        raise ArithmeticError("overflow while drawing")
+
+    old = old_files(tmp_path, ["a.png"])
+    with pytest.raises(ArithmeticError):
+        write_frames(tmp_path / "a.png", broken(), fps=10)
+    assert contents(tmp_path) == old
