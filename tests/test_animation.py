@@ -60,7 +60,9 @@ def test_frames_are_the_renderers_frames():
 
 def test_palette_colors_are_the_theme_colours():
     anim = small(theme="dark")
-    assert anim.palette_colors() == THEMES["dark"].palette_colors(3)
+    assert anim.palette_colors() == THEMES["dark"].palette_colors(
+        [r.spec.name for r in anim.recording.runs]
+    )
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from visualizer.render import (
     FrameRenderer,
     RenderOptions,
     frame_steps,
-    orbit_azimuths,
+    orbit_turns,
     render_frames,
 )
 from visualizer.specs import parse_optimizer
@@ -30,6 +30,10 @@ from visualizer.views import ContourView, SurfaceView
 
 SIZE = (320, 180)
 COLOR_TOL = 40.0  # Euclidean RGB distance that still counts as "this colour"
+
+
+def renderer_color(renderer: FrameRenderer, i: int) -> str:
+    return renderer.styles[i].color
 
 
 def rgb255(color: str) -> np.ndarray:
@@ -106,10 +110,10 @@ def test_resolved_dpi_scales_with_size_unless_given():
     assert RenderOptions(size=(640, 360), dpi=80).resolved_dpi() == 80.0
 
 
-def test_orbit_azimuths_turn_evenly_from_the_camera():
-    az = orbit_azimuths(-62.0, 5)
+def test_orbit_turns_evenly_from_the_camera():
+    az = orbit_turns(5)
     assert len(az) == 5
-    assert az[0] == -62.0
+    assert az[0] == 0.0
     steps = np.diff(az)
     assert np.all(steps > 0) and np.allclose(steps, steps[0])
     assert az[-1] - az[0] <= 360.0
@@ -179,14 +183,13 @@ def test_contour_balls_are_drawn_at_the_recorded_positions(ravine_rec):
     frames = list(renderer.frames())
     view = renderer.layers[0]
     assert isinstance(view, ContourView)
-    theme = renderer.theme
     checked = 0
     for frame, step in zip(frames, renderer.steps, strict=True):
         points = [view.ax.transData.transform(run.positions[step]) for run in ravine_rec.runs]
         for i, point in enumerate(points):
             if _covered(points, i, radius=6):
                 continue
-            assert color_near(frame, point, theme.color(i)), (i, int(step), point)
+            assert color_near(frame, point, renderer_color(renderer, i)), (i, int(step), point)
             checked += 1
     assert checked >= 10
 
@@ -201,12 +204,12 @@ def test_contour_does_not_draw_ahead_of_the_current_step(ravine_rec):
         end = view.ax.transData.transform(run.positions[run.last_step])
         if np.hypot(*(end - start)) < 20:
             continue
-        assert not color_near(first, end, renderer.theme.color(i), radius=2), run.label
+        assert not color_near(first, end, renderer_color(renderer, i), radius=2), run.label
         checked += 1
     assert checked >= 2
     # every ball starts at the start; the last one drawn is on top
     start = view.ax.transData.transform(ravine_rec.start)
-    assert color_near(first, start, renderer.theme.color(len(ravine_rec.runs) - 1))
+    assert color_near(first, start, renderer_color(renderer, len(ravine_rec.runs) - 1))
 
 
 def test_surface_balls_are_drawn_at_their_projection(ravine_rec):
@@ -227,18 +230,20 @@ def test_surface_balls_are_drawn_at_their_projection(ravine_rec):
         for i, point in enumerate(points):
             if not seen[i] or _covered(points, i, radius=6):
                 continue
-            assert color_near(frame, point, renderer.theme.color(i)), (i, int(step), point)
+            assert color_near(frame, point, renderer_color(renderer, i)), (i, int(step), point)
             checked += 1
     assert checked >= 8
 
 
-def test_surface_ball_behind_a_ridge_is_faint_and_in_front_is_solid():
+def test_surface_ball_behind_a_ridge_is_faint_and_in_front_is_solid(monkeypatch):
     # a ridge along x; the camera looks from -y, so y = +3 is behind it and y = -3 in front
+    monkeypatch.setattr("visualizer.views.path_window", lambda window, *a, **k: window)
     surface = "10*exp(-4*y**2) + 0.05*x**2"
-    color = THEMES["light"].color(0)
+    color = THEMES["light"].styles(["gd"])[0].color
     for start, hidden in (((4.5, 3.0), True), ((4.5, -3.0), False)):
         rec = rec_of(surface, "gd:lr=1", steps=20, start=start)
-        renderer = FrameRenderer(rec, RenderOptions(view="surface", size=SIZE, frames=2))
+        options = RenderOptions(view="surface", size=SIZE, frames=2, elev=38.0, azim=-62.0)
+        renderer = FrameRenderer(rec, options)
         last = list(renderer.frames())[-1]
         view = renderer.layers[0]
         x, y = rec.runs[0].positions[-1]
@@ -248,7 +253,10 @@ def test_surface_ball_behind_a_ridge_is_faint_and_in_front_is_solid():
             is not hidden
         )
         point = view.projection().project(np.array([x]), np.array([y]), z)[0, :2]
-        assert color_near(last, point, color, radius=3) is not hidden, start
+        # the ball stands on its contact point; hidden, it keeps its colour as a rim only
+        centre = point + np.array([0, 0.8 * view.BALL_PT / 2 * renderer.figure.dpi / 72])
+        assert color_near(last, centre, color, radius=1) is not hidden, start
+        assert color_near(last, centre, color, radius=4), start
 
 
 @pytest.mark.parametrize("view", ["contour", "surface", "both"])
@@ -260,7 +268,7 @@ def test_trails_stay_inside_their_axes(view):
     renderer = FrameRenderer(rec, RenderOptions(view=view, size=SIZE, frames=11))
     last = list(renderer.frames())[-1]
     H = last.shape[0]
-    mask = color_mask(last, renderer.theme.color(0))
+    mask = color_mask(last, renderer_color(renderer, 0))
     allowed = np.zeros_like(mask)
     for layer in renderer.layers[:-1]:
         allowed[bbox_slices(layer.ax, H)] = True
@@ -304,7 +312,7 @@ def test_run_that_diverges_keeps_others_moving():
     view = renderer.layers[0]
     for step in (5, 8):
         point = view.ax.transData.transform(rec.runs[1].positions[step])
-        assert color_near(frames[step], point, renderer.theme.color(1))
+        assert color_near(frames[step], point, renderer_color(renderer, 1))
 
 
 # --- themes --------------------------------------------------------------------------------
@@ -330,10 +338,12 @@ def test_theme_sets_the_background(view):
 
 
 def test_theme_colors_are_the_exact_optimizer_and_text_colours():
-    colors = THEMES["dark"].palette_colors(3)
+    colors = THEMES["dark"].palette_colors(["gd", "sgd", "momentum"])
     theme = THEMES["dark"]
     for i in range(3):
-        assert colors[i] == tuple(int(v) for v in np.round(rgb255(theme.color(i))))
+        assert colors[i] == tuple(
+            int(v) for v in np.round(rgb255(theme.styles(["gd", "sgd", "momentum"])[i].color))
+        )
     assert tuple(int(v) for v in np.round(rgb255(DIVERGED_COLOR))) in colors
     assert tuple(int(v) for v in np.round(rgb255(theme.text))) in colors
 
@@ -448,8 +458,8 @@ def test_orbit_turns_the_camera():
     assert np.array_equal(orbit[0], fixed[0])
     # later frames are turned: the surface itself (not just the balls) moved
     mid = 3
-    run_color = color_mask(orbit[mid], THEMES["light"].color(0)) | color_mask(
-        fixed[mid], THEMES["light"].color(0)
+    run_color = color_mask(orbit[mid], THEMES["light"].styles(["gd"])[0].color) | color_mask(
+        fixed[mid], THEMES["light"].styles(["gd"])[0].color
     )
     changed = np.any(orbit[mid] != fixed[mid], axis=2) & ~run_color
     assert changed.sum() > 0.1 * 90 * 160 * 0.7

@@ -48,7 +48,7 @@ def clearance(view: SurfaceView, x, y, z, samples: int = 3000) -> np.ndarray:
     eye = eye_of(view)
     t = np.linspace(0.0, 1.0, samples)[1:]
     R = P[:, None, :] + t[None, :, None] * (eye - P)[:, None, :]
-    xmin, xmax, ymin, ymax = view.rec.surface.window
+    xmin, xmax, ymin, ymax = view.heights.window
     inside = (R[..., 0] >= xmin) & (R[..., 0] <= xmax) & (R[..., 1] >= ymin) & (R[..., 1] <= ymax)
     gap = np.where(inside, R[..., 2] - view.heights(R[..., 0], R[..., 1]), np.inf)
     return gap.min(axis=1)
@@ -75,16 +75,16 @@ def test_contour_view_shows_the_window():
 def test_project_puts_the_window_inside_the_axes():
     rec = rec_of("bowl", "gd")
     view = drawn_view(rec)
-    xmin, xmax, ymin, ymax = rec.surface.window
+    xmin, xmax, ymin, ymax = view.heights.window
     x = np.array([xmin, xmax, xmin, xmax, 0.0])
     y = np.array([ymin, ymin, ymax, ymax, 0.0])
     pts = view.projection().project(x, y, view.heights(x, y))
     assert pts.shape == (5, 3)
-    x0, y0, x1, y1 = view.ax.bbox.extents
+    x0, y0, x1, y1 = view.figure.bbox.extents
     assert np.all((pts[:, 0] > x0) & (pts[:, 0] < x1) & (pts[:, 1] > y0) & (pts[:, 1] < y1))
 
 
-def test_path_is_draped_over_the_surface():
+def test_path_jumps_from_iterate_to_iterate():
     rec = rec_of("ravine", "momentum:lr=0.004", steps=6)
     view = drawn_view(rec)
     view.draw_trail(0, 6)
@@ -92,22 +92,22 @@ def test_path_is_draped_over_the_surface():
     m = view.SUBDIVISIONS
     assert len(pts) == 6 * m + 1 and len(vis) == len(pts)
     P = rec.runs[0].positions
-    # every recorded step is one of the draped points, at the lifted surface height
+    # every iterate sits on the surface (lifted a hair)
     x, y, z = on_surface(view, P[:, 0], P[:, 1])
     assert np.allclose(pts[::m], view.projection().project(x, y, z))
-    # points between steps lie on the straight segment, also lifted onto the surface
-    mid = 0.5 * (P[0] + P[1])
-    x, y, z = on_surface(view, mid[0], mid[1])
-    assert np.allclose(pts[m // 2], view.projection().project(x, y, z)[0])
+    # points between iterates lie on the straight chord between them, not on the surface
+    mid = 0.5 * (np.array([x[0], y[0], z[0]]) + np.array([x[1], y[1], z[1]]))
+    assert np.allclose(pts[m // 2], view.projection().project(*mid[:, None])[0])
 
 
-def test_set_azim_turns_the_camera_and_reprojects():
+def test_turn_turns_the_camera_and_reprojects():
     rec = rec_of("bowl", "gd:lr=0.2", steps=4)
     view = drawn_view(rec)
     x, y, z = on_surface(view, 3.0, 2.0)
     before = view.projection().project(x, y, z)
     view.draw_trail(0, 4)
-    view.set_azim(view.ax.azim + 90)
+    view.turn(90)
+    assert view.ax.azim == pytest.approx(view.azim + 90)
     assert view._screen is None
     assert not np.allclose(view.projection().project(x, y, z)[:, :2], before[:, :2])
 
@@ -115,67 +115,12 @@ def test_set_azim_turns_the_camera_and_reprojects():
 # --- visibility ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def ridge() -> SurfaceView:
-    view = drawn_view(rec_of(RIDGE, "gd"))
-    assert isinstance(view, SurfaceView)
-    return view
-
-
-def test_ridge_fixture_has_the_camera_on_the_minus_y_side(ridge):
-    eye = eye_of(ridge)
-    assert eye[1] < -5 and eye[2] > ridge.heights.hmax  # in front of y = -5 and above the ridge
-
-
-def test_points_above_the_surface_are_visible(ridge):
-    x = np.array([-4.0, 0.0, 3.0, 0.0, 4.0])
-    y = np.array([-4.0, -2.0, -3.0, 0.0, 4.0])
-    z = np.full(5, 2.5 * ridge.heights.hmax)  # far above everything
-    assert visible(ridge.projection(), ridge.heights, x, y, z).all()
-    # lifted onto the near slope and the top of the ridge
-    assert visible(
-        ridge.projection(),
-        ridge.heights,
-        *on_surface(ridge, [-3.0, 0.0, 2.0, 1.0], [-3.0, -4.0, -2.0, 0.0]),
-    ).all()
-
-
-def test_points_below_the_surface_are_hidden(ridge):
-    x = np.array([-3.0, 0.0, 2.0, 0.0])
-    y = np.array([-3.0, 0.0, -2.0, 3.0])
-    z = ridge.heights(x, y) - 0.2 * (ridge.heights.span)
-    assert not visible(ridge.projection(), ridge.heights, x, y, z).any()
-
-
-def test_points_behind_the_ridge_are_hidden(ridge):
-    x, y, z = on_surface(ridge, [-2.0, 0.0, 1.0, 3.0], [2.0, 3.0, 4.5, 2.5])
-    assert not visible(ridge.projection(), ridge.heights, x, y, z).any()
-    # the same places seen from the other side are in plain view
-    ridge.set_azim(ridge.ax.azim + 180)
-    try:
-        assert visible(ridge.projection(), ridge.heights, x, y, z).all()
-    finally:
-        ridge.set_azim(ridge.ax.azim - 180)
-
-
-def test_visible_of_no_points_is_empty(ridge):
-    out = visible(ridge.projection(), ridge.heights, np.array([]), np.array([]), np.array([]))
-    assert out.shape == (0,) and out.dtype == bool
-
-
-def test_visible_accepts_any_shape_and_returns_one_flag_per_point(ridge):
-    x, y, z = on_surface(ridge, [0.0, 0.0], [-3.0, 3.0])
-    assert visible(
-        ridge.projection(), ridge.heights, x[:, None], y[:, None], z[:, None]
-    ).tolist() == [True, False]
-
-
 @pytest.mark.parametrize(
     "name", ["bowl", "ravine", "himmelblau", "rosenbrock", "sin(x)*cos(y) + 0.1*x**2", RIDGE]
 )
 def test_visible_agrees_with_a_dense_ray_to_the_eye(name):
     view = drawn_view(rec_of(name, "gd:lr=0.0001", steps=1))
-    xmin, xmax, ymin, ymax = view.rec.surface.window
+    xmin, xmax, ymin, ymax = view.heights.window
     rng = np.random.default_rng(1)
     x, y = rng.uniform(xmin, xmax, 250), rng.uniform(ymin, ymax, 250)
     x, y, z = on_surface(view, x, y)
@@ -187,29 +132,31 @@ def test_visible_agrees_with_a_dense_ray_to_the_eye(name):
     assert np.mean(vis == (gap > 0)) >= 0.95
 
 
-def test_ravine_momentum_path_is_mostly_visible_at_the_default_camera():
+def test_ravine_camera_sees_the_paths_side_on_and_the_window_fits_them():
     surface = get_surface("ravine")
     specs = [parse_optimizer(s) for s in surface.preset.optimizers]
     rec = record(surface, specs)
     view = drawn_view(rec)
-    assert (view.ax.elev, view.ax.azim) == pytest.approx(surface.camera)
+    # the runs travel along +x: the camera looks across the valley (azimuth ±90° off x)
+    assert abs(abs(view.ax.azim - np.degrees(np.arctan2(-1.5, 4.0))) - 90) < 5
+    _, _, ymin, ymax = view.heights.window
+    assert ymax - ymin < 0.8 * (surface.window[3] - surface.window[2])  # no empty walls
+    assert view.heights.knee is not None and view.heights.knee < 1.2 * 120.6
     view.draw_trail(0, rec.steps)
-    momentum = next(i for i, run in enumerate(rec.runs) if run.spec.name == "momentum")
-    _, vis = view._screen[momentum]
-    assert vis.mean() >= 0.9
-    P = rec.runs[momentum].positions
-    assert (
-        visible(view.projection(), view.heights, *on_surface(view, P[:, 0], P[:, 1])).mean() >= 0.9
-    )
+    for i, _run in enumerate(rec.runs):
+        assert view._screen[i][1].mean() >= 0.8
 
 
-def test_hidden_path_is_drawn_faint_and_visible_path_solid():
+def test_hidden_path_is_drawn_faint_and_visible_path_solid(monkeypatch):
+    # the whole window, so the ridge stands between the camera and the far run
+    monkeypatch.setattr("visualizer.views.path_window", lambda window, *a, **k: window)
     # one run behind the ridge, one in front: both walk along x at |y| = 3
-    behind = drawn_view(rec_of(RIDGE, "gd:lr=1", steps=10, start=(4.5, 3.0)))
-    front = drawn_view(rec_of(RIDGE, "gd:lr=1", steps=10, start=(4.5, -3.0)))
+    camera = {"elev": 38.0, "azim": -62.0}
+    behind = drawn_view(rec_of(RIDGE, "gd:lr=1", steps=10, start=(4.5, 3.0)), **camera)
+    front = drawn_view(rec_of(RIDGE, "gd:lr=1", steps=10, start=(4.5, -3.0)), **camera)
     for view in (behind, front):
         view.draw_trail(0, 10)
-    assert behind._screen[0][1].mean() < 0.3
+    assert behind._screen[0][1].mean() < 0.3, behind._screen[0][1].mean()
     assert front._screen[0][1].all()
     solid = front.trails_front[0].get_xydata()
     assert len(solid) and np.isfinite(solid).all()
@@ -218,5 +165,8 @@ def test_hidden_path_is_drawn_faint_and_visible_path_solid():
     assert np.isfinite(behind.trails_back[0].get_xydata()).any()
     for view in (behind, front):
         view.draw_dynamic(10)
-    assert behind.balls[0].get_alpha() < 0.5
-    assert front.balls[0].get_alpha() == 1.0
+    # hidden: still the run's colour, a translucent disc with a rim of that colour
+    color = behind.styles[0].color
+    assert behind.balls[0].get_markeredgecolor() == color
+    assert behind.balls[0].get_markerfacecolor()[3] < 0.5
+    assert front.balls[0].get_markerfacecolor() == color

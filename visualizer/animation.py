@@ -70,7 +70,7 @@ class Animation:
 
     def palette_colors(self) -> list[tuple[int, int, int]]:
         """Colours a GIF palette must hold exactly (optimizers and text)."""
-        return THEMES[self.options.theme].palette_colors(len(self.recording.runs))
+        return THEMES[self.options.theme].palette_colors([r.spec.name for r in self.recording.runs])
 
     def save(
         self, path: str | os.PathLike[str], *, on_frame: Callable[[int], None] | None = None

@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,13 +41,15 @@ def shown_steps(run: Run, start: int, stop: int) -> slice | None:
     return slice(start, stop + 1)
 
 
-def surface_grid(surface: Surface, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``X, Y, Z`` on an ``n × n`` grid over the surface's window.
+def surface_grid(
+    surface: Surface, n: int, window: tuple[float, float, float, float] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``X, Y, Z`` on an ``n × n`` grid over ``window`` (the surface's by default).
 
     Non-finite values are replaced by the largest finite one, and every value is
     clipped to ``±MAX_HEIGHT`` so that differences of heights stay finite.
     """
-    xmin, xmax, ymin, ymax = surface.window
+    xmin, xmax, ymin, ymax = surface.window if window is None else window
     X, Y = np.meshgrid(np.linspace(xmin, xmax, n), np.linspace(ymin, ymax, n))
     with np.errstate(all="ignore"):
         Z = np.asarray(surface.f(np.stack([X, Y])), dtype=float)
@@ -104,6 +107,54 @@ def contour_levels(
     return T, levels
 
 
+def path_window(
+    window: tuple[float, float, float, float],
+    paths: list[np.ndarray],
+    minima: tuple[tuple[float, float], ...] = (),
+    *,
+    pad: float = 0.12,
+    least: float = 0.4,
+) -> tuple[float, float, float, float]:
+    """The part of ``window`` that the 3D view needs to show ``paths``.
+
+    The bounding box of the paths' finite points inside ``window``, with the minima
+    the paths head for (the one nearest each path's end), padded by ``pad`` of its
+    size on every side and at least ``least`` of the window's size in each
+    direction, and never beyond ``window``. Walls that no path reaches only waste
+    pixels in 3D.
+
+    Examples
+    --------
+    >>> path_window((-5.0, 5.0, -5.0, 5.0), [np.array([[-4.0, 1.0], [-1.0, 0.5]])], ((0.0, 0.0),))
+    (-4.48, 0.48, -1.5, 2.5)
+    """
+    xmin, xmax, ymin, ymax = window
+    pts = [np.empty((0, 2))]
+    for P in paths:
+        P = P[np.all(np.isfinite(P), axis=1)]
+        P = P[(P[:, 0] >= xmin) & (P[:, 0] <= xmax) & (P[:, 1] >= ymin) & (P[:, 1] <= ymax)]
+        if len(P) == 0:
+            continue
+        pts.append(P)
+        if minima:
+            M = np.asarray(minima, dtype=float)
+            pts.append(M[[int(np.argmin(np.hypot(*(M - P[-1]).T)))]])
+    Q = np.concatenate(pts)
+    if len(Q) == 0:
+        return window
+    lo, hi = Q.min(axis=0), Q.max(axis=0)
+    size = np.array([xmax - xmin, ymax - ymin])
+    extent = np.maximum((hi - lo) * (1 + 2 * pad), least * size)
+    mid = np.clip((lo + hi) / 2, [xmin, ymin] + extent / 2, [xmax, ymax] - extent / 2)
+    lo, hi = np.maximum(mid - extent / 2, [xmin, ymin]), np.minimum(mid + extent / 2, [xmax, ymax])
+    return (
+        round(float(lo[0]), 12),
+        round(float(hi[0]), 12),
+        round(float(lo[1]), 12),
+        round(float(hi[1]), 12),
+    )
+
+
 @dataclass(frozen=True)
 class HeightField:
     """A surface's heights as the 3D view draws them.
@@ -112,45 +163,75 @@ class HeightField:
     ----------
     surface
         The surface.
+    window
+        ``(xmin, xmax, ymin, ymax)`` of the drawn surface.
     zmin, log
         Heights are ``f``, or ``log10(1 + f − zmin)`` when ``log``.
     hmin, hmax
-        The drawn height range; heights above ``hmax`` are cut off at it.
+        The drawn height range; nothing is drawn above ``hmax``.
+    knee
+        Heights above the knee are compressed smoothly towards ``hmax``
+        (``None``: cut off at ``hmax``), so the walls above the paths do not
+        squash the part of the surface where the paths are.
     """
 
     surface: Surface
+    window: tuple[float, float, float, float]
     zmin: float
     log: bool
     hmin: float
     hmax: float
+    knee: float | None = None
+
+    #: Room above the knee, as a fraction of the knee's height over ``hmin``.
+    ROOM = 0.25
 
     @classmethod
-    def of(cls, surface: Surface, Z: np.ndarray) -> HeightField:
+    def of(
+        cls,
+        surface: Surface,
+        Z: np.ndarray,
+        *,
+        window: tuple[float, float, float, float] | None = None,
+        top: float | None = None,
+    ) -> HeightField:
         """The height field of ``surface`` sampled as ``Z`` (from :func:`surface_grid`).
 
-        The top is the 99.5th percentile of the heights; a surface flat within
-        floating-point precision gets a unit of height so the axes stay valid.
+        Without ``top``, the top is the 99.5th percentile of the heights. With it
+        (a loss, typically the highest loss on the paths) heights above ``top``
+        are compressed into a rim of :attr:`ROOM` of its height. A surface flat
+        within floating-point precision gets a unit of height so the axes stay
+        valid.
         """
+        window = surface.window if window is None else window
         H, zmin, log = display_height(surface, Z)
         hmin, hmax = float(H.min()), float(np.percentile(H, 99.5))
+        knee = None
+        if top is not None and np.isfinite(top):
+            k = float(to_height(np.asarray(top, dtype=float), zmin, log))
+            if hmin < k < hmax:
+                knee = k
+                hmax = min(hmax, k + cls.ROOM * (k - hmin))
         span = hmax - hmin
         if not np.isfinite(span) or span <= 1e-12 * max(1.0, abs(hmin), abs(hmax)):
             hmax = hmin + max(1.0, abs(hmin)) * 1e-6 if np.isfinite(span) else 1.0
-        return cls(surface, zmin, log, hmin, hmax)
+            knee = None
+        return cls(surface, window, zmin, log, hmin, hmax, knee)
 
     @property
     def span(self) -> float:
         """``hmax − hmin``."""
         return self.hmax - self.hmin
 
-    @property
-    def window(self) -> tuple[float, float, float, float]:
-        """``(xmin, xmax, ymin, ymax)`` of the drawn surface."""
-        return self.surface.window
-
     def of_values(self, f: np.ndarray) -> np.ndarray:
         """Drawn heights of loss values ``f`` (finite, as :func:`surface_grid` gives them)."""
-        return np.minimum(to_height(f, self.zmin, self.log), self.hmax)
+        h = to_height(f, self.zmin, self.log)
+        if self.knee is None:
+            return np.minimum(h, self.hmax)
+        room = self.hmax - self.knee
+        with np.errstate(over="ignore"):
+            rim = self.knee + room * (1.0 - np.exp(-(h - self.knee) / room))
+        return np.where(h > self.knee, rim, h)
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Drawn height of the surface at ``(x, y)`` (broadcasts)."""
@@ -253,3 +334,131 @@ def visible(
     # a ray that only grazes the surface (within 0.1% of the height range) still sees
     below = rz < heights(rx, ry) - 1e-3 * scale[2]
     return ~np.any(heights.inside(rx, ry) & below, axis=1)
+
+
+def travel_direction(paths: list[np.ndarray]) -> float | None:
+    """Angle (degrees from +x) of the runs' mean travel, start to last finite point.
+
+    ``None`` when the runs go nowhere on average (then no direction is better).
+    """
+    moves = []
+    for P in paths:
+        P = P[np.all(np.isfinite(P), axis=1)]
+        if len(P) > 1:
+            moves.append(P[-1] - P[0])
+    if not moves:
+        return None
+    d = np.mean(moves, axis=0)
+    if not np.hypot(*d) > 0:
+        return None
+    return float(np.degrees(np.arctan2(d[1], d[0])))
+
+
+def choose_camera(
+    project_for: Callable[[float, float], Projection],
+    heights: HeightField,
+    points: np.ndarray,
+    travel_deg: float,
+    *,
+    elevations: tuple[float, ...] = (28.0, 34.0, 40.0, 46.0, 52.0, 58.0, 64.0),
+    enough: float = 0.85,
+) -> tuple[float, float]:
+    """A camera ``(elev, azim)`` that sees the paths' travel side-on, and sees the paths.
+
+    The camera looks at right angles to the direction of travel (so progress is
+    not foreshortened), from the side and the lowest elevation at which at least
+    ``enough`` of ``points`` (``(n, 3)``, on the paths) are visible past the
+    surface; failing that, from where most are.
+
+    ``project_for(elev, azim)`` gives the camera's projection.
+    """
+    best = (-1.0, elevations[-1], travel_deg - 90.0)
+    for elev in elevations:
+        for side in (-90.0, 90.0):
+            azim = (travel_deg + side + 180.0) % 360.0 - 180.0
+            seen = float(visible(project_for(elev, azim), heights, *points.T, samples=48).mean())
+            if seen >= enough:
+                return elev, azim
+            if seen > best[0] + 1e-9:
+                best = (seen, elev, azim)
+    return best[1], best[2]
+
+
+def nice_below(value: float) -> float:
+    """The largest of 1, 2, 5 × 10^k not above ``value`` (``value`` > 0).
+
+    Examples
+    --------
+    >>> nice_below(0.37), nice_below(7.0), nice_below(20.0)
+    (0.2, 5.0, 20.0)
+    """
+    k = np.floor(np.log10(value))
+    for m in (5.0, 2.0, 1.0):
+        if m * 10**k <= value * (1 + 1e-12):
+            return float(f"{m * 10**k:.12g}")
+    return float(f"{10 ** (k - 1) * 5:.12g}")  # pragma: no cover (value < 10**k is impossible)
+
+
+@dataclass(frozen=True)
+class ArrowScales:
+    """How the arrows at the balls are drawn: to scale, and the scale is stated.
+
+    A ``−∇f`` arrow is ``gradient × gradient_scale`` long in data units, a step
+    arrow (the last step momentum took, ``−v``) is ``step × step_scale``. Each
+    scale is a round number (1, 2, 5 × 10^k) chosen so the longest arrow of the
+    recording is at most :attr:`FRACTION` of the window's diagonal; ``None`` when
+    there is nothing to draw.
+    """
+
+    gradient_scale: float | None
+    step_scale: float | None
+    #: Shorter than this fraction of the diagonal, an arrow is not drawn.
+    min_length: float
+
+    FRACTION = 0.16
+
+    @classmethod
+    def of(cls, runs: list[Run], window: tuple[float, float, float, float]) -> ArrowScales:
+        """Scales for ``runs`` drawn over ``window``."""
+        xmin, xmax, ymin, ymax = window
+        longest = cls.FRACTION * float(np.hypot(xmax - xmin, ymax - ymin))
+
+        def scale(vectors: list[np.ndarray]) -> float | None:
+            norms = [np.hypot(*v.T) for v in vectors if len(v)]
+            norms = [n[np.isfinite(n)] for n in norms]
+            top = max((float(n.max()) for n in norms if n.size), default=0.0)
+            return nice_below(longest / top) if top > 0 else None
+
+        grads = scale([r.gradients[: r.last_step + 1] for r in runs])
+        steps = scale([r.velocities[: r.last_step + 1] for r in runs if r.velocities is not None])
+        return cls(grads, steps, 0.012 * longest / cls.FRACTION)
+
+    def legend_text(self) -> str:
+        """What the arrows mean, with their scales: ``"→ −∇f ×0.05   ⇢ step ×2"``."""
+        parts = []
+        if self.gradient_scale is not None:
+            parts.append(f"solid arrow: −∇f ×{self.gradient_scale:g}")
+        if self.step_scale is not None:
+            parts.append(f"dashed: momentum's step ×{self.step_scale:g}")
+        return "   ".join(parts)
+
+
+def stacked_sizes(points: np.ndarray, radius: float) -> np.ndarray:
+    """Size factor of each ball, drawn in order, so none hides another completely.
+
+    A ball whose centre lies within ``radius`` (pixels) of balls drawn before it
+    is drawn smaller, 0.3 smaller per such ball (down to 0.4): the balls under it
+    show as rings of their colours around it.
+
+    Examples
+    --------
+    >>> stacked_sizes(np.array([[0.0, 0.0], [1.0, 0.0], [50.0, 0.0], [0.0, 1.0]]), 5.0).tolist()
+    [1.0, 0.7, 1.0, 0.4]
+    """
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    out = np.ones(len(points))
+    for j in range(1, len(points)):
+        d = np.hypot(*(points[:j] - points[j]).T)
+        under = int(np.sum(d < radius))
+        out[j] = max(0.4, 1.0 - 0.3 * under)
+    return out

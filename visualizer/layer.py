@@ -1,7 +1,8 @@
 """The one interface every part of a frame implements.
 
 A frame is drawn in layers (the views, the legend, the loss panel). The renderer
-draws the static parts of every layer once, then per frame calls
+draws the static parts of every layer once (the figure, then
+:meth:`Layer.draw_background`), then per frame calls
 :meth:`Layer.draw_trail` (what is new since the previous frame, kept on the saved
 background), :meth:`Layer.draw_dynamic` (what moves) and :meth:`Layer.stamp`
 (text blended into the grabbed array). Like matplotlib's ``AbstractMovieWriter``,
@@ -17,14 +18,17 @@ import numpy as np
 class Layer:
     """Something drawn in every frame; each method does nothing unless overridden."""
 
+    def draw_background(self) -> None:
+        """Draw static parts that need the drawn figure (a 3D camera) onto the canvas."""
+
     def draw_trail(self, start: int, stop: int) -> None:
         """Draw what is new between steps ``start`` and ``stop`` onto the canvas."""
 
     def draw_dynamic(self, step: int) -> None:
         """Draw the moving parts at ``step``."""
 
-    def set_azim(self, azim: float) -> None:
-        """Turn the camera (3D views only)."""
+    def turn(self, degrees: float) -> None:
+        """Turn the camera to ``degrees`` of azimuth from where it started (3D views only)."""
 
     def stamp(self, frame: np.ndarray, step: int) -> None:
         """Blend what changes every frame into the grabbed ``frame`` array."""

@@ -15,7 +15,7 @@ from visualizer.layout import Layout, Rect
 from visualizer.recorder import Recording
 from visualizer.specs import matches_preset
 from visualizer.stamps import TextStamp
-from visualizer.theme import DIVERGED_COLOR, Theme
+from visualizer.theme import DIVERGED_COLOR, Theme, run_styles
 
 
 def check_text(text: str, *, what: str) -> str:
@@ -162,11 +162,12 @@ class LegendPanel(Layer):
             family="DejaVu Sans",
         )
         top -= 1.9 * line
+        styles = run_styles(rec, theme)
         for i, run in enumerate(rec.runs):
             c, r = divmod(i, rows)
             x0 = rect.x + c * col_w + 0.012
             y0 = top - r * row_h
-            color = theme.color(i)
+            color, marker = styles[i].color, styles[i].marker
             swatch_y = [y0 - 0.3 * line] * 2
             swatch_w = 0.03 * scale
             fig.add_artist(
@@ -183,7 +184,7 @@ class LegendPanel(Layer):
                     [x0 + swatch_w],
                     swatch_y[:1],
                     transform=fig.transFigure,
-                    marker="o",
+                    marker=marker,
                     markersize=10 * scale,
                     markerfacecolor=color,
                     markeredgecolor=theme.ball_edge,
@@ -252,13 +253,13 @@ class LossPanel(Layer):
             spine.set_color(theme.grid)
         self.lines = []
         self.dots = []
-        for i, _run in enumerate(rec.runs):
-            color = theme.color(i)
+        for style in run_styles(rec, theme):
+            color = style.color
             line = Line2D([], [], color=color, linewidth=1.8, animated=True)
             dot = Line2D(
                 [],
                 [],
-                marker="o",
+                marker=style.marker,
                 markersize=6,
                 color=color,
                 markeredgecolor=theme.ball_edge,

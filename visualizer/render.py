@@ -31,7 +31,7 @@ from visualizer.layout import Layout, make_layout
 from visualizer.options import VIEWS, RenderOptions
 from visualizer.panels import LegendPanel, LossPanel
 from visualizer.recorder import Recording
-from visualizer.theme import THEMES, Theme
+from visualizer.theme import THEMES, Theme, run_styles
 from visualizer.views import ContourView, SurfaceView
 
 
@@ -88,6 +88,7 @@ class FrameRenderer:
         self.rec = rec
         self.options = options
         self.theme: Theme = THEMES[options.theme]
+        self.styles = run_styles(rec, self.theme)
         w, h = options.size
         dpi = options.resolved_dpi()
         self.figure = Figure(figsize=(w / dpi, h / dpi), dpi=dpi, facecolor=self.theme.background)
@@ -98,10 +99,15 @@ class FrameRenderer:
         if lay.contour is not None:
             self.layers.append(ContourView(fig, lay.contour, rec, theme, arrows=options.arrows))
         if lay.surface is not None:
-            elev, azim = options.camera(rec.surface)
             self.layers.append(
                 SurfaceView(
-                    fig, lay.surface, rec, theme, elev=elev, azim=azim, arrows=options.arrows
+                    fig,
+                    lay.surface,
+                    rec,
+                    theme,
+                    elev=options.elev,
+                    azim=options.azim,
+                    arrows=options.arrows,
                 )
             )
         if lay.loss is not None:
@@ -114,7 +120,7 @@ class FrameRenderer:
     def frames(self) -> Iterator[np.ndarray]:
         """Yield every frame with a fixed camera (blitting)."""
         canvas = self.canvas
-        canvas.draw()
+        self._draw_static()
         background = canvas.copy_from_bbox(self.figure.bbox)
         previous = 0
         for index, step in enumerate(self.steps):
@@ -128,19 +134,23 @@ class FrameRenderer:
             yield self._finish(index)
             previous = step
 
-    def frame_at(self, index: int, azim: float | None = None) -> np.ndarray:
+    def frame_at(self, index: int, turn: float | None = None) -> np.ndarray:
         """Render frame ``index`` from scratch (full redraw), optionally turning the camera."""
         step = int(self.steps[index])
-        if azim is not None:
+        if turn is not None:
             for layer in self.layers:
-                layer.set_azim(azim)
-        canvas = self.canvas
-        canvas.draw()
+                layer.turn(turn)
+        self._draw_static()
         for layer in self.layers:
             layer.draw_trail(0, step)
         for layer in self.layers:
             layer.draw_dynamic(step)
         return self._finish(index)
+
+    def _draw_static(self) -> None:
+        self.canvas.draw()
+        for layer in self.layers:
+            layer.draw_background()
 
     def _finish(self, index: int) -> np.ndarray:
         frame = np.array(self.canvas.buffer_rgba())  # a contiguous copy: fast
@@ -149,9 +159,15 @@ class FrameRenderer:
         return frame
 
 
-def orbit_azimuths(azim: float, n_frames: int) -> np.ndarray:
-    """Camera azimuth of each frame of an orbit: one full turn, back where it started."""
-    return azim + np.linspace(0.0, 360.0, n_frames, endpoint=False)
+def orbit_turns(n_frames: int) -> np.ndarray:
+    """How far the camera has turned (degrees) at each frame of an orbit: one full turn.
+
+    Examples
+    --------
+    >>> orbit_turns(4).tolist()
+    [0.0, 90.0, 180.0, 270.0]
+    """
+    return np.linspace(0.0, 360.0, n_frames, endpoint=False)
 
 
 def _orbit_worker_init(rec: Recording, options: RenderOptions) -> None:
@@ -192,7 +208,7 @@ def render_frames(
         yield from FrameRenderer(rec, options).frames()
         return
     n = len(frame_steps(rec.steps, options.frames))
-    azims = orbit_azimuths(options.camera(rec.surface)[1], n)
+    azims = orbit_turns(n)
     jobs: Sequence[tuple[int, float]] = [(i, float(a)) for i, a in enumerate(azims)]
     import multiprocessing as mp
     import os

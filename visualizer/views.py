@@ -14,21 +14,29 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.markers import MarkerStyle
 from matplotlib.patches import FancyArrowPatch
-from matplotlib.transforms import IdentityTransform, Transform, offset_copy
+from matplotlib.path import Path
+from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import Affine2D, IdentityTransform, Transform, offset_copy
 
 from visualizer.geometry import (
+    ArrowScales,
     HeightField,
     Projection,
+    choose_camera,
     contour_levels,
+    path_window,
     shown_steps,
+    stacked_sizes,
     surface_grid,
+    travel_direction,
     visible,
 )
 from visualizer.layer import Layer
 from visualizer.layout import Rect
 from visualizer.recorder import Recording, Run
-from visualizer.theme import Theme
+from visualizer.theme import Theme, run_styles
 
 
 def make_ball(
@@ -68,46 +76,40 @@ def make_ball(
 
 
 class ArrowSet:
-    """Arrows at each ball: the negative gradient, and momentum's velocity.
+    """Arrows at each ball, to the stated scale of :class:`~visualizer.geometry.ArrowScales`.
 
-    Lengths grow with ``sqrt(|vector| / largest at the start)`` up to 11% of the
-    window's diagonal, so arrows shrink to nothing at a minimum instead of
-    pointing somewhere arbitrary. The velocity arrow shows the step taken,
-    ``−v`` (as ``θ ← θ − v``), dashed.
+    A solid arrow is ``−∇f``; a dashed one is the last step a momentum-type
+    optimizer took (``−v``, as ``θ ← θ − v``). Both shrink linearly to nothing at a
+    minimum; arrows shorter than a hair are not drawn.
     """
 
-    def __init__(self, rec: Recording, theme: Theme, transform: Transform) -> None:
+    def __init__(
+        self, rec: Recording, theme: Theme, transform: Transform, *, three_d: bool = False
+    ) -> None:
         self.rec, self.theme = rec, theme
-        xmin, xmax, ymin, ymax = rec.surface.window
-        self.length = 0.11 * float(np.hypot(xmax - xmin, ymax - ymin))
-        runs = rec.runs
-        grads = [np.hypot(*r.gradients[: r.last_step + 1].T) for r in runs]
-        vels = [
-            np.hypot(*r.velocities[: r.last_step + 1].T) for r in runs if r.velocities is not None
-        ]
-        self.grad_ref = max((float(g[0]) for g in grads if g.size), default=0.0)
-        self.vel_ref = max((float(v.max()) for v in vels if v.size), default=0.0)
-        self.grad_arrows = [self._arrow(theme.color(i), transform, False) for i in range(len(runs))]
+        self.scales = ArrowScales.of(rec.runs, rec.surface.window)
+        width = 2.6 if three_d else 1.8
+        colors = [style.color for style in run_styles(rec, theme)]
+        self.grad_arrows = [self._arrow(c, transform, False, width) for c in colors]
         self.vel_arrows = [
-            self._arrow(theme.color(i), transform, True) if r.velocities is not None else None
-            for i, r in enumerate(runs)
+            self._arrow(colors[i], transform, True, width) if r.velocities is not None else None
+            for i, r in enumerate(rec.runs)
         ]
 
-    def _arrow(self, color: str, transform: Transform, velocity: bool) -> FancyArrowPatch:
+    def _arrow(
+        self, color: str, transform: Transform, velocity: bool, width: float
+    ) -> FancyArrowPatch:
+        halo = [patheffects.withStroke(linewidth=width + 1.6, foreground=self.theme.background)]
         style = (
-            {"linewidth": 1.6, "linestyle": (0, (3, 2))}
+            {"linewidth": width * 0.9, "linestyle": (0, (3, 2))}
             if velocity
-            else {
-                "linewidth": 1.8,
-                "path_effects": [
-                    patheffects.withStroke(linewidth=3.2, foreground=self.theme.background)
-                ],
-            }
+            else {"linewidth": width, "path_effects": halo}
         )
+        head = 1.0 if width < 2 else 1.4
         return FancyArrowPatch(
             (0, 0),
             (0, 0),
-            arrowstyle="-|>,head_length=6,head_width=3.5",
+            arrowstyle=f"-|>,head_length={6 * head:g},head_width={3.5 * head:g}",
             color=color,
             transform=transform,
             animated=True,
@@ -121,22 +123,21 @@ class ArrowSet:
             if arrow is not None:
                 ax.add_patch(arrow)
 
-    def _scaled(self, vector: np.ndarray, reference: float) -> np.ndarray | None:
-        norm = float(np.hypot(*vector))
-        if not np.isfinite(norm) or norm == 0 or reference == 0:
+    def _scaled(self, vector: np.ndarray, scale: float | None) -> np.ndarray | None:
+        if scale is None or not np.all(np.isfinite(vector)):
             return None
-        length = self.length * min(1.0, np.sqrt(norm / reference))
-        return vector / norm * length if length > 0.04 * self.length else None
+        v = vector * scale
+        return v if float(np.hypot(*v)) >= self.scales.min_length else None
 
     def vectors(self, i: int, run: Run, step: int) -> list[tuple[FancyArrowPatch, np.ndarray]]:
         """The arrows of run ``i`` at ``step`` with their vectors in data units."""
         out = []
-        g = self._scaled(-run.gradients[step], self.grad_ref)
+        g = self._scaled(-run.gradients[step], self.scales.gradient_scale)
         if g is not None:
             out.append((self.grad_arrows[i], g))
         arrow = self.vel_arrows[i]
         if arrow is not None and run.velocities is not None:
-            v = self._scaled(-run.velocities[step], self.vel_ref)
+            v = self._scaled(-run.velocities[step], self.scales.step_scale)
             if v is not None:
                 out.append((arrow, v))
         return out
@@ -158,6 +159,8 @@ class ContourView(Layer):
     arrows
         Draw the negative gradient (and momentum's velocity) at each ball.
     """
+
+    BALL_PT = 13.0
 
     def __init__(
         self, figure: Figure, rect: Rect, rec: Recording, theme: Theme, *, arrows: bool = False
@@ -202,21 +205,23 @@ class ContourView(Layer):
         self.trails: list[Line2D] = []
         self.balls: list[Line2D] = []
         self.shines: list[Line2D] = []
-        for i, _run in enumerate(rec.runs):
-            color = theme.color(i)
+        self.styles = run_styles(rec, theme)
+        for style in self.styles:
+            color = style.color
             trail = Line2D(
                 [],
                 [],
                 color=color,
                 linewidth=2.2,
-                marker="o",
-                markersize=2.6,
+                marker=style.marker,
+                markersize=3.6,
+                markeredgewidth=0,
                 solid_capstyle="round",
                 solid_joinstyle="round",
                 animated=True,
                 zorder=8,
             )
-            ball, shine = make_ball(figure, theme, color, 13, ax.transData)
+            ball, shine = make_ball(figure, theme, color, self.BALL_PT, ax.transData)
             for artist in (trail, ball, shine):
                 ax.add_line(artist)
             self.trails.append(trail)
@@ -256,17 +261,22 @@ class ContourView(Layer):
             self.ax.draw_artist(trail)
 
     def draw_dynamic(self, step: int) -> None:
-        """Draw the balls (and arrows) at ``step``."""
-        for i, run in enumerate(self.rec.runs):
-            if step > run.last_step:
-                continue
-            x, y = run.positions[step]
-            if self.arrow_set is not None:
-                self._draw_arrows(i, run, step, x, y)
-            self.balls[i].set_data([x], [y])
-            self.shines[i].set_data([x], [y])
-            self.ax.draw_artist(self.balls[i])
-            self.ax.draw_artist(self.shines[i])
+        """Draw the balls (and arrows) at ``step``; a ball on top of another is smaller."""
+        shown = [(i, run) for i, run in enumerate(self.rec.runs) if step <= run.last_step]
+        if self.arrow_set is not None:
+            for i, run in shown:
+                self._draw_arrows(i, run, step, *run.positions[step])
+        xy = np.array([run.positions[step] for _, run in shown]).reshape(-1, 2)
+        px = self.ax.transData.transform(xy)
+        radius = self.BALL_PT / 2 * self.figure.dpi / 72.0
+        for (i, _run), (x, y), size in zip(shown, xy, stacked_sizes(px, radius), strict=True):
+            ball, shine = self.balls[i], self.shines[i]
+            ball.set_markersize(self.BALL_PT * size)
+            shine.set_markersize(self.BALL_PT * size * 0.32)
+            ball.set_data([x], [y])
+            shine.set_data([x], [y])
+            self.ax.draw_artist(ball)
+            self.ax.draw_artist(shine)
 
     def _draw_arrows(self, i: int, run: Run, step: int, x: float, y: float) -> None:
         renderer = self.figure.canvas.get_renderer()
@@ -278,16 +288,29 @@ class ContourView(Layer):
 class SurfaceView(Layer):
     """The surface in 3D with trails and balls that sit on it.
 
+    The view is chosen for the paths: the part of the window they use
+    (:func:`~visualizer.geometry.path_window`), heights above the paths'
+    highest loss compressed into a low rim, and, unless a camera is given, a
+    camera at right angles to their travel (:func:`~visualizer.geometry.choose_camera`).
+
+    A path is drawn as the optimizer moves: a straight jump from iterate to
+    iterate, each iterate on the surface. Draped over the surface instead, the
+    wall-to-wall jumps of GD in a ravine become U-shaped curves that all run
+    through the same valley floor and merge into one band; as chords they stay
+    apart, and a chord shows exactly what an update does: leave one point,
+    land on another.
+
     matplotlib paints 3D artists in painter's order, so a path behind a hill
     would be painted over it. Instead, the surface is drawn once and the paths
-    are projected to the screen here; each path point and each segment's
-    midpoint is ray-tested against the height field (march from the point
-    towards the camera; if the ray dips below the surface, the point is hidden),
-    and hidden parts are drawn faint and dashed.
+    are projected to the screen here; points along each chord are ray-tested
+    against the height field (:func:`~visualizer.geometry.visible`), and hidden
+    parts are drawn dashed. Each ball stands on a contact shadow; a hidden ball
+    keeps its colour, drawn as a translucent disc with a solid rim.
     """
 
     LIFT = 0.012  # balls and trails float this fraction of the height range above
-    SUBDIVISIONS = 8  # points per step when draping a path over the surface
+    SUBDIVISIONS = 8  # points per step along a chord, for the ray test
+    BALL_PT = 14.0
 
     def __init__(
         self,
@@ -296,113 +319,231 @@ class SurfaceView(Layer):
         rec: Recording,
         theme: Theme,
         *,
-        elev: float = 38.0,
-        azim: float = -62.0,
+        elev: float | None = None,
+        azim: float | None = None,
         arrows: bool = False,
     ) -> None:
         self.figure, self.rec, self.theme, self.arrows = figure, rec, theme, arrows
         surface = rec.surface
         ax = figure.add_axes(rect.bounds, projection="3d", computed_zorder=False)
         self.ax = ax
-        X, Y, Z = surface_grid(surface, 80)
-        self.heights = heights = HeightField.of(surface, Z)
+        paths = [run.positions[: run.last_step + 1] for run in rec.runs]
+        window = path_window(surface.window, paths, surface.minima)
+        X, Y, Z = surface_grid(surface, 80, window)
+        self.heights = heights = HeightField.of(surface, Z, window=window, top=self._top(window, Z))
         self.lift = self.LIFT * heights.span
         ax.plot_surface(
             X,
             Y,
             heights.of_values(Z),
-            cmap=theme.cmap(),
+            cmap=theme.surface_cmap(),
             rcount=64,
             ccount=64,
-            linewidth=0.25,
-            edgecolor=(1, 1, 1, 0.18) if theme.name == "light" else (0, 0, 0, 0.25),
+            linewidth=0.3,
+            edgecolor=theme.mesh_line,
             antialiased=True,
             shade=True,
             zorder=1,
         )
-        xmin, xmax, ymin, ymax = surface.window
+        xmin, xmax, ymin, ymax = window
         ax.set_xlim(xmin, xmax)
         ax.set_ylim(ymin, ymax)
         ax.set_zlim(heights.hmin, heights.hmin + heights.span * 1.02)
+        dx, dy = xmax - xmin, ymax - ymin
+        ratio = float(np.clip(dy / dx, 0.45, 2.2))
+        ax.set_box_aspect((1.0, ratio, 0.42 * max(1.0, ratio)), zoom=1.0)
         ax.set_proj_type("persp", focal_length=0.6)
-        ax.view_init(elev=elev, azim=azim)
+        default_elev, default_azim = surface.camera
+        ax.view_init(
+            elev=elev if elev is not None else default_elev,
+            azim=azim if azim is not None else default_azim,
+        )
+        if azim is None:
+            travel = travel_direction(paths)
+            if travel is not None:
+                chosen = choose_camera(self._projection_at, heights, self._samples(), travel)
+                ax.view_init(elev=elev if elev is not None else chosen[0], azim=chosen[1])
+        self.azim = float(ax.azim)
         ax.set_facecolor(theme.background)
         for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
             axis.set_pane_color((*to_rgb(theme.panel), 1.0))
             axis._axinfo["grid"]["color"] = (*to_rgb(theme.grid), 1.0)
             axis.label.set_color(theme.muted)
-        ax.tick_params(colors=theme.muted, labelsize=8, pad=0)
-        ax.set_xlabel(surface.labels[0], fontsize=10, labelpad=-4)
-        ax.set_ylabel(surface.labels[1], fontsize=10, labelpad=-4)
-        ax.set_zlabel("log₁₀(1 + f − f*)" if heights.log else "f", fontsize=10, labelpad=-6)
+            axis.set_major_locator(MaxNLocator(4))
+        top = heights.knee if heights.knee is not None else heights.hmax
+        ax.set_zticks(
+            [t for t in MaxNLocator(3).tick_values(heights.hmin, top) if heights.hmin <= t <= top]
+        )
+        ax.tick_params(colors=theme.muted, labelsize=10.5, pad=1)
+        ax.set_xlabel(surface.labels[0], fontsize=12, labelpad=2)
+        ax.set_ylabel(surface.labels[1], fontsize=12, labelpad=2)
+        ax.set_zlabel("log₁₀(1 + f − f*)" if heights.log else "f", fontsize=12, labelpad=6)
         self.trails_front: list[Line2D] = []
         self.trails_back: list[Line2D] = []
         self.balls: list[Line2D] = []
         self.shines: list[Line2D] = []
+        self.shadows: list[Line2D] = []
         ident = IdentityTransform()
-        for i, _run in enumerate(rec.runs):
-            color = theme.color(i)
-            front = Line2D([], [], color=color, linewidth=1.9, transform=ident, animated=True)
+        shadow_marker = MarkerStyle(Path.unit_circle().transformed(Affine2D().scale(1.0, 0.38)))
+        self.styles = run_styles(rec, theme)
+        for style in self.styles:
+            color = style.color
+            front = Line2D(
+                [],
+                [],
+                color=color,
+                linewidth=1.7,
+                marker=style.marker,
+                markersize=4.0,
+                markeredgewidth=0,
+                markevery=(0, self.SUBDIVISIONS),
+                transform=ident,
+                animated=True,
+            )
             back = Line2D(
                 [],
                 [],
                 color=color,
-                linewidth=1.6,
-                alpha=0.45,
+                linewidth=1.4,
+                alpha=0.5,
                 linestyle=(0, (2.5, 2)),
                 transform=ident,
                 animated=True,
             )
-            ball, shine = make_ball(figure, theme, color, 14, ident)
-            for artist in (front, back, ball, shine):
+            ball, shine = make_ball(figure, theme, color, self.BALL_PT, ident)
+            shadow = Line2D(
+                [],
+                [],
+                marker=shadow_marker,
+                markersize=self.BALL_PT * 1.5,
+                markerfacecolor=theme.shadow,
+                markeredgewidth=0,
+                alpha=0.45,
+                linestyle="none",
+                transform=ident,
+                animated=True,
+            )
+            for artist in (front, back, ball, shine, shadow):
                 artist.set_figure(figure)
                 artist.set_clip_box(ax.bbox)
             self.trails_front.append(front)
             self.trails_back.append(back)
             self.balls.append(ball)
             self.shines.append(shine)
-        self.arrow_set = ArrowSet(rec, theme, ident) if arrows else None
+            self.shadows.append(shadow)
+        self.minimum_marks = [
+            Line2D(
+                [],
+                [],
+                marker="*",
+                markersize=16,
+                color=theme.background,
+                markeredgecolor=theme.minimum_marker,
+                markeredgewidth=1.3,
+                linestyle="none",
+                transform=ident,
+                figure=figure,
+            )
+            for _ in surface.minima
+        ]
+        self.arrow_set = ArrowSet(rec, theme, ident, three_d=True) if arrows else None
         if self.arrow_set is not None:
             for arrow in self.arrow_set.grad_arrows + self.arrow_set.vel_arrows:
                 if arrow is not None:
                     arrow.set_figure(figure)
                     arrow.set_clip_box(ax.bbox)
-        # per run: screen pixels (with depth) and visibility of the draped path's points
+        # per run: screen pixels (with depth) and visibility of the points along its chords
         self._screen: list[tuple[np.ndarray, np.ndarray]] | None = None
 
     # --- geometry ---------------------------------------------------------------------
 
+    def _top(self, window: tuple[float, float, float, float], Z: np.ndarray) -> float | None:
+        """Highest loss on the paths inside ``window``, plus a margin: the compression knee."""
+        highs = []
+        xmin, xmax, ymin, ymax = window
+        for run in self.rec.runs:
+            P = run.positions[: run.last_step + 1]
+            inside = (P[:, 0] >= xmin) & (P[:, 0] <= xmax) & (P[:, 1] >= ymin) & (P[:, 1] <= ymax)
+            f = run.losses[: run.last_step + 1][inside]
+            f = f[np.isfinite(f)]
+            if f.size:
+                highs.append(float(f.max()))
+        if not highs:
+            return None
+        low = float(np.min(Z))
+        return max(highs) + 0.08 * (max(highs) - low)
+
+    def _samples(self) -> np.ndarray:
+        """Points on the paths (iterates and chord midpoints), ``(n, 3)``, for the camera."""
+        pts = []
+        for run in self.rec.runs:
+            P = run.positions[: run.last_step + 1]
+            P = P[self.heights.inside(P[:, 0], P[:, 1])]
+            if len(P) > 60:
+                P = P[np.linspace(0, len(P) - 1, 60).round().astype(int)]
+            z = self.heights(P[:, 0], P[:, 1]) + self.lift
+            pts.append(np.column_stack([P, z]))
+        return np.concatenate(pts) if pts else np.zeros((0, 3))
+
+    def _projection_at(self, elev: float, azim: float) -> Projection:
+        self.ax.view_init(elev=elev, azim=azim)
+        return self.projection()
+
     def projection(self) -> Projection:
-        """The camera as it is now (valid once the figure has been drawn)."""
+        """The camera as it is now (pixels are valid once the figure has been drawn)."""
         return Projection(self.ax.get_proj(), self.ax.transData.get_affine().get_matrix())
 
     def _prepare(self) -> None:
-        """Project every run's path, draped over the surface, and ray-test it.
+        """Project every run's path, iterate to iterate, and ray-test it.
 
-        Each step's segment is subdivided :attr:`SUBDIVISIONS` times and every
-        point is lifted onto the surface, so a path reads as a ball rolling on it.
-        Runs after the static draw, when the camera is known.
+        Each step's chord is subdivided :attr:`SUBDIVISIONS` times; iterates sit
+        on the surface and the points between them on the straight chord. Runs
+        after the static draw, when the camera is known.
         """
         m = self.SUBDIVISIONS
         self._screen = []
         projection, heights = self.projection(), self.heights
         for run in self.rec.runs:
             P = run.positions[: run.last_step + 1]
+            x, y = P[:, 0], P[:, 1]
+            z = heights(x, y) + self.lift
+            out = ~heights.inside(x, y)
             if len(P) > 1:
                 t = np.arange(m) / m
-                dense = P[:-1, None, :] + t[None, :, None] * (P[1:] - P[:-1])[:, None, :]
-                dense = np.concatenate([dense.reshape(-1, 2), P[-1:]])
+                Q = np.column_stack([P, z])
+                dense = Q[:-1, None, :] + t[None, :, None] * (Q[1:] - Q[:-1])[:, None, :]
+                dense = np.concatenate([dense.reshape(-1, 3), Q[-1:]])
+                gone = np.repeat(out[:-1] | out[1:], m)
+                gone = np.concatenate([gone, out[-1:]])
+                gone[::m] = out  # an iterate inside the window is shown even beside a jump out
             else:
-                dense = P
-            x, y = dense[:, 0], dense[:, 1]
-            z = heights(x, y) + self.lift
-            pts = projection.project(x, y, z)
-            vis = visible(projection, heights, x, y, z)
+                dense, gone = np.column_stack([P, z]), out
+            pts = projection.project(*dense.T)
+            vis = visible(projection, heights, *dense.T)
             # outside the window there is no surface to sit on: draw nothing there
-            pts[~heights.inside(x, y)] = np.nan
+            pts[gone] = np.nan
             self._screen.append((pts, vis))
 
     # --- layer ------------------------------------------------------------------------
+
+    def draw_background(self) -> None:
+        """Mark the minima that the window shows (faint where the surface hides them)."""
+        if not self.minimum_marks:
+            return
+        projection, heights = self.projection(), self.heights
+        M = np.asarray(self.rec.surface.minima, dtype=float)
+        z = heights(M[:, 0], M[:, 1]) + self.lift
+        pts = projection.project(M[:, 0], M[:, 1], z)
+        seen = visible(projection, heights, M[:, 0], M[:, 1], z)
+        renderer = self.figure.canvas.get_renderer()
+        for mark, (px, py, _), ok, inside in zip(
+            self.minimum_marks, pts, seen, heights.inside(M[:, 0], M[:, 1]), strict=True
+        ):
+            if not inside:
+                continue
+            mark.set_data([px], [py])
+            mark.set_alpha(1.0 if ok else 0.45)
+            mark.draw(renderer)
 
     def draw_trail(self, start: int, stop: int) -> None:
         """Draw the trail between ``start`` and ``stop``; hidden parts faint and dashed."""
@@ -431,24 +572,47 @@ class SurfaceView(Layer):
                 line.draw(renderer)
 
     def draw_dynamic(self, step: int) -> None:
-        """Draw the balls at ``step`` (faint where the surface hides them)."""
+        """Draw the balls at ``step``, each on its shadow; hidden ones translucent."""
         if self._screen is None:
             self._prepare()
         assert self._screen is not None
         renderer = self.figure.canvas.get_renderer()
         m = self.SUBDIVISIONS
+        radius = self.BALL_PT / 2 * self.figure.dpi / 72.0
+        shown = []
         for i, run in enumerate(self.rec.runs):
             if step > run.last_step:
                 continue
             pts, vis = self._screen[i]
             px, py = pts[step * m, 0], pts[step * m, 1]
-            alpha = 1.0 if vis[step * m] else 0.35
-            if self.arrow_set is not None and vis[step * m]:
+            if not np.isfinite(px):
+                continue
+            shown.append((i, run, px, py, bool(vis[step * m])))
+        for i, _run, px, py, _seen in shown:
+            self.shadows[i].set_data([px], [py])
+            self.shadows[i].draw(renderer)
+        for i, run, px, py, seen in shown:
+            if self.arrow_set is not None and seen:
                 self._draw_arrows(i, run, step, (px, py), renderer)
-            for artist in (self.balls[i], self.shines[i]):
-                artist.set_data([px], [py])
-                artist.set_alpha(alpha if artist is self.balls[i] else 0.8 * alpha)
-                artist.draw(renderer)
+        # balls stand on their contact point: the centre one radius up the screen
+        centres = np.array([(px, py + 0.8 * radius) for _, _, px, py, _ in shown]).reshape(-1, 2)
+        sizes = stacked_sizes(centres, radius)
+        for (i, _run, px, _py, seen), (_, cy), size in zip(shown, centres, sizes, strict=True):
+            ball, shine = self.balls[i], self.shines[i]
+            color = self.styles[i].color
+            ball.set_markersize(self.BALL_PT * size)
+            shine.set_markersize(self.BALL_PT * size * 0.32)
+            ball.set_data([px], [cy])
+            shine.set_data([px], [cy])
+            if seen:
+                ball.set_markerfacecolor(color)
+                ball.set_markeredgecolor(self.theme.ball_edge)
+            else:  # behind the surface: still its colour, a translucent disc with a solid rim
+                ball.set_markerfacecolor((*to_rgb(color), 0.35))
+                ball.set_markeredgecolor(color)
+            ball.draw(renderer)
+            if seen:
+                shine.draw(renderer)
 
     def _draw_arrows(
         self, i: int, run: Run, step: int, start_px: tuple[float, float], renderer: object
@@ -459,6 +623,8 @@ class SurfaceView(Layer):
         projection = self.projection()
         for arrow, vector in self.arrow_set.vectors(i, run, step):
             tx, ty = np.array([x + vector[0]]), np.array([y + vector[1]])
+            if not self.heights.inside(tx, ty)[0]:
+                continue
             tip = projection.project(tx, ty, self.heights(tx, ty) + self.lift)[0]
             span = np.hypot(tip[0] - start_px[0], tip[1] - start_px[1])
             if not (np.isfinite(span) and span >= 2.0):  # off the surface, or too short
@@ -466,7 +632,7 @@ class SurfaceView(Layer):
             arrow.set_positions(start_px, (tip[0], tip[1]))
             arrow.draw(renderer)
 
-    def set_azim(self, azim: float) -> None:
-        """Turn the camera; paths are re-projected at the next draw."""
-        self.ax.view_init(elev=self.ax.elev, azim=azim)
+    def turn(self, degrees: float) -> None:
+        """Turn the camera from its first azimuth; paths are re-projected at the next draw."""
+        self.ax.view_init(elev=self.ax.elev, azim=self.azim + degrees)
         self._screen = None
