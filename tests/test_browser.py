@@ -12,8 +12,11 @@ any failure to start it or to load the media fails the test.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import csv
 import fcntl
+import io
 import json
 import os
 import re
@@ -24,13 +27,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from helpers import OUTPUTS, TINY, TINY_SIZES, write_scenes
+from PIL import Image
 
+from visualizer.animation import animate
 from visualizer.cli import main
+from visualizer.player import player_page
+from visualizer.render import frame_steps
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 CHROMIUM_FLAGS = (
@@ -269,14 +278,19 @@ class Chromium:
             *complete, self._buffer = self._buffer.split(b"\0")
             self._messages += [json.loads(m) for m in complete if m]
 
-    def check_page(self, url: str) -> dict[str, Any]:
-        """Open ``url`` in a new tab, wait for its load event and check its media."""
+    @contextlib.contextmanager
+    def tab(self, url: str) -> Iterator[Tab]:
+        """Open ``url`` in a new tab, wait for its load event, close the tab afterwards.
+
+        The tab records the URL of every network request the page makes.
+        """
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
             "sessionId"
         ]
         try:
             self.send("Page.enable", session=session)
+            self.send("Network.enable", session=session)
             nav = self.send("Page.navigate", {"url": url}, session=session)
             if nav.get("errorText"):
                 raise self._fail(f"cannot open {url}: {nav['errorText']}")
@@ -287,22 +301,53 @@ class Chromium:
                 timeout=COMMAND_TIMEOUT,
                 what=f"the load event of {url}",
             )
-            reply = self.send(
-                "Runtime.evaluate",
-                {
-                    "expression": f"{CHECK_MEDIA_JS}({ELEMENT_TIMEOUT_MS})",
-                    "awaitPromise": True,
-                    "returnByValue": True,
-                },
-                session=session,
-                timeout=PAGE_TIMEOUT,
-            )
-            if "exceptionDetails" in reply:
-                raise self._fail(f"the check script failed: {reply['exceptionDetails']}")
-            return json.loads(reply["result"]["value"])
+            yield Tab(self, session)
         finally:
             with contextlib.suppress(BrowserError):
                 self.send("Target.closeTarget", {"targetId": target})
+            self._messages = [m for m in self._messages if m.get("sessionId") != session]
+
+    def check_page(self, url: str) -> dict[str, Any]:
+        """Open ``url`` and check its media (:data:`CHECK_MEDIA_JS`)."""
+        with self.tab(url) as tab:
+            return json.loads(tab.evaluate(f"{CHECK_MEDIA_JS}({ELEMENT_TIMEOUT_MS})"))
+
+
+class Tab:
+    """One open page of a :class:`Chromium`, attached over a flat session."""
+
+    def __init__(self, browser: Chromium, session: str) -> None:
+        self.browser = browser
+        self.session = session
+
+    def evaluate(self, expression: str, *, timeout: float = PAGE_TIMEOUT) -> Any:
+        """The value of ``expression`` in the page (promises awaited)."""
+        reply = self.browser.send(
+            "Runtime.evaluate",
+            {"expression": expression, "awaitPromise": True, "returnByValue": True},
+            session=self.session,
+            timeout=timeout,
+        )
+        if "exceptionDetails" in reply:
+            raise self.browser._fail(f"the page script failed: {reply['exceptionDetails']}")
+        return reply["result"].get("value")
+
+    def press(self, key: str, code: int) -> None:
+        """Press and release ``key`` (a DOM key name; ``code`` its Windows key code)."""
+        for kind in ("rawKeyDown", "keyUp"):
+            self.browser.send(
+                "Input.dispatchKeyEvent",
+                {"type": kind, "key": key, "code": key, "windowsVirtualKeyCode": code},
+                session=self.session,
+            )
+
+    def requests(self) -> list[str]:
+        """URLs of the requests the page has made so far."""
+        return [
+            m["params"]["request"]["url"]
+            for m in self.browser._messages
+            if m.get("sessionId") == self.session and m.get("method") == "Network.requestWillBeSent"
+        ]
 
 
 def _close_quietly(fd: int) -> None:
@@ -388,3 +433,257 @@ def test_committed_gallery_in_chromium(browser):
     assert sizes, "no scenes in outputs/index.html"
     report = browser.check_page((OUTPUTS / "index.html").as_uri())
     assert_media_ok(report, sizes)
+
+
+# --- the HTML player ---------------------------------------------------------------------
+
+# Installs window.lvSnap(): once the video has settled on a frame, the readout, the scrub
+# bar and the picture (the video's current frame as a PNG data URL).
+PLAYER_SNAP_JS = """
+window.lvSnap = async (timeoutMs) => {
+  const $ = (id) => document.getElementById(id);
+  const video = $('lv-video');
+  const settled = () => video.error !== null || (!video.seeking && video.readyState >= 2);
+  if (!settled()) {
+    await new Promise((resolve) => {
+      const check = () => { if (settled()) { clearTimeout(timer); resolve(); } };
+      const timer = setTimeout(resolve, timeoutMs);
+      for (const e of ['seeked', 'loadeddata', 'canplay', 'error']) {
+        video.addEventListener(e, check);
+      }
+    });
+  }
+  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const canvas = document.createElement('canvas');
+  canvas.width = video.videoWidth;
+  canvas.height = video.videoHeight;
+  let picture = null;
+  if (canvas.width > 0) {
+    canvas.getContext('2d').drawImage(video, 0, 0);
+    picture = canvas.toDataURL('image/png');
+  }
+  return JSON.stringify({
+    error: video.error ? String(video.error.code) : null,
+    paused: video.paused,
+    scrub: $('lv-scrub').value,
+    label: $('lv-play').textContent,
+    step: $('lv-step').textContent,
+    losses: [...document.querySelectorAll('td[data-run]')].map((td) => td.textContent),
+    picture,
+  });
+};
+"""
+
+#: The player's scene: three runs, one of which diverges; seven frames over twelve steps.
+PLAYER_SCENE = [
+    *("-s", "bowl", "-O", "gd:lr=0.1", "-O", "momentum:lr=0.05", "-O", "gd:lr=5"),
+    *("--steps", "12"),
+]
+PLAYER_DRAWING = ["--frames", "7", "--size", "160x90"]
+
+
+def trace_losses(scene: list[str], folder: Path) -> dict[tuple[str, int], str]:
+    """``(optimizer, step) -> loss`` as ``lossviz trace`` writes it for ``scene``."""
+    out = folder / "trace.csv"
+    assert main(["trace", *scene, "-o", str(out)]) == 0
+    with out.open(encoding="utf-8", newline="") as handle:
+        return {(row["optimizer"], int(row["step"])): row["loss"] for row in csv.DictReader(handle)}
+
+
+def decode_png(data_url: str) -> np.ndarray:
+    head, _, body = data_url.partition(",")
+    assert head == "data:image/png;base64", head
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(body))).convert("RGB"), dtype=float)
+
+
+#: BT.709 luma of RGB: H.264 stores it at full resolution (colour at half), so a frame
+#: decoded from the MP4 matches its rendered frame in luma to within a few levels.
+LUMA = np.array([0.2126, 0.7152, 0.0722])
+
+
+def closest_frame(picture: np.ndarray, frames: list[np.ndarray]) -> tuple[int, int]:
+    """The rendered frame the picture shows, and how many pixels' luma differ from it."""
+    h, w = frames[0].shape[:2]
+    luma = picture[:h, :w] @ LUMA
+    counts = [int((np.abs(luma - frame @ LUMA) > 32).sum()) for frame in frames]
+    best = int(np.argmin(counts))
+    return best, counts[best]
+
+
+def play_through_controls(tab: Tab) -> list[tuple[str, dict[str, Any]]]:
+    """Drive the player with its own controls; a snapshot after each action."""
+    tab.evaluate(PLAYER_SNAP_JS)
+    snap = lambda: json.loads(tab.evaluate(f"window.lvSnap({ELEMENT_TIMEOUT_MS})"))  # noqa: E731
+    scrub = (
+        "{{ const s = document.getElementById('lv-scrub'); s.value = '{}';"
+        " s.dispatchEvent(new Event('input', {{bubbles: true}})); }}"
+    )
+    click = "document.getElementById('{}').click();"
+    snaps = [("load", snap())]
+    for action, script in [
+        ("scrub to 5", scrub.format(5)),
+        ("step back", click.format("lv-prev")),
+        ("scrub to 1", scrub.format(1)),
+        ("step forward", click.format("lv-next")),
+    ]:
+        tab.evaluate(script)
+        snaps.append((action, snap()))
+    for action, key, code in [("ArrowRight", "ArrowRight", 39), ("End", "End", 35)]:
+        tab.press(key, code)
+        snaps.append((action, snap()))
+    tab.press("Home", 36)
+    settings = json.loads(tab.evaluate(PLAY_AND_PAUSE_JS))
+    snaps.append(("play, then pause", {**settings, **snap()}))
+    return snaps
+
+
+# Half speed and no loop through the page's controls, then play from frame 0 and pause.
+PLAY_AND_PAUSE_JS = """
+(async () => {
+  const $ = (id) => document.getElementById(id);
+  const video = $('lv-video'), speed = $('lv-speed'), loop = $('lv-loop');
+  speed.value = '0.5';
+  speed.dispatchEvent(new Event('change', {bubbles: true}));
+  loop.click();
+  const out = {rate: video.playbackRate, loop: video.loop};
+  $('lv-play').click();
+  out.playing = await new Promise((resolve) => {
+    const started = performance.now();
+    const poll = () => {
+      if (video.currentTime >= 0.1 || video.ended) return resolve(!video.paused || video.ended);
+      if (performance.now() - started > 10000) return resolve(false);
+      requestAnimationFrame(poll);
+    };
+    poll();
+  });
+  $('lv-play').click();
+  return JSON.stringify(out);
+})()
+"""
+
+
+#: The frame each snapshot of :func:`play_through_controls` must show (``None``: wherever
+#: playback stopped, past the first frame).
+PLAYER_EXPECTED_FRAMES = [0, 5, 4, 1, 2, 3, 6, None]
+
+
+def player_problems(
+    snaps: list[tuple[str, dict[str, Any]]],
+    *,
+    steps: list[int],
+    labels: list[str],
+    trace: dict[tuple[str, int], str],
+    frames: list[np.ndarray],
+) -> list[str]:
+    """Where the page's scrub bar, readout or picture disagree with the expected frame."""
+    problems = []
+    pictures = []
+    for (action, got), expected in zip(snaps, PLAYER_EXPECTED_FRAMES, strict=True):
+        want = expected if expected is not None else int(got["scrub"])
+        if expected is None:
+            if not (got["playing"] and got["paused"] and got["label"] == "Play" and want > 0):
+                problems.append(f"{action}: did not play, then pause: {_no_picture(got)}")
+            if got["rate"] != 0.5 or got["loop"] is not False:
+                problems.append(f"{action}: speed or loop control ignored: {_no_picture(got)}")
+        step = steps[want]
+        losses = [trace.get((label, step), "diverged") for label in labels]
+        if got["error"] is not None or got["picture"] is None:
+            problems.append(f"{action}: the video did not load ({got['error']})")
+            continue
+        if got["scrub"] != str(want):
+            problems.append(f"{action}: scrub bar at {got['scrub']}, expected {want}")
+        if got["step"] != str(step) or got["losses"] != losses:
+            problems.append(
+                f"{action}: readout step {got['step']} {got['losses']}, "
+                f"expected step {step} {losses}"
+            )
+        picture = decode_png(got["picture"])
+        shown, off = closest_frame(picture, frames)
+        if shown != want or off > 8:
+            problems.append(
+                f"{action}: the picture is frame {shown} ({off} pixels off), expected {want}"
+            )
+        pictures.append(picture)
+    if len(pictures) > 1 and all(np.array_equal(pictures[0], p) for p in pictures[1:]):
+        problems.append("the picture never changed")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def player(tmp_path_factory) -> dict[str, Any]:
+    """The player page of :data:`PLAYER_SCENE`, and what it must show."""
+    folder = tmp_path_factory.mktemp("player")
+    anim = animate(
+        "bowl",
+        ["gd:lr=0.1", "momentum:lr=0.05", "gd:lr=5"],
+        steps=12,
+        frames=7,
+        size=(160, 90),
+    )
+    steps = frame_steps(anim.recording.steps, anim.options.frames).tolist()
+    page = folder / "player.html"
+    page.write_text(
+        player_page(
+            anim.recording, steps, anim.to_bytes(".mp4"), fps=anim.fps, size=anim.options.size
+        ),
+        encoding="utf-8",
+    )
+    return {
+        "page": page,
+        "steps": steps,
+        "labels": [run.label for run in anim.recording.runs],
+        "trace": trace_losses(PLAYER_SCENE, folder),
+        "frames": [f[..., :3].astype(float) for f in anim.frames()],
+    }
+
+
+def _no_picture(snap: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in snap.items() if k != "picture"}
+
+
+def check_player(browser: Chromium, page: Path, player: dict[str, Any]) -> list[str]:
+    with browser.tab(page.as_uri()) as tab:
+        snaps = play_through_controls(tab)
+        foreign = [u for u in tab.requests() if not u.startswith(("file:", "data:"))]
+    problems = player_problems(
+        snaps,
+        steps=player["steps"],
+        labels=player["labels"],
+        trace=player["trace"],
+        frames=player["frames"],
+    )
+    return problems + [f"network request: {u}" for u in foreign]
+
+
+@needs_chromium
+def test_player_scrubs_and_reads_out_in_chromium(browser, player):
+    """Scrub bar, step buttons and keys move the picture; the readout is trace's numbers."""
+    assert "diverged" in [
+        player["trace"].get((label, player["steps"][-1]), "diverged") for label in player["labels"]
+    ], "the scene should have a diverged run, to check its readout"
+    assert check_player(browser, player["page"], player) == []
+
+
+@needs_chromium
+@pytest.mark.parametrize(
+    ("broken", "original", "replacement"),
+    [
+        ("scrub bar", "scrub.addEventListener('input'", "scrub.addEventListener('change'"),
+        (
+            "readout",
+            "stepOut.textContent = String(data.steps[i]);",
+            "stepOut.textContent = String(data.steps[clamp(i + 1)]);",
+        ),
+        ("readout", "const loss = data.losses[r][i];", "const loss = data.losses[r][0];"),
+    ],
+)
+def test_player_check_fails_on_a_broken_page(
+    browser, player, tmp_path, broken, original, replacement
+):
+    """The check is not vacuous: a dead scrub bar or a readout one frame off is caught."""
+    text = player["page"].read_text(encoding="utf-8")
+    assert original in text
+    page = tmp_path / "broken.html"
+    page.write_text(text.replace(original, replacement), encoding="utf-8")
+    problems = check_player(browser, page, player)
+    assert any(broken in p for p in problems), problems

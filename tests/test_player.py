@@ -1,0 +1,96 @@
+"""Tests for visualizer/player.py: the page's data, its self-containment and its size.
+
+The page in a real browser (controls, readout, picture) is tested in test_browser.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import pytest
+from helpers import rec_of
+
+from visualizer.player import loss_text, player_data, player_page
+from visualizer.recorder import record
+from visualizer.render import frame_steps
+from visualizer.scene import scene_from_mapping
+
+FAKE_MP4 = b"\x00\x00\x00\x20ftypisom" + bytes(range(256)) * 40
+
+
+def page_data(page: str) -> dict:
+    (text,) = re.findall(r'<script type="application/json" id="lv-data">(.*?)</script>', page)
+    return json.loads(text)
+
+
+def test_data_has_each_frames_step_and_every_runs_loss():
+    rec = rec_of("bowl", "gd:lr=0.1", "gd:lr=5", steps=12)
+    steps = frame_steps(12, 7).tolist()
+    data = player_data(rec, steps, fps=20)
+    assert data["steps"] == [0, 2, 4, 6, 8, 10, 12] and data["total"] == 12
+    assert data["labels"] == [run.label for run in rec.runs]
+    calm, wild = rec.runs
+    assert data["losses"][0] == [repr(float(calm.losses[s])) for s in steps]
+    # the diverged run has losses up to its last finite step, then None (trace has no row)
+    assert wild.diverged_at is not None
+    assert data["losses"][1] == [
+        repr(float(wild.losses[s])) if s <= wild.last_step else None for s in steps
+    ]
+    assert data["losses"][1][-1] is None
+
+
+@pytest.mark.parametrize("value", [0.1, 1e-20, 3, 2.0614849600976726, 1e300])
+def test_loss_text_reads_back_exactly(value):
+    assert float(loss_text(value)) == value
+
+
+def test_page_embeds_the_video_and_the_data():
+    rec = rec_of("bowl", "gd:lr=0.1", "momentum:lr=0.05", steps=6)
+    page = player_page(rec, [0, 3, 6], FAKE_MP4, fps=12, size=(160, 90))
+    (video,) = re.findall(r'src="data:video/mp4;base64,([A-Za-z0-9+/=]+)"', page)
+    assert base64.b64decode(video) == FAKE_MP4
+    assert page_data(page) == player_data(rec, [0, 3, 6], fps=12)
+    assert 'width="160" height="90"' in page
+    assert 'max="2"' in page  # the scrub bar goes over the three frames
+
+
+def test_page_loads_nothing_from_elsewhere():
+    rec = rec_of("bowl", "gd:lr=0.1", steps=3)
+    page = player_page(rec, [0, 1, 2, 3], FAKE_MP4, fps=20, size=(64, 64))
+    assert not re.search(r"https?:|//[a-z]|@import|url\(", page, flags=re.I)
+    for attribute in re.findall(r'\b(?:src|href)="([^"]*)"', page):
+        assert attribute.startswith("data:"), attribute
+    assert "<script src" not in page and '<link rel="stylesheet"' not in page
+
+
+def test_user_text_cannot_break_out_of_the_page():
+    rec = rec_of("bowl", "gd:lr=0.1,label=</script><b>x</b>", steps=2)
+    page = player_page(rec, [0, 1, 2], FAKE_MP4, fps=20, size=(64, 64), title="a <i>&</i>")
+    assert page.count("</script>") == 2  # the data's and the code's, nothing more
+    assert "<b>x</b>" not in page and "<i>" not in page
+    assert "<title>a &lt;i&gt;&amp;&lt;/i&gt;</title>" in page
+    assert page_data(page)["labels"] == ["</script><b>x</b>"]
+
+
+def test_dark_scene_gives_a_dark_page():
+    rec = rec_of("bowl", "gd:lr=0.1", steps=2)
+    dark = player_page(rec, [0, 1, 2], FAKE_MP4, fps=20, size=(64, 64), theme="dark")
+    assert "background: #10141c" in dark
+
+
+def test_page_beyond_the_video_is_small_at_the_default_scene():
+    """The page is at most 1.5x the MP4 plus 30 KB at the default scene.
+
+    base64 makes the video 4/3 of its size, so that holds for any MP4 when everything
+    else on the page (markup, script, and the default scene's readout data) is at most
+    30 KB. The real default scene's sizes are measured in bench/render_bench.py.
+    """
+    scene = scene_from_mapping({})
+    surface = scene.build_surface()
+    rec = record(surface, scene.optimizer_specs(surface), start=scene.start, steps=scene.steps)
+    steps = frame_steps(rec.steps, scene.frames).tolist()
+    page = player_page(rec, steps, FAKE_MP4, fps=scene.fps, size=scene.size)
+    beyond_video = len(page.encode()) - len(base64.b64encode(FAKE_MP4))
+    assert beyond_video <= 30_000, beyond_video
