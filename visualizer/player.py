@@ -126,7 +126,7 @@ def player_page(
     heading = title if title else recording.surface.title
     rows = "\n".join(
         f'<tr><th scope="row"><span class="swatch" style="background:{palette.color(i)}">'
-        f"</span>{html.escape(run.label)}</th><td data-run=\"{i}\">{_first(data, i)}</td></tr>"
+        f'</span>{html.escape(run.label)}</th><td data-run="{i}">{_first(data, i)}</td></tr>'
         for i, run in enumerate(recording.runs)
     )
     speeds = "".join(
