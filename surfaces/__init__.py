@@ -21,7 +21,10 @@ from types import MappingProxyType
 from surfaces import analytic as a
 from surfaces.base import Dataset, Preset, Surface
 from surfaces.errors import SpecError
+from surfaces.mlp import DATASETS
+from surfaces.model import mlp_surface
 from surfaces.params import Param, split_spec
+from surfaces.plane import PLANES
 from surfaces.regression import DEFAULT_NOISE, make_data
 from surfaces.tuning import RAVINE_START, ravine_best_lrs
 
@@ -221,6 +224,10 @@ def _rastrigin() -> Surface:
     )
 
 
+def _mlp(hidden: int, data: str, samples: int, seed: int, plane: str, grid: int) -> Surface:
+    return mlp_surface(hidden=hidden, data=data, samples=samples, seed=seed, plane=plane, grid=grid)
+
+
 def _regression(samples: int, noise: float, seed: int) -> Surface:
     data = make_data(samples=samples, noise=noise, seed=seed)
     return Surface(
@@ -270,6 +277,19 @@ SURFACES: Mapping[str, SurfaceType] = MappingProxyType(
             ),
             _regression,
         ),
+        "mlp": SurfaceType(
+            "mlp",
+            "a small neural network's loss, on a plane shared by every run's path",
+            (
+                Param("hidden", 16, lambda v: 1 <= v <= 256, "in [1, 256]", True),
+                Param("data", "moons", bool, "", choices=DATASETS),
+                Param("samples", 300, lambda v: 8 <= v <= 20_000, "in [8, 20000]", True),
+                Param("seed", 0, lambda v: v >= 0, ">= 0", True),
+                Param("plane", "pca", bool, "", choices=PLANES),
+                Param("grid", 80, lambda v: 10 <= v <= 400, "in [10, 400]", True),
+            ),
+            _mlp,
+        ),
     }
 )
 
@@ -300,7 +320,7 @@ def get_surface(text: str) -> Surface:
             "or give an expression in x and y"
         )
     kind = SURFACES[name]
-    values: dict[str, float] = {p.name: p.default for p in kind.params}
+    values: dict[str, float | str] = {p.name: p.default for p in kind.params}
     valid = [p.name for p in kind.params]
     for key, value in raw.items():
         if key not in valid:
@@ -310,6 +330,13 @@ def get_surface(text: str) -> Surface:
             value, owner=f"surface {name}"
         )
     kwargs = {
-        p.name: (int(values[p.name]) if p.integer else float(values[p.name])) for p in kind.params
+        p.name: (
+            values[p.name]
+            if p.choices
+            else int(values[p.name])
+            if p.integer
+            else float(values[p.name])
+        )
+        for p in kind.params
     }
     return kind.build(**kwargs)

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from surfaces.model import Landscape
 
 Array = np.ndarray
 ScalarField = Callable[[Array], Array]
@@ -137,6 +140,10 @@ class Surface:
     camera
         Default 3D camera ``(elevation, azimuth)`` in degrees, chosen so the
         interesting part of the surface is not hidden.
+    model
+        For a model surface (:mod:`surfaces.model`): the network, its data and how
+        to choose the plane. ``f`` and ``grad`` then work on the flat parameter
+        vector, and the recorder draws the loss on a plane through it.
     """
 
     name: str
@@ -154,6 +161,7 @@ class Surface:
     labels: tuple[str, str] = ("x", "y")
     log_height: bool = False
     camera: tuple[float, float] = (38.0, -62.0)
+    model: Landscape | None = None
 
     def loss(self, point: Array) -> float:
         """Loss at a single point of shape ``(2,)`` as a Python float."""

@@ -152,17 +152,30 @@ class Param:
         Whether only whole numbers are allowed.
     help
         One line on what it is.
+    choices
+        The words a non-numeric parameter accepts (``data=moons``); its ``default``
+        is then one of them.
     """
 
     name: str
-    default: float
+    default: float | str
     check: Callable[[float], bool]
     rule: str
     integer: bool = False
     help: str = ""
+    choices: tuple[str, ...] = ()
 
-    def parse(self, raw: str | float | int, *, owner: str) -> float:
-        """Parse and check a raw value; a one-line :class:`SpecError` otherwise."""
+    def parse(self, raw: str | float | int, *, owner: str) -> float | str:
+        """Parse and check a raw value; a one-line :class:`SpecError` otherwise.
+
+        A parameter with ``choices`` takes one of those words instead of a number.
+        """
+        if self.choices:
+            if raw not in self.choices:
+                raise SpecError(
+                    f"{owner}: {self.name} must be one of {', '.join(self.choices)}, got {raw!r}"
+                )
+            return str(raw)
         value: float = (
             parse_int(self.name, raw, owner=owner)
             if self.integer

@@ -179,7 +179,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     out = ["Surfaces (-s NAME[:key=value,...], or an expression in x and y):"]
     for s in surfaces:
-        params = ", ".join(f"{k}={v:g}" for k, v in s["params"].items())
+        params = ", ".join(
+            f"{k}={v}" if isinstance(v, str) else f"{k}={v:g}" for k, v in s["params"].items()
+        )
         out.append(f"  {s['name']:<14} {s['title']}{f'  [{params}]' if params else ''}")
         out.append(f"  {'':<14} formula  {s['formula']}")
         w = s["window"]
@@ -200,14 +202,23 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def trace_csv(rec: Recording) -> str:
-    """CSV ``optimizer,step,x,y,loss`` of every finite row of every run."""
+    """CSV ``optimizer,step,x,y,loss`` of every finite row of every run.
+
+    Runs with more to say add columns (a model run: ``plane_loss``, ``off_plane``,
+    ``test_accuracy``; there ``x, y`` are plane coordinates and ``loss`` the true loss).
+    """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["optimizer", "step", "x", "y", "loss"])
+    extra = list(rec.runs[0].trace_columns()) if rec.runs else []
+    w.writerow(["optimizer", "step", "x", "y", "loss", *extra])
     for run in rec.runs:
+        columns = run.trace_columns()
         for t in range(run.last_step + 1):
             x, y = run.positions[t]
-            w.writerow([run.label, t, repr(float(x)), repr(float(y)), repr(float(run.losses[t]))])
+            more = [repr(float(columns[k][t])) for k in extra]
+            w.writerow(
+                [run.label, t, repr(float(x)), repr(float(y)), repr(float(run.losses[t])), *more]
+            )
     return buf.getvalue()
 
 

@@ -105,10 +105,11 @@ class LegendPanel(Layer):
             if matches_preset([r.spec for r in rec.runs], surface.preset.optimizers)
             else ""
         )
-        sub = f"start ({rec.start[0]:g}, {rec.start[1]:g})"
+        sub = f"start ({rec.start[0]:.4g}, {rec.start[1]:.4g})"
         sub += f"  ·  {note}" if note else ""
         if any(r.spec.info.stochastic for r in rec.runs):
             sub += f"  ·  seed {rec.seed}"
+        sub += f"  ·  {rec.note}" if rec.note else ""
         figure.text(
             0.02,
             layout.title_y - 0.058,
@@ -119,6 +120,9 @@ class LegendPanel(Layer):
             ha="left",
         )
         self.loss_stamps: list[TextStamp] = []
+        # extra live lines under each entry (a model run's readouts), one stamp per line
+        self.readout_lines = max((len(r.readout(0).splitlines()) for r in rec.runs), default=0)
+        self.readout_stamps: list[list[TextStamp]] = []
         self._place_entries(layout)
 
     def _place_entries(self, layout: Layout) -> None:
@@ -144,13 +148,14 @@ class LegendPanel(Layer):
         # everything shrinks together when the entries would not fit the height
         base_line = 13 * fig.dpi / 72.0 / H
         scale = 1.0
+        extra = 1.05 * self.readout_lines
         for _ in range(3):
-            per_entry = 2.55 if fits_beside(scale) else 3.55
+            per_entry = (2.55 if fits_beside(scale) else 3.55) + extra
             needed = (1.9 + rows * per_entry) * base_line
             scale = min(1.0, (rect.h - 0.02) / needed)
         beside = fits_beside(scale)
         line = base_line * scale
-        row_h = (2.55 if beside else 3.55) * line
+        row_h = ((2.55 if beside else 3.55) + extra) * line
         for t in labels:
             t.set_fontsize(13 * scale)
         top = rect.y + rect.h - 0.01
@@ -211,6 +216,20 @@ class LegendPanel(Layer):
             self.loss_stamps.append(
                 TextStamp(xy, size_pt=12.5 * scale, dpi=fig.dpi, anchor=anchor, color=theme.text)
             )
+            first = y0 - (2.2 if beside else 3.2) * line
+            self.readout_stamps.append(
+                [
+                    TextStamp(
+                        (text_x * W, (1.0 - (first - k * 1.05 * line)) * H),
+                        size_pt=10.5 * scale,
+                        dpi=fig.dpi,
+                        anchor="la",
+                        color=theme.text,
+                        family="DejaVu Sans",
+                    )
+                    for k in range(self.readout_lines)
+                ]
+            )
 
     def stamp(self, frame: np.ndarray, step: int) -> None:
         """Blend the step counter and the live losses into ``frame``."""
@@ -220,6 +239,9 @@ class LegendPanel(Layer):
                 stamp.draw(frame, f"diverged at step {run.diverged_at}", color=DIVERGED_COLOR)
             else:
                 stamp.draw(frame, f"loss {format_loss(float(run.losses[step])):>9}")
+        for run, stamps in zip(self.rec.runs, self.readout_stamps, strict=True):
+            for stamp, text in zip(stamps, run.readout(step).splitlines(), strict=False):
+                stamp.draw(frame, text)
 
 
 class LossPanel(Layer):
@@ -229,10 +251,13 @@ class LossPanel(Layer):
         self.figure, self.rec, self.theme = figure, rec, theme
         ax = figure.add_axes(rect.bounds)
         self.ax = ax
-        _, _, Z = surface_grid(rec.surface, 120)
         finite = [r.losses[: r.last_step + 1] for r in rec.runs]
-        lows = [float(np.min(v)) for v in finite if v.size]
-        self.f_star = min([float(np.min(Z)), *lows])
+        if rec.loss_floor is not None:  # a known floor (a cross-entropy's 0): plot f − floor
+            self.f_star = rec.loss_floor
+        else:
+            _, _, Z = surface_grid(rec.surface, 120)
+            lows = [float(np.min(v)) for v in finite if v.size]
+            self.f_star = min([float(np.min(Z)), *lows])
         gaps = np.concatenate([v - self.f_star for v in finite]) if finite else np.ones(1)
         gaps = np.clip(gaps[np.isfinite(gaps)], 0.0, 1e300)
         hi = float(np.max(gaps)) if gaps.size else 1.0
@@ -246,7 +271,8 @@ class LossPanel(Layer):
         ax.set_ylim(lo / 2, hi * 2)
         ax.set_facecolor(theme.panel)
         ax.set_xlabel("step", color=theme.muted, fontsize=10, labelpad=1)
-        ax.set_title("loss gap f − f* (log)", color=theme.muted, fontsize=10.5, loc="left", pad=4)
+        title = "loss gap f − f* (log)" if rec.loss_floor != 0.0 else "training loss (log)"
+        ax.set_title(title, color=theme.muted, fontsize=10.5, loc="left", pad=4)
         ax.tick_params(colors=theme.muted, labelsize=8.5, length=2.5)
         ax.grid(True, color=theme.grid, linewidth=0.6)
         for spine in ax.spines.values():

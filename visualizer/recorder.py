@@ -70,6 +70,14 @@ class Run:
         """Index of the last finite row."""
         return (self.diverged_at - 1) if self.diverged_at is not None else len(self.losses) - 1
 
+    def readout(self, step: int) -> str:
+        """Extra live numbers for the legend at ``step`` (model runs); empty here."""
+        return ""
+
+    def trace_columns(self) -> dict[str, Array]:
+        """Extra per-step columns for ``lossviz trace`` (model runs); none here."""
+        return {}
+
 
 @dataclass(frozen=True)
 class Recording:
@@ -80,6 +88,16 @@ class Recording:
     steps: int
     seed: int
     runs: tuple[Run, ...]
+
+    @property
+    def note(self) -> str:
+        """One line for the subtitle about how the runs are shown; empty here."""
+        return ""
+
+    @property
+    def loss_floor(self) -> float | None:
+        """A known lower bound of the loss for the loss panel; ``None``: the lowest seen."""
+        return None
 
 
 def gradient_oracle(
@@ -218,6 +236,10 @@ def record(
     """
     if not specs:
         raise SpecError("no optimizers to run")
+    if surface.model is not None:  # a network: trained in full dimension, shown on a plane
+        from visualizer.landscape import record_model
+
+        return record_model(surface, specs, start=start, steps=steps, seed=seed)
     start = surface.start if start is None else (float(start[0]), float(start[1]))
     steps = surface.preset.steps if steps is None else int(steps)
     if steps < 1:
