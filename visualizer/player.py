@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from visualizer.recorder import Recording
-from visualizer.theme import DIVERGED_COLOR, THEMES
+from visualizer.theme import DIVERGED_COLOR, THEMES, run_styles
 
 #: Playback speeds offered, as multiples of the scene's fps.
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -124,8 +124,9 @@ def player_page(
     palette = THEMES[theme]
     data = player_data(recording, steps, fps=fps)
     heading = title if title else recording.surface.title
+    styles = run_styles(recording, palette)
     rows = "\n".join(
-        f'<tr><th scope="row"><span class="swatch" style="background:{palette.color(i)}">'
+        f'<tr><th scope="row"><span class="swatch" style="background:{styles[i].color}">'
         f'</span>{html.escape(run.label)}</th><td data-run="{i}">{_first(data, i)}</td></tr>'
         for i, run in enumerate(recording.runs)
     )
