@@ -1,5 +1,9 @@
 """The Python entry point: :func:`animate` a scene, then save or display it.
 
+This module owns :class:`Animation` (a recording and how to draw it, rendered on
+demand and saved through the writers), :func:`animate` (whose keywords are the
+option table's) and the last input check before drawing, :func:`check_text`.
+
 Examples
 --------
 >>> import tempfile, pathlib
@@ -18,6 +22,7 @@ import base64
 import html
 import inspect
 import os
+import re
 import tempfile
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
@@ -27,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from surfaces.errors import did_you_mean
+from surfaces.errors import SpecError, did_you_mean
 from visualizer.options import options, options_doc
 from visualizer.recorder import Recording
 from visualizer.render import RenderOptions, frame_steps, render_frames
@@ -119,8 +124,56 @@ class Animation:
 
 
 def animation_from_scene(scene: Scene) -> Animation:
-    """Record a :class:`~visualizer.scene.Scene` and wrap it as an :class:`Animation`."""
-    return Animation(recording=scene.record(), options=scene.render_options())
+    """Record a :class:`~visualizer.scene.Scene` and wrap it as an :class:`Animation`.
+
+    Every input check happens here, before anything is drawn: the scene's values
+    (when it was built), the surface and optimizer specs, and the text drawn as
+    mathtext (the title and the legend's labels).
+
+    Raises
+    ------
+    surfaces.errors.SpecError
+        On any bad input, with a one-line message.
+    """
+    rec = scene.record()
+    check_text(scene.title if scene.title is not None else rec.surface.title, what="title")
+    for run in rec.runs:
+        check_text(run.label, what="label")
+    return Animation(recording=rec, options=scene.render_options())
+
+
+def check_text(text: str, *, what: str) -> str:
+    """Refuse user text that matplotlib would fail to draw as mathtext.
+
+    Text with a pair of unescaped ``$`` is drawn as mathtext; a malformed formula
+    would only fail mid-render, so it is checked with the other input. matplotlib's
+    mathtext parser is loaded only for such text.
+
+    Raises
+    ------
+    SpecError
+        With a one-line message naming ``what``.
+
+    Examples
+    --------
+    >>> check_text(r"$\\beta$ = 0.9", what="label")
+    '$\\\\beta$ = 0.9'
+    >>> check_text("$x^$", what="title")
+    Traceback (most recent call last):
+    ...
+    surfaces.errors.SpecError: title '$x^$' is not valid mathtext (at char 2)
+    """
+    if text.replace(r"\$", "").count("$") < 2:
+        return text
+    from matplotlib.mathtext import MathTextParser
+
+    try:
+        MathTextParser("path").parse(text)
+    except ValueError as exc:
+        where = re.search(r"\(at char \d+\)", str(exc))
+        detail = f" {where.group(0)}" if where else ""
+        raise SpecError(f"{what} {text!r} is not valid mathtext{detail}") from None
+    return text
 
 
 def animate(surface: str = "ravine", optimizers: Sequence[str] = (), **options: Any) -> Animation:

@@ -1,5 +1,7 @@
 """The ``lossviz`` command: a thin layer over the library.
 
+This module owns the command line: the subcommands, their flags (the scene's
+come from the option table, :mod:`visualizer.options`), progress and messages.
 Parse, call the library, print one-line errors. Exit status: 0 success, 2 usage
 errors (bad input), 1 runtime failures, 130 interrupted.
 """
@@ -7,8 +9,6 @@ errors (bad input), 1 runtime failures, 130 interrupted.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import sys
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from surfaces import SURFACES, get_surface
 from surfaces.errors import SpecError
 from visualizer.options import RenderOptions, options
-from visualizer.recorder import Recording
+from visualizer.recorder import trace_csv
 from visualizer.scene import RecordOptions, Scene, load_scene_file, scene_from_mapping
 from visualizer.specs import OPTIMIZERS
 
@@ -199,27 +199,6 @@ def cmd_list(args: argparse.Namespace) -> int:
         out.append(f"  {o['name']:<10} {hyper:<40} {o['rule']}")
     print("\n".join(out))
     return 0
-
-
-def trace_csv(rec: Recording) -> str:
-    """CSV ``optimizer,step,x,y,loss`` of every finite row of every run.
-
-    Runs with more to say add columns (a model run: ``plane_loss``, ``off_plane``,
-    ``test_accuracy``; there ``x, y`` are plane coordinates and ``loss`` the true loss).
-    """
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    extra = list(rec.runs[0].trace_columns()) if rec.runs else []
-    w.writerow(["optimizer", "step", "x", "y", "loss", *extra])
-    for run in rec.runs:
-        columns = run.trace_columns()
-        for t in range(run.last_step + 1):
-            x, y = run.positions[t]
-            more = [repr(float(columns[k][t])) for k in extra]
-            w.writerow(
-                [run.label, t, repr(float(x)), repr(float(y)), repr(float(run.losses[t])), *more]
-            )
-    return buf.getvalue()
 
 
 def cmd_trace(args: argparse.Namespace) -> int:

@@ -1,5 +1,8 @@
 """The gallery: the source article's story as a set of scenes, rendered in one go.
 
+This module owns the gallery's scene folder, the rendering of every scene and
+the page and Markdown that show them with their commands.
+
 Each scene is a TOML scene file (the same format as ``lossviz render --config``)
 in a folder, by default the ``scenes`` folder shipped inside this package. A
 scene file may add ``order`` (its place in the gallery) besides ``title`` and

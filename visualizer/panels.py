@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from surfaces.errors import SpecError
 from visualizer.geometry import shown_steps, surface_grid
 from visualizer.layer import Layer
 from visualizer.layout import Layout, Rect
@@ -16,30 +13,6 @@ from visualizer.recorder import Recording
 from visualizer.specs import matches_preset
 from visualizer.stamps import TextStamp
 from visualizer.theme import DIVERGED_COLOR, Theme, run_styles
-
-
-def check_text(text: str, *, what: str) -> str:
-    """Refuse user text that matplotlib would fail to draw as mathtext.
-
-    Text with a pair of unescaped ``$`` is drawn as mathtext; a malformed formula
-    would only fail mid-render, so it is checked up front.
-
-    Raises
-    ------
-    SpecError
-        With a one-line message naming ``what``.
-    """
-    from matplotlib.mathtext import MathTextParser
-
-    if text.replace(r"\$", "").count("$") < 2:
-        return text
-    try:
-        MathTextParser("path").parse(text)
-    except ValueError as exc:
-        where = re.search(r"\(at char \d+\)", str(exc))
-        detail = f" {where.group(0)}" if where else ""
-        raise SpecError(f"{what} {text!r} is not valid mathtext{detail}") from None
-    return text
 
 
 def format_loss(value: float) -> str:
@@ -78,9 +51,7 @@ class LegendPanel(Layer):
     ) -> None:
         self.figure, self.rec, self.theme = figure, rec, theme
         surface = rec.surface
-        heading = check_text(title if title is not None else surface.title, what="title")
-        for run in rec.runs:
-            check_text(run.label, what="label")
+        heading = title if title is not None else surface.title
         figure.text(
             0.02,
             layout.title_y,

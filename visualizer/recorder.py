@@ -15,6 +15,8 @@ Examples
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -259,3 +261,35 @@ def record(
         for i, (spec, label) in enumerate(zip(specs, labels, strict=True))
     )
     return Recording(surface=surface, start=start, steps=steps, seed=seed, runs=runs)
+
+
+def trace_csv(rec: Recording) -> str:
+    """CSV ``optimizer,step,x,y,loss`` of every finite row of every run.
+
+    Runs with more to say add columns (a model run: ``plane_loss``, ``off_plane``,
+    ``test_accuracy``; there ``x, y`` are plane coordinates and ``loss`` the true loss).
+    Floats are written with ``repr``, so they read back exactly.
+
+    Examples
+    --------
+    >>> from surfaces import get_surface
+    >>> from visualizer.specs import parse_optimizer
+    >>> rec = record(get_surface("bowl"), [parse_optimizer("gd:lr=0.5")], start=(2, 0), steps=1)
+    >>> print(trace_csv(rec), end="")
+    optimizer,step,x,y,loss
+    gd,0,2.0,0.0,2.0
+    gd,1,1.0,0.0,0.5
+    """
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    extra = list(rec.runs[0].trace_columns()) if rec.runs else []
+    w.writerow(["optimizer", "step", "x", "y", "loss", *extra])
+    for run in rec.runs:
+        columns = run.trace_columns()
+        for t in range(run.last_step + 1):
+            x, y = run.positions[t]
+            more = [repr(float(columns[k][t])) for k in extra]
+            w.writerow(
+                [run.label, t, repr(float(x)), repr(float(y)), repr(float(run.losses[t])), *more]
+            )
+    return buf.getvalue()

@@ -1,5 +1,10 @@
 """Scenes: every option of a ``trace`` or ``render``, from flags and TOML files.
 
+This module owns :class:`Scene` (what to record, :class:`RecordOptions`, plus how
+to draw it, :class:`~visualizer.options.RenderOptions`), reading and checking
+scene files, and turning a scene into a recording (:meth:`RecordOptions.record`).
+Pure numpy: no plotting, no files written.
+
 One scene format is shared by ``lossviz trace``, ``lossviz render --config`` and
 ``lossviz gallery``. Keys are the long command-line options with ``_`` for ``-``::
 
