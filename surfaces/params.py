@@ -184,3 +184,30 @@ class Param:
         if not self.check(value):
             raise SpecError(f"{owner}: {self.name} must be {self.rule}, got {raw!r}")
         return value
+
+
+def check_plain_text(key: str, value: object, *, max_chars: int, lines: bool = False) -> str:
+    """A string of at most ``max_chars`` characters without control characters.
+
+    ``lines=True`` allows line breaks and tabs (a caption); NUL never.
+
+    Examples
+    --------
+    >>> check_plain_text("title", "a\\x00b", max_chars=10)
+    Traceback (most recent call last):
+    ...
+    surfaces.errors.SpecError: title must not contain control characters (U+0000)
+    """
+    if not isinstance(value, str):
+        raise SpecError(f"{key} must be a string, got {show(value)}")
+    if len(value) > max_chars:
+        raise SpecError(f"{key} is {len(value)} characters long; at most {max_chars}")
+    allowed = "\n\t" if lines else ""
+    bad = next((c for c in value if _is_control(c) and c not in allowed), None)
+    if bad is not None:
+        raise SpecError(f"{key} must not contain control characters (U+{ord(bad):04X})")
+    return value
+
+
+def _is_control(char: str) -> bool:
+    return char < " " or "\x7f" <= char <= "\x9f"

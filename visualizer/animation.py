@@ -105,6 +105,7 @@ class Animation:
             hold_last_ms=HOLD_LAST_MS,
             extra_colors=self.palette_colors(),
             on_frame=on_frame,
+            frame_size=self.options.size,
         )
 
     def to_bytes(self, suffix: str = ".gif") -> bytes:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from surfaces.errors import SpecError, did_you_mean
-from surfaces.params import parse_int, show
+from surfaces.params import check_plain_text, parse_int, show
 from visualizer.theme import THEMES
 
 if TYPE_CHECKING:
@@ -56,6 +56,11 @@ MAX_COORDINATE = 1e12
 MIN_WINDOW_FRACTION = 1e-9
 #: Below this dpi, small text (tick labels, nested formulas) rounds to zero pixels.
 MIN_DPI = 20.0
+#: Longest title and caption, in characters (labels: ``visualizer.specs.MAX_LABEL_CHARS``).
+MAX_TITLE_CHARS = 200
+MAX_CAPTION_CHARS = 2000
+#: Most optimizers in one scene: each has a colour, a legend row and a readout.
+MAX_OPTIMIZERS = 12
 
 
 # --- kinds of values ---------------------------------------------------------------------
@@ -202,14 +207,15 @@ def choice(choices: Sequence[str]) -> Kind:
     return Kind(check=check, type_doc="str")
 
 
-def _text(key: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise SpecError(f"{key} must be a string, got {show(value)}")
-    return value
+def text(max_chars: int, *, lines: bool = False) -> Kind:
+    """Plain text of at most ``max_chars`` characters (``lines``: line breaks allowed)."""
+    return Kind(check=lambda key, v: check_plain_text(key, v, max_chars=max_chars, lines=lines))
 
 
 def _name(key: str, value: Any) -> str:
-    text = _text(key, value).strip()
+    if not isinstance(value, str):
+        raise SpecError(f"{key} must be a string, got {show(value)}")
+    text = value.strip()
     if not text:
         raise SpecError(f"{key} must not be empty")
     return text
@@ -226,10 +232,13 @@ def _specs(key: str, value: Any) -> tuple[str, ...]:
         value = [value]
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
         raise SpecError(f"{key} must be a list of optimizer specs (strings)")
+    if len(value) > MAX_OPTIMIZERS:
+        raise SpecError(f"{key}: {len(value)} optimizers; at most {MAX_OPTIMIZERS} in one scene")
     return tuple(value)
 
 
-TEXT = Kind(check=_text)
+TITLE = text(MAX_TITLE_CHARS)
+CAPTION = text(MAX_CAPTION_CHARS, lines=True)
 NAME = Kind(check=_name)
 FLAG = Kind(check=_flag, type_doc="bool", flag_action="store_true")
 SPECS = Kind(check=_specs, type_doc="sequence of str", flag_action="append")
@@ -319,7 +328,7 @@ def option(
     default
         The default value (immutable).
     kind
-        How values are checked: :func:`integer`, :func:`choice`, ``TEXT``, ``FLAG``...
+        How values are checked: :func:`integer`, :func:`choice`, :func:`text`, ``FLAG``...
     help
         One line of help, lower case, no final period.
     flag
@@ -431,7 +440,7 @@ class RenderOptions:
         False, FLAG, "draw the negative gradient (and momentum's velocity) at each ball"
     )
     orbit: bool = option(False, FLAG, "turn the 3D camera during the animation")
-    title: str | None = option(None, TEXT, "title (default: the surface's)", metavar="TEXT")
+    title: str | None = option(None, TITLE, "title (default: the surface's)", metavar="TEXT")
     elev: float | None = None
     azim: float | None = None
     readout_hz: float = 10.0

@@ -25,6 +25,8 @@ Unknown keys are errors that name the key; command-line flags override the file.
 from __future__ import annotations
 
 import dataclasses
+import os
+import stat
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,11 +36,11 @@ from typing import Any
 from surfaces import Surface, get_surface
 from surfaces.errors import SpecError, did_you_mean
 from visualizer.options import (
+    CAPTION,
     MAX_STEPS,
     NAME,
     PAIR,
     SPECS,
-    TEXT,
     WINDOW,
     RenderOptions,
     integer,
@@ -47,6 +49,9 @@ from visualizer.options import (
 )
 from visualizer.recorder import Recording, record
 from visualizer.specs import OptimizerSpec, resolve_optimizers
+
+#: Largest scene file, in bytes: scene files are a few hundred bytes.
+MAX_SCENE_BYTES = 1 << 20
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -116,7 +121,7 @@ class Scene(RenderOptions, RecordOptions):
     :class:`~visualizer.options.RenderOptions`, then ``caption``.
     """
 
-    caption: str = option("", TEXT, "a caption under the animation in the gallery", flag=False)
+    caption: str = option("", CAPTION, "a caption under the animation in the gallery", flag=False)
     extras: Mapping[str, Any] = field(default_factory=dict)
 
     def render_options(self) -> RenderOptions:
@@ -170,12 +175,9 @@ def load_scene_file(path: str | Path, *, allowed_extra: Sequence[str] = ()) -> S
     p = Path(path)
     if "\0" in str(path):
         raise SpecError("config path contains a NUL byte")
+    raw = _read_scene_bytes(p)
     try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise SpecError(f"cannot read config {str(p)!r}: {exc.strerror or exc}") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))  # a byte-order mark is allowed
     except RecursionError:
         raise SpecError(f"invalid config {str(p)!r}: nested too deeply") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -187,3 +189,30 @@ def load_scene_file(path: str | Path, *, allowed_extra: Sequence[str] = ()) -> S
     except SpecError as exc:
         raise SpecError(f"config {str(p)!r}: {exc}") from None
     return dataclasses.replace(scene, extras=extras)
+
+
+def _read_scene_bytes(path: Path) -> bytes:
+    """The bytes of a scene file: a regular file of at most :data:`MAX_SCENE_BYTES`.
+
+    Opened without blocking, so a FIFO is refused rather than waited on; a device
+    such as ``/dev/zero`` is refused rather than read until memory runs out.
+    """
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise SpecError(f"cannot read config {str(path)!r}: {exc.strerror or exc}") from None
+    with os.fdopen(handle, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise SpecError(f"config {str(path)!r} is not a regular file")
+        if info.st_size > MAX_SCENE_BYTES:
+            raise SpecError(
+                f"config {str(path)!r} is {info.st_size} bytes; at most {MAX_SCENE_BYTES}"
+            )
+        try:
+            raw = file.read(MAX_SCENE_BYTES + 1)  # it may have grown since
+        except OSError as exc:
+            raise SpecError(f"cannot read config {str(path)!r}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_SCENE_BYTES:
+        raise SpecError(f"config {str(path)!r} is larger than {MAX_SCENE_BYTES} bytes")
+    return raw

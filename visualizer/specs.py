@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from surfaces.errors import SpecError
-from surfaces.params import Param, split_spec
+from surfaces.params import Param, check_plain_text, split_spec
 from visualizer import optimizers as opt
 
 
@@ -33,6 +33,9 @@ def _unit(v: float) -> bool:
 def _nonneg(v: float) -> bool:
     return v >= 0
 
+
+#: Longest legend label given with ``label=``, in characters.
+MAX_LABEL_CHARS = 60
 
 _LR = Param("lr", 0.01, _positive, "> 0", help="learning rate")
 _BETA = Param("beta", 0.9, _unit, "in [0, 1)", help="momentum coefficient")
@@ -206,6 +209,8 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
         raise SpecError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
     info = OPTIMIZERS[name]
     label = raw.pop("label", None)
+    if label is not None:
+        check_plain_text("label", label, max_chars=MAX_LABEL_CHARS)
     valid = [h.name for h in info.hypers]
     hyper = {h.name: float(h.default) for h in info.hypers}
     given: set[str] = set()

@@ -58,7 +58,7 @@ from typing import IO, ClassVar
 import numpy as np
 from PIL import Image
 
-from surfaces.errors import OutputPathError, WriterError
+from surfaces.errors import OutputPathError, SpecError, WriterError
 from visualizer import files
 from visualizer.files import check_output_folder, write_text_atomic
 from visualizer.gif import (
@@ -93,10 +93,12 @@ __all__ = [
     "PngWriter",
     "WebmWriter",
     "WriterError",
+    "check_memory",
     "check_output_folder",
     "check_output_path",
     "gif_frame_duration_ms",
     "gif_palette",
+    "memory_needed",
     "saving",
     "write_frames",
     "write_frames_to_all",
@@ -109,6 +111,12 @@ MAX_REPEAT = 10_000  # frame periods one frame may be held
 PIPE_BUFFER_BYTES = 8 << 20  # asked for; the kernel caps it at /proc/sys/fs/pipe-max-size
 PIPE_QUEUE_FRAMES = 4  # frames waiting for the pipe at most: bounded memory
 FFMPEG_THREADS = 2  # fixed, never "auto": output must not depend on the machine
+#: Memory a render holds per pixel of a frame, measured (peak python + ffmpeg, at 1920x1080
+#: and 3840x2160): the renderer's canvas, background and frame copies, plus each encoder's
+#: frames in flight (x264's look-ahead is the largest), on top of a fixed base.
+RENDER_BYTES_PER_PIXEL = 50
+ENCODER_BYTES_PER_PIXEL = {".gif": 20, ".mp4": 80, ".webm": 80, ".png": 4}
+BASE_MEMORY_BYTES = 150_000_000
 _FFMPEG_LOG_PREFIX = re.compile(r"^(\[[^\]]* @ 0x[0-9a-f]+\] *)+")  # "[libx264 @ 0x55d0] "
 
 RGB = tuple[int, int, int]
@@ -587,6 +595,7 @@ def write_frames_to_all(
     hold_last_ms: int = 1000,
     extra_colors: Sequence[RGB] = (),
     on_frame: Callable[[int], None] | None = None,
+    frame_size: tuple[int, int] | None = None,
 ) -> list[Path]:
     """Write every frame of ``frames`` to each of ``paths`` (say a GIF, an MP4 and a PNG).
 
@@ -594,11 +603,19 @@ def write_frames_to_all(
     of :func:`write_frames`. All files are encoded to temporary files first, then
     renamed into place together: if any writer fails, none of the files changes.
 
+    Parameters
+    ----------
+    frame_size
+        ``(width, height)`` of the frames, if known: the memory the render will
+        need is then checked (:func:`check_memory`) before any frame is rendered.
+
     Returns
     -------
     list of Path
         The files written, in the order of ``paths``.
     """
+    if frame_size is not None:
+        check_memory(frame_size, [Path(p).suffix.lower() for p in paths])
     with _writing(paths, fps=fps, hold_last_ms=hold_last_ms, extra_colors=extra_colors) as writers:
         for index, item in enumerate(frames):
             frame, repeat = item if isinstance(item, tuple) else (item, 1)
@@ -607,6 +624,61 @@ def write_frames_to_all(
             if on_frame is not None:
                 on_frame(index)
     return [writer.path for writer in writers]
+
+
+def memory_needed(frame_size: tuple[int, int], suffixes: Sequence[str]) -> int:
+    """Bytes of memory a render of ``frame_size`` frames to files of ``suffixes`` needs.
+
+    Examples
+    --------
+    >>> round(memory_needed((1920, 1080), [".gif", ".mp4", ".png"]) / 1e6)
+    469
+    """
+    width, height = frame_size
+    per_pixel = RENDER_BYTES_PER_PIXEL + sum(ENCODER_BYTES_PER_PIXEL.get(s, 0) for s in suffixes)
+    return BASE_MEMORY_BYTES + width * height * per_pixel
+
+
+def check_memory(
+    frame_size: tuple[int, int], suffixes: Sequence[str], *, available: int | None = None
+) -> None:
+    """Refuse a render that needs more memory than this machine has available.
+
+    Parameters
+    ----------
+    frame_size
+        ``(width, height)`` in pixels.
+    suffixes
+        The formats written from the same frames.
+    available
+        Bytes available; by default ``MemAvailable`` of ``/proc/meminfo`` (no check
+        where that is unknown).
+
+    Raises
+    ------
+    SpecError
+        If :func:`memory_needed` exceeds ``available``.
+    """
+    available = _available_memory() if available is None else available
+    needed = memory_needed(frame_size, suffixes)
+    if available is not None and needed > available:
+        width, height = frame_size
+        raise SpecError(
+            f"a {width}x{height} render to {', '.join(suffixes)} needs about"
+            f" {needed / 1e9:.1f} GB of memory; this machine has {available / 1e9:.1f} GB"
+            " available: use a smaller size"
+        )
+
+
+def _available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 @contextmanager
