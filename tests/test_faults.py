@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import needs_encoder
+from helpers import needs_encoder, run_main
 
 from surfaces.errors import WriterError
 from visualizer import files, writers
@@ -198,3 +198,81 @@ def test_a_renderer_failing_half_way_replaces_none_of_the_files(tmp_path):
     with pytest.raises(ArithmeticError):
         write_frames(tmp_path / "a.png", broken(), fps=10)
     assert contents(tmp_path) == old
+
+
+# --- hostile sizes: refused up front with one line and exit 2 ------------------------------
+
+
+def refused(capsys, *argv: str) -> str:
+    """Run ``lossviz argv``; assert a one-line error with exit 2; return the message."""
+    started = time.monotonic()
+    code, _, err = run_main(capsys, *argv)
+    assert code == 2, err
+    assert err.startswith("lossviz: error: ") and err.count("\n") == 1, err
+    assert time.monotonic() - started < 5  # up front, before any heavy work
+    return err
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda folder: Path("/dev/zero"), "is not a regular file"),
+        (lambda folder: (os.mkfifo(folder / "f.toml"), folder / "f.toml")[1], "not a regular"),
+        (lambda folder: big(folder / "big.toml", 'title = "' + "x" * (2 << 20) + '"'), "bytes"),
+        (lambda folder: big(folder / "t.toml", 'title = "' + "x" * 1_000_000 + '"'), "at most"),
+        (lambda folder: big(folder / "l.toml", 'caption = "' + "x" * 5000 + '"'), "at most 2000"),
+        (lambda folder: big(folder / "o.toml", f"optimizers = {['gd'] * 3000}"), "at most 12"),
+    ],
+)
+def test_hostile_scene_files_are_refused(tmp_path, capsys, make, expected):
+    err = refused(capsys, "trace", "--config", str(make(tmp_path)))
+    assert expected in err
+
+
+def big(path: Path, text: str) -> Path:
+    path.write_text(text.replace("'", '"'))
+    return path
+
+
+def test_a_scene_file_may_start_with_a_byte_order_mark(tmp_path, capsys):
+    (tmp_path / "bom.toml").write_bytes(b'\xef\xbb\xbfsurface = "bowl"\nsteps = 2\n')
+    code, out, err = run_main(capsys, "trace", "--config", str(tmp_path / "bom.toml"))
+    assert code == 0, err
+    assert out.splitlines()[1].startswith("gd,0,")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["-O", "gd:label=a\x01b"], "label must not contain control characters (U+0001)"),
+        (["-O", "gd:label=" + "x" * 61], "label is 61 characters long; at most 60"),
+        (["--title", "x" * 201], "title is 201 characters long; at most 200"),
+        (["--title", "a\x00b"], "control characters (U+0000)"),
+        ([a for i in range(13) for a in ("-O", f"gd:lr=0.0{i}")], "at most 12 in one scene"),
+    ],
+)
+def test_hostile_texts_and_counts_are_refused(tmp_path, capsys, argv, expected):
+    err = refused(capsys, "render", "-s", "bowl", *argv, "-o", str(tmp_path / "a.png"))
+    assert expected in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_render_larger_than_memory_is_refused_before_any_frame(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(writers, "_available_memory", lambda: 2_000_000_000)
+    err = refused(
+        capsys, "render", "-s", "bowl", "--size", "7680x4320", "-o", str(tmp_path / "a.mp4")
+    )
+    assert "7680x4320 render to .mp4 needs about 4.5 GB of memory; this machine has 2.0 GB" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_largest_accepted_inputs_render(tmp_path, capsys):
+    """12 optimizers with 60-character labels and a 200-character title at 64x64."""
+    specs = [a for i in range(12) for a in ("-O", f"gd:lr=0.0{i + 1},label={'é' * 58}{i:02d}")]
+    path = tmp_path / ("n" * 251 + ".png")  # a 255-character name
+    code, _, err = run_main(
+        capsys, "render", "-s", "bowl", "--steps", "2", "--size", "64x64", "--view", "both",
+        "--loss-panel", "--title", "W" * 200, *specs, "-q", "-o", str(path),
+    )  # fmt: skip
+    assert code == 0, err
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
