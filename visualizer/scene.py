@@ -25,6 +25,7 @@ Unknown keys are errors that name the key; command-line flags override the file.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import stat
 import sys
@@ -201,10 +202,13 @@ def _read_scene_bytes(path: Path) -> bytes:
         handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise SpecError(f"cannot read config {str(path)!r}: {exc.strerror or exc}") from None
+    info = os.fstat(handle)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(handle)
+        if stat.S_ISDIR(info.st_mode):
+            raise SpecError(f"cannot read config {str(path)!r}: {os.strerror(errno.EISDIR)}")
+        raise SpecError(f"config {str(path)!r} is not a regular file")
     with os.fdopen(handle, "rb") as file:
-        info = os.fstat(file.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise SpecError(f"config {str(path)!r} is not a regular file")
         if info.st_size > MAX_SCENE_BYTES:
             raise SpecError(
                 f"config {str(path)!r} is {info.st_size} bytes; at most {MAX_SCENE_BYTES}"
