@@ -462,3 +462,82 @@ def stacked_sizes(points: np.ndarray, radius: float) -> np.ndarray:
         under = int(np.sum(d < radius))
         out[j] = max(0.4, 1.0 - 0.3 * under)
     return out
+
+
+def fit_square(
+    corners_uv: np.ndarray,
+    view_lim: tuple[float, float, float, float],
+    region_px: tuple[float, float, float, float],
+    margin_px: tuple[float, float],
+) -> tuple[float, float, float]:
+    """Where a square 3D axes goes so that its projected box fills ``region_px``.
+
+    matplotlib's 3D axes is square and maps projected ``(u, v)`` within
+    ``view_lim`` (``u0, u1, v0, v1``) onto it; a long, low box then leaves bands of
+    empty space. Given the projected corners of the box (``corners_uv``, shape
+    ``(2, n)``), this returns the square's left, bottom and side in pixels such
+    that the corners fill ``region_px`` (``x, y, w, h``) less ``margin_px``
+    (``mx, my``, room for tick labels) on each side, centred. The square may
+    reach past the region: only the box is drawn.
+
+    Examples
+    --------
+    >>> fit_square(np.array([[-0.5, 0.5], [-0.1, 0.1]]), (-1, 1, -1, 1), (0, 0, 200, 100), (0, 0))
+    (-100.0, -150.0, 400.0)
+    """
+    u0, u1, v0, v1 = view_lim
+    fx = (corners_uv[0] - u0) / (u1 - u0)
+    fy = (corners_uv[1] - v0) / (v1 - v0)
+    x, y, w, h = region_px
+    mx, my = margin_px
+    side = min((w - 2 * mx) / max(np.ptp(fx), 1e-9), (h - 2 * my) / max(np.ptp(fy), 1e-9))
+    side = max(side, 1.0)
+    left = x + w / 2 - side * (fx.min() + fx.max()) / 2
+    bottom = y + h / 2 - side * (fy.min() + fy.max()) / 2
+    return float(left), float(bottom), float(side)
+
+
+def minimum_value(surface: Surface, lows: list[float], *, iterations: int = 400) -> float:
+    """``f*`` for loss gaps: the least value at the surface's known minima.
+
+    Without known minima, the least of a grid search (120 × 120 over the window)
+    and the paths' ``lows``, refined by gradient descent with backtracking from
+    the best of them. Never above the lowest loss on the paths, so a gap is never
+    negative.
+
+    Examples
+    --------
+    >>> from surfaces import get_surface
+    >>> minimum_value(get_surface("local-minimum"), [0.5]) < -0.5  # the deeper basin
+    True
+    >>> round(minimum_value(get_surface("(x - 1)**2 + (y + 2)**2 + 3"), [4.0]), 9)
+    3.0
+    """
+    finite_lows = [v for v in lows if np.isfinite(v)]
+    floor = min(finite_lows, default=np.inf)
+    if surface.minima:
+        M = np.asarray(surface.minima, dtype=float).T
+        with np.errstate(all="ignore"):
+            f_min = float(np.nanmin(np.asarray(surface.f(M), dtype=float)))
+        return min(f_min, floor)
+    X, Y, Z = surface_grid(surface, 120)
+    k = int(np.argmin(Z))
+    p = np.array([X.flat[k], Y.flat[k]])
+    best = float(Z.flat[k])
+    with np.errstate(all="ignore"):
+        step = 0.1 * float(np.hypot(X.max() - X.min(), Y.max() - Y.min()))
+        for _ in range(iterations):
+            g = np.asarray(surface.grad(p), dtype=float)
+            if not np.all(np.isfinite(g)) or not np.any(g):
+                break
+            while step > 1e-15:
+                q = p - step * g / np.hypot(*g)
+                fq = float(surface.f(q))
+                if np.isfinite(fq) and fq < best:
+                    p, best = q, fq
+                    step *= 1.5
+                    break
+                step *= 0.5
+            else:
+                break
+    return min(best, floor)

@@ -409,10 +409,7 @@ class RenderOptions:
     Attributes
     ----------
     elev, azim
-        Camera of the 3D view, in degrees; ``None`` for the surface's default.
-    readout_hz
-        How many times a second the live numbers (losses, step counter) refresh
-        at most; see :func:`visualizer.render.readout_steps`.
+        Camera of the 3D view, in degrees; ``None`` for one chosen for the paths.
     """
 
     view: str = option(
@@ -443,7 +440,6 @@ class RenderOptions:
     title: str | None = option(None, TITLE, "title (default: the surface's)", metavar="TEXT")
     elev: float | None = None
     azim: float | None = None
-    readout_hz: float = 10.0
 
     def camera(self, surface: Surface) -> tuple[float, float]:
         """The 3D camera ``(elev, azim)`` in use: given, or the surface's default."""

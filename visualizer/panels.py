@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from visualizer.geometry import shown_steps, surface_grid
+from visualizer.geometry import minimum_value, shown_steps
 from visualizer.layer import Layer
 from visualizer.layout import Layout, Rect
 from visualizer.recorder import Recording
@@ -216,7 +216,12 @@ class LegendPanel(Layer):
 
 
 class LossPanel(Layer):
-    """Loss gap ``f − f*`` versus step on a log scale, growing with the animation."""
+    """Loss gap ``f − f*`` versus step on a log scale, growing with the animation.
+
+    ``f*`` is the surface's known minimum value (see
+    :func:`~visualizer.geometry.minimum_value`), not the least value on a grid,
+    so a linearly converging run is a straight line to the end.
+    """
 
     def __init__(self, figure: Figure, rect: Rect, rec: Recording, theme: Theme) -> None:
         self.figure, self.rec, self.theme = figure, rec, theme
@@ -226,9 +231,8 @@ class LossPanel(Layer):
         if rec.loss_floor is not None:  # a known floor (a cross-entropy's 0): plot f − floor
             self.f_star = rec.loss_floor
         else:
-            _, _, Z = surface_grid(rec.surface, 120)
             lows = [float(np.min(v)) for v in finite if v.size]
-            self.f_star = min([float(np.min(Z)), *lows])
+            self.f_star = minimum_value(rec.surface, lows)
         gaps = np.concatenate([v - self.f_star for v in finite]) if finite else np.ones(1)
         gaps = np.clip(gaps[np.isfinite(gaps)], 0.0, 1e300)
         hi = float(np.max(gaps)) if gaps.size else 1.0

@@ -51,26 +51,6 @@ def frame_steps(steps: int, frames: int | None) -> np.ndarray:
     return np.round(np.linspace(0, steps, n)).astype(int)
 
 
-def readout_steps(steps: np.ndarray, fps: int, readout_hz: float) -> np.ndarray:
-    """Step whose numbers each frame's readouts (losses, step counter) show.
-
-    Readouts refresh ``readout_hz`` times a second at most, the rate a person can
-    read changing digits; in a GIF, digits redrawn every frame cost about a third
-    of the bytes. The last frame always shows its own step.
-
-    Examples
-    --------
-    >>> readout_steps(np.arange(7), fps=20, readout_hz=10).tolist()
-    [0, 0, 2, 2, 4, 4, 6]
-    """
-    every = max(1, round(fps / readout_hz)) if readout_hz > 0 else 1
-    index = np.arange(len(steps))
-    out = steps[index - index % every].copy()
-    if len(out):
-        out[-1] = steps[-1]
-    return out
-
-
 class FrameRenderer:
     """Builds the figure for a recording and renders frames with blitting.
 
@@ -108,6 +88,7 @@ class FrameRenderer:
                     elev=options.elev,
                     azim=options.azim,
                     arrows=options.arrows,
+                    orbit=options.orbit,
                 )
             )
         if lay.loss is not None:
@@ -115,7 +96,6 @@ class FrameRenderer:
         self.legend = LegendPanel(fig, lay, rec, theme, title=options.title)
         self.layers.append(self.legend)
         self.steps = frame_steps(rec.steps, options.frames)
-        self.readout_steps = readout_steps(self.steps, options.fps, options.readout_hz)
 
     def frames(self) -> Iterator[np.ndarray]:
         """Yield every frame with a fixed camera (blitting)."""
@@ -155,7 +135,7 @@ class FrameRenderer:
     def _finish(self, index: int) -> np.ndarray:
         frame = np.array(self.canvas.buffer_rgba())  # a contiguous copy: fast
         for layer in self.layers:
-            layer.stamp(frame, int(self.readout_steps[index]))
+            layer.stamp(frame, int(self.steps[index]))  # the step the picture shows
         return frame
 
 

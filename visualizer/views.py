@@ -8,6 +8,8 @@ that are new since the previous frame (onto the saved background) and
 
 from __future__ import annotations
 
+from itertools import product
+
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.axes import Axes
@@ -18,7 +20,14 @@ from matplotlib.markers import MarkerStyle
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.path import Path
 from matplotlib.ticker import MaxNLocator
-from matplotlib.transforms import Affine2D, IdentityTransform, Transform, offset_copy
+from matplotlib.transforms import (
+    Affine2D,
+    Bbox,
+    IdentityTransform,
+    Transform,
+    TransformedBbox,
+    offset_copy,
+)
 
 from visualizer.geometry import (
     ArrowScales,
@@ -26,6 +35,7 @@ from visualizer.geometry import (
     Projection,
     choose_camera,
     contour_levels,
+    fit_square,
     path_window,
     shown_steps,
     stacked_sizes,
@@ -322,6 +332,7 @@ class SurfaceView(Layer):
         elev: float | None = None,
         azim: float | None = None,
         arrows: bool = False,
+        orbit: bool = False,
     ) -> None:
         self.figure, self.rec, self.theme, self.arrows = figure, rec, theme, arrows
         surface = rec.surface
@@ -364,6 +375,8 @@ class SurfaceView(Layer):
                 chosen = choose_camera(self._projection_at, heights, self._samples(), travel)
                 ax.view_init(elev=elev if elev is not None else chosen[0], azim=chosen[1])
         self.azim = float(ax.azim)
+        self._fill(rect, orbit)
+        self.clip = clip = TransformedBbox(Bbox.from_bounds(*rect.bounds), figure.transFigure)
         ax.set_facecolor(theme.background)
         for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
             axis.set_pane_color((*to_rgb(theme.panel), 1.0))
@@ -425,7 +438,7 @@ class SurfaceView(Layer):
             )
             for artist in (front, back, ball, shine, shadow):
                 artist.set_figure(figure)
-                artist.set_clip_box(ax.bbox)
+                artist.set_clip_box(clip)
             self.trails_front.append(front)
             self.trails_back.append(back)
             self.balls.append(ball)
@@ -451,7 +464,7 @@ class SurfaceView(Layer):
             for arrow in self.arrow_set.grad_arrows + self.arrow_set.vel_arrows:
                 if arrow is not None:
                     arrow.set_figure(figure)
-                    arrow.set_clip_box(ax.bbox)
+                    arrow.set_clip_box(clip)
         # per run: screen pixels (with depth) and visibility of the points along its chords
         self._screen: list[tuple[np.ndarray, np.ndarray]] | None = None
 
@@ -484,6 +497,27 @@ class SurfaceView(Layer):
             z = self.heights(P[:, 0], P[:, 1]) + self.lift
             pts.append(np.column_stack([P, z]))
         return np.concatenate(pts) if pts else np.zeros((0, 3))
+
+    def _fill(self, rect: Rect, orbit: bool) -> None:
+        """Place the (square) 3D axes so that the box fills ``rect`` (see :func:`fit_square`).
+
+        With ``orbit``, the box must fit at every azimuth of the turn.
+        """
+        ax, fig = self.ax, self.figure
+        W, H = fig.bbox.width, fig.bbox.height
+        corners = np.array(list(product(ax.get_xlim3d(), ax.get_ylim3d(), ax.get_zlim3d()))).T
+        turns = np.linspace(0.0, 360.0, 12, endpoint=False) if orbit else np.zeros(1)
+        uv = [self._projection_at(ax.elev, self.azim + t).projected(*corners)[:2] for t in turns]
+        ax.view_init(elev=ax.elev, azim=self.azim)
+        lim = ax.viewLim
+        px = fig.dpi / 72.0
+        left, bottom, side = fit_square(
+            np.concatenate(uv, axis=1),
+            (lim.x0, lim.x1, lim.y0, lim.y1),
+            (rect.x * W, rect.y * H, rect.w * W, rect.h * H),
+            (34 * px, 22 * px),
+        )
+        ax.set_position((left / W, bottom / H, side / W, side / H))
 
     def _projection_at(self, elev: float, azim: float) -> Projection:
         self.ax.view_init(elev=elev, azim=azim)
