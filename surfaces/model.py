@@ -103,7 +103,7 @@ def mlp_surface(
         preset=Preset(
             optimizers=(f"gd:lr={lr:g}", f"sgd:lr={lr:g},batch=32", f"momentum:lr={lr / 10:g}"),
             steps=150,
-            note="momentum at lr/10 (the same long-run step)",
+            note="momentum at lr/10",
         ),
         params={
             "hidden": float(hidden),

@@ -211,3 +211,43 @@ def test_rendered_frames_carry_the_live_readouts():
     assert first.shape == (270, 480, 4) and not np.array_equal(first, last)
     plain = record(get_surface("bowl"), specs("gd"), steps=2)
     assert FrameRenderer(plain, RenderOptions(size=(320, 180))).legend.readout_lines == 0
+
+
+# --- the gallery's claims ---------------------------------------------------------------
+
+
+def gallery_recording(name: str) -> ModelRecording:
+    """A shipped scene's runs; a coarse lattice, since no claim reads the drawn surface."""
+    from visualizer.gallery import load_gallery
+
+    (item,) = [s for s in load_gallery() if s.name == name]
+    s = get_surface(item.scene.surface + (",grid=10" if ":" in item.scene.surface else ":grid=10"))
+    steps = item.scene.steps
+    rec = record(s, item.scene.optimizer_specs(s), steps=steps, seed=item.scene.seed)
+    assert isinstance(rec, ModelRecording)
+    return rec
+
+
+def test_mlp_moons_shows_what_its_caption_says():
+    rec = gallery_recording("mlp-moons")
+    assert [r.label for r in rec.runs] == ["gd", "sgd", "momentum"]
+    assert f"{rec.plane.explained:.1%}" == "99.0%"
+    first = rec.runs[0]
+    assert f"{first.off_plane[0]:.2f}" == "0.68"
+    assert f"{first.losses[0] - first.plane_losses[0]:.2f}" == "0.25"
+    # momentum's own route: it ends furthest from the others on the plane's second axis
+    ends = [abs(r.positions[r.last_step, 1]) for r in rec.runs]
+    assert ends[2] > 3 * max(ends[:2])
+
+
+def test_mlp_batch_shows_what_its_caption_says():
+    rec = gallery_recording("mlp-batch")
+    gd, b64, b8 = rec.runs
+    assert (b64.spec.hyper["batch"], b8.spec.hyper["batch"]) == (64, 8)
+    assert f"{b8.off_plane[-1]:.2f}" == "0.59" and f"{b64.off_plane[-1]:.2f}" == "0.35"
+    assert f"{b8.losses[-1]:.2f}" == "0.22" and f"{gd.losses[-1]:.2f}" == "0.16"
+
+    def roughness(run):  # how much the loss goes up and down along the way
+        return float(np.sum(np.abs(np.diff(run.losses))) - (run.losses[0] - run.losses[-1]))
+
+    assert roughness(gd) < roughness(b64) < roughness(b8)

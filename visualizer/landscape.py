@@ -91,7 +91,7 @@ class ModelRun(Run):
             return ""
         gap = float(self.losses[step] - self.plane_losses[step])
         return (
-            f"test acc {self.accuracy[step]:.1%}  ·  off-plane {self.off_plane[step]:.2g}\n"
+            f"test acc {self.accuracy[step]:.1%}  ·  off-plane {self.off_plane[step]:.3f}\n"
             f"loss − contour {gap:+.3f}"
         )
 
@@ -126,7 +126,7 @@ class ModelRecording(Recording):
     def note(self) -> str:
         """How the plane was chosen and how much of the paths it holds."""
         how = "PCA plane" if self.plane.kind == "pca" else "random plane"
-        return f"{how} through {self.reference}'s end holds {self.plane.explained:.1%} of the paths"
+        return f"{how} through {self.reference}'s end: {self.plane.explained:.1%} of the paths"
 
     @property
     def loss_floor(self) -> float:
