@@ -75,16 +75,20 @@ def _ravine_preset(kappa: float) -> Preset:
             f"gd:lr={gd_lr:.3g}",
             f"sgd:lr={gd_lr:.3g},noise=2",
             f"momentum:lr={mom_lr:.3g},beta=0.9",
+            f"gd:lr={mom_lr / (1 - 0.9):.3g}",
         ),
         steps=120,
-        note="each optimizer at its own best lr (brute force over lr)",
+        note=(
+            "gd, sgd, momentum each at its own best lr (brute force); "
+            "gd at momentum's lr/(1−β) as a control"
+        ),
     )
 
 
 def _ravine(kappa: float) -> Surface:
     return Surface(
         name="ravine",
-        title="Narrow ravine",
+        title="Narrow ravine" if kappa >= 10 else "Elongated bowl",
         formula=r"$f(x,y) = \frac{{1}}{{2}}(x^2 + {}\,y^2)$".format(f"{kappa:g}"),
         f=partial(a.ravine, kappa=kappa),
         grad=partial(a.ravine_der, kappa=kappa),
@@ -102,16 +106,21 @@ def _saddle() -> Surface:
     return Surface(
         name="saddle",
         title="Saddle point",
-        formula=r"$f(x,y) = \frac{x^4}{4} - \frac{x^2}{2} + \frac{y^2}{2}$",
+        formula=r"$f(x,y) = \frac{x^4}{4} - \frac{x^2}{2} + 2y^2$",
         f=a.saddle,
         grad=a.saddle_der,
-        window=(-2.0, 2.0, -2.0, 2.0),
-        start=(0.001, 1.8),
+        window=(-2.0, 2.0, -1.5, 1.5),
+        start=(0.001, 1.2),
         minima=((-1.0, 0.0), (1.0, 0.0)),
         preset=Preset(
-            optimizers=("gd:lr=0.1", "sgd:lr=0.1,noise=0.05", "momentum:lr=0.1,beta=0.9"),
+            optimizers=(
+                "gd:lr=0.1",
+                "sgd:lr=0.1,noise=0.05",
+                "momentum:lr=0.1,beta=0.9",
+                "gd:lr=1",
+            ),
             steps=120,
-            note="same lr=0.1 for every optimizer",
+            note="same lr=0.1; gd at momentum's lr/(1−β) = 1 as a control",
         ),
     )
 
@@ -120,17 +129,35 @@ def _local_minimum() -> Surface:
     return Surface(
         name="local-minimum",
         title="Shallow local minimum",
-        formula=r"$f(x,y) = \frac{(x^2-4)^2}{16} + 0.3\,x + \frac{y^2}{2}$",
+        formula=r"$f(x,y) = \frac{(x^2-4)^2}{16} + 0.3\,x + 5y^2$",
         f=a.local_minimum,
         grad=a.local_minimum_der,
-        window=(-3.5, 4.5, -2.5, 2.5),
-        start=(4.0, 2.0),
+        window=(-3.5, 4.5, -1.5, 1.5),
+        start=(4.0, 1.0),
         minima=a.local_minimum_minima(),
         camera=(35.0, -100.0),
         preset=Preset(
-            optimizers=("gd:lr=0.05", "sgd:lr=0.05,noise=0.5", "momentum:lr=0.05,beta=0.9"),
+            optimizers=("gd:lr=0.05", "momentum:lr=0.05,beta=0.9", "gd:lr=0.5"),
             steps=150,
-            note="same lr=0.05 for every optimizer",
+            note="same lr=0.05; gd at momentum's lr/(1−β) = 0.5 as a control",
+        ),
+    )
+
+
+def _plateau() -> Surface:
+    return Surface(
+        name="plateau",
+        title="Plateau",
+        formula=r"$f(x,y) = 1 - e^{-(x^2 + 2y^2)/2}$",
+        f=a.plateau,
+        grad=a.plateau_der,
+        window=(-4.0, 4.0, -2.5, 2.5),
+        start=(3.2, 1.0),
+        minima=((0.0, 0.0),),
+        preset=Preset(
+            optimizers=("gd:lr=0.3", "momentum:lr=0.3,beta=0.9", "gd:lr=3"),
+            steps=160,
+            note="same lr=0.3; gd at momentum's lr/(1−β) = 3 as a control",
         ),
     )
 
@@ -262,6 +289,9 @@ SURFACES: Mapping[str, SurfaceType] = MappingProxyType(
         "saddle": SurfaceType("saddle", "saddle point with two minima beyond", (), _saddle),
         "local-minimum": SurfaceType(
             "local-minimum", "shallow local minimum before a deeper one", (), _local_minimum
+        ),
+        "plateau": SurfaceType(
+            "plateau", "a flat plateau around one well (tiny gradient, no saddle)", (), _plateau
         ),
         "rosenbrock": SurfaceType("rosenbrock", "Rosenbrock's banana valley", (), _rosenbrock),
         "beale": SurfaceType("beale", "Beale's function", (), _beale),

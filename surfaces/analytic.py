@@ -53,41 +53,51 @@ def ravine_der(p: Array, kappa: float = 50.0) -> Array:
 # --- saddle ---------------------------------------------------------------
 
 
-def saddle(p: Array) -> Array:
-    """Saddle at the origin with minima at ``(±1, 0)``: ``x⁴/4 − x²/2 + y²/2``.
+#: Curvature across the saddle (along y). Steep enough that gradient descent at
+#: momentum's effective step lr/(1 − β) = 1 diverges (|1 − 4| > 1), while momentum
+#: at lr = 0.1, β = 0.9 is stable (lr·4 < 2(1 + β)).
+SADDLE_CROSS = 4.0
 
-    Near the origin it is ``(y² − x²)/2``; the quartic term bounds it below.
+
+def saddle(p: Array) -> Array:
+    """Saddle at the origin with minima at ``(±1, 0)``: ``x⁴/4 − x²/2 + 2y²``.
+
+    Near the origin it is ``(4y² − x²)/2``; the quartic term bounds it below.
     """
     x, y = _xy(p)
-    return 0.25 * x**4 - 0.5 * x**2 + 0.5 * y**2
+    return 0.25 * x**4 - 0.5 * x**2 + 0.5 * SADDLE_CROSS * y**2
 
 
 def saddle_der(p: Array) -> Array:
     """Gradient of :func:`saddle`."""
     x, y = _xy(p)
-    return np.stack([x**3 - x, y])
+    return np.stack([x**3 - x, SADDLE_CROSS * y])
 
 
 # --- local minimum ----------------------------------------------------------
 
 #: Tilt of the double well: makes the left well deeper than the right one.
 LOCAL_MINIMUM_TILT = 0.3
+#: Curvature across the wells (along y). Jumping the ridge takes gradient descent a
+#: step of lr ≳ 0.3, but any lr above 2/10 = 0.2 diverges across: no plain GD both
+#: escapes and survives, while momentum (lr = 0.05, β = 0.9) does both.
+LOCAL_MINIMUM_CROSS = 10.0
 
 
 def local_minimum(p: Array) -> Array:
-    """Tilted double well ``(x² − 4)²/16 + 0.3 x + y²/2``.
+    """Tilted double well ``(x² − 4)²/16 + 0.3 x + 5 y²``.
 
     A shallow minimum near ``x ≈ 1.8`` and a deeper one near ``x ≈ −2.1``, with a
-    ridge near ``x ≈ 0.3`` between them.
+    ridge near ``x ≈ 0.3`` between them; steep across (curvature 10 along y).
     """
     x, y = _xy(p)
-    return (x**2 - 4.0) ** 2 / 16.0 + LOCAL_MINIMUM_TILT * x + 0.5 * y**2
+    return (x**2 - 4.0) ** 2 / 16.0 + LOCAL_MINIMUM_TILT * x + 0.5 * LOCAL_MINIMUM_CROSS * y**2
 
 
 def local_minimum_der(p: Array) -> Array:
     """Gradient of :func:`local_minimum`."""
     x, y = _xy(p)
-    return np.stack([x * (x**2 - 4.0) / 4.0 + LOCAL_MINIMUM_TILT, y])
+    return np.stack([x * (x**2 - 4.0) / 4.0 + LOCAL_MINIMUM_TILT, LOCAL_MINIMUM_CROSS * y])
 
 
 def local_minimum_minima() -> tuple[tuple[float, float], ...]:
@@ -95,6 +105,30 @@ def local_minimum_minima() -> tuple[tuple[float, float], ...]:
     roots = np.roots([0.25, 0.0, -1.0, LOCAL_MINIMUM_TILT])  # x (x² − 4)/4 + tilt = 0
     real = np.sort(roots[np.abs(roots.imag) < 1e-12].real)
     return ((float(real[0]), 0.0), (float(real[2]), 0.0))
+
+
+# --- plateau ------------------------------------------------------------------
+
+#: Curvature ratio of the plateau's well (y against x), so the paths do not overlap.
+PLATEAU_ASPECT = 2.0
+
+
+def plateau(p: Array) -> Array:
+    """A flat plateau around one well: ``1 − exp(−(x² + 2y²)/2)``; minimum 0 at the origin.
+
+    Not a saddle: the gradient vanishes nowhere but at the minimum and always points
+    away from it, but far from the well it is exponentially small (about 0.008 at
+    ``(3.2, 1)``), so the plateau is nearly flat.
+    """
+    x, y = _xy(p)
+    return 1.0 - np.exp(-0.5 * (x**2 + PLATEAU_ASPECT * y**2))
+
+
+def plateau_der(p: Array) -> Array:
+    """Gradient of :func:`plateau`."""
+    x, y = _xy(p)
+    e = np.exp(-0.5 * (x**2 + PLATEAU_ASPECT * y**2))
+    return np.stack([x * e, PLATEAU_ASPECT * y * e])
 
 
 # --- classic test functions ---------------------------------------------------

@@ -75,13 +75,16 @@ def test_module_entry_point_runs():
 
 def test_trace_default_is_the_ravine_preset(capsys):
     code, out, err = run_main(capsys, "trace")
-    assert code == 0 and err == ""
+    assert code == 0
+    assert err == "lossviz: note: gd lr=0.041 diverged at step 5; its rows stop at step 4\n"
     assert out.splitlines()[0] == "optimizer,step,x,y,loss"
     table = rows(out)
     steps = get_surface("ravine").preset.steps
     labels = [r["optimizer"] for r in table]
-    assert list(dict.fromkeys(labels)) == ["gd", "sgd", "momentum"]
-    for label in ("gd", "sgd", "momentum"):
+    tuned = ["gd lr=0.0195", "sgd", "momentum"]
+    # the last run is the control, gd at momentum's lr/(1 − β): it diverges, so its rows stop
+    assert list(dict.fromkeys(labels)) == [*tuned, "gd lr=0.041"]
+    for label in tuned:
         assert [int(r["step"]) for r in table if r["optimizer"] == label] == list(range(steps + 1))
     first = table[0]
     assert (float(first["x"]), float(first["y"])) == get_surface("ravine").start
@@ -135,7 +138,7 @@ def test_output_file_equals_stdout(capsys, tmp_path):
     assert code == 0
     target = tmp_path / "out.csv"
     code, out_file, err = run_main(capsys, *args, "-o", str(target))
-    assert code == 0 and out_file == "" and err == ""
+    assert code == 0 and out_file == "" and "diverged" in err  # the preset's control run
     assert target.read_bytes() == out.encode("utf-8")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]  # no temp files left
 

@@ -125,7 +125,8 @@ def test_orbit_turns_evenly_from_the_camera():
 @pytest.fixture(scope="module")
 def ravine_rec() -> Recording:
     surface = get_surface("ravine")
-    specs = [parse_optimizer(s) for s in surface.preset.optimizers]
+    # the tuned runs; the preset's last run, a control, diverges at step 5
+    specs = [parse_optimizer(s) for s in surface.preset.optimizers[:3]]
     return record(surface, specs, steps=40)
 
 
