@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 
 from surfaces import get_surface
-from visualizer.cli import record_scene
 from visualizer.gallery import GalleryScene, load_gallery
 from visualizer.recorder import DIVERGENCE_FACTOR, Recording, Run
 from visualizer.scene import Scene
@@ -30,7 +29,7 @@ SCENES: dict[str, GalleryScene] = {item.name: item for item in load_gallery()}
 @cache
 def recording(name: str) -> Recording:
     """The runs of the shipped scene ``name``, recorded as the gallery records them."""
-    return record_scene(SCENES[name].scene)
+    return SCENES[name].scene.record()
 
 
 def caption(name: str) -> str:
@@ -157,9 +156,7 @@ def test_momentum_beta_sweep_small_beta_helps_large_beta_overshoots():
     assert reach[0.0] <= 0 and reach[0.5] <= 0.01, reach  # no overshoot
     assert f"{reach[0.9]:.2f}" == "2.41" and f"{reach[0.99]:.2f}" == "3.83", reach
     # the control for beta = 0.5: GD at its effective step lr/(1 − β) = 0.2
-    control = record_scene(
-        Scene(surface="ravine:kappa=4", optimizers=("gd:lr=0.2",), steps=rec.steps)
-    )
+    control = Scene(surface="ravine:kappa=4", optimizers=("gd:lr=0.2",), steps=rec.steps).record()
     assert settle_step(control.runs[0]) == 15
     says("momentum-beta", "in 31 steps", "β = 0.5 in 12", "x = 2.41", "needs 62", "x = 3.83")
     says("momentum-beta", "0.2 needs 15", "after 120 steps")
