@@ -148,7 +148,9 @@ def test_learning_rate_small_crawls_right_arrives_large_diverges():
 
 def test_momentum_beta_sweep_small_beta_helps_large_beta_overshoots():
     rec = recording("momentum-beta")
-    runs = {r.spec.hyper["beta"]: r for r in rec.runs}
+    # beta = 0 is plain GD: the scene draws it as gd (same update, gd's colour)
+    runs = {r.spec.hyper.get("beta", 0.0): r for r in rec.runs}
+    assert runs[0.0].spec.name == "gd" and runs[0.0].spec.hyper["lr"] == 0.1
     steps = {b: settle_step(r) for b, r in runs.items()}
     reach = {b: float(np.max(r.positions[:, 0])) for b, r in runs.items()}
     assert (steps[0.0], steps[0.5], steps[0.9]) == (31, 12, 62), steps

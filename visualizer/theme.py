@@ -116,7 +116,9 @@ class Theme:
             color = base[name]
             if k:  # shades: darker, lighter, darker still, ...
                 toward = "#000000" if k % 2 else "#ffffff"
-                color = _mix(color, toward, min(0.75, 0.4 * ((k + 1) // 2)))
+                # white needs a larger share to stand apart from an already light colour
+                share = 0.4 if k % 2 else 0.6
+                color = _mix(color, toward, min(0.75, share * ((k + 1) // 2)))
             marker = MARKERS.get(name, SPARE_MARKERS[i % len(SPARE_MARKERS)])
             out.append(RunStyle(color, marker))
         return out

@@ -370,7 +370,9 @@ class SurfaceView(Layer):
             azim=azim if azim is not None else default_azim,
         )
         if azim is None:
-            travel = travel_direction(paths)
+            # where the runs go: a run that diverged says nothing about the valley
+            kept = [p for run, p in zip(rec.runs, paths, strict=True) if run.diverged_at is None]
+            travel = travel_direction(kept or paths)
             if travel is not None:
                 chosen = choose_camera(self._projection_at, heights, self._samples(), travel)
                 ax.view_init(elev=elev if elev is not None else chosen[0], azim=chosen[1])
