@@ -7,7 +7,8 @@
 - :func:`gif_frames`: a GIF's decoded frames and delays, read with Pillow.
 - :func:`examples`: how many examples a hypothesis test tries: a quick count for the README's
   test command, a deeper one when ``LOSSVIZ_FUZZ=deep`` (CI runs ``pytest -m fuzz`` so).
-- :func:`needs_encoder`, ``GIF``/``MP4``/``WEBM``/``ALL_SUFFIXES``: skip a format whose ffmpeg
+- :func:`needs_encoder`, ``GIF``/``MP4``/``WEBM``/``HTML``/``ALL_SUFFIXES``/
+  ``RENDER_SUFFIXES``: skip a format whose ffmpeg
   encoder is missing, with the reason, as matplotlib's own animation tests do.
 """
 
@@ -111,6 +112,16 @@ def video_stream(path: Path) -> str:
     return next(line for line in done.stderr.splitlines() if "Video:" in line)
 
 
+def video_frame_count(path: Path) -> int:
+    """How many frames ffmpeg decodes from the video at ``path``."""
+    exe = imageio_ffmpeg.get_ffmpeg_exe()
+    args = [exe, "-hide_banner", "-nostats", "-i", str(path), "-map", "0:v:0", "-f", "null", "-"]
+    done = subprocess.run(args, capture_output=True, text=True)
+    counts = re.findall(r"frame=\s*(\d+)", done.stderr)
+    assert counts, done.stderr[-300:]
+    return int(counts[-1])
+
+
 # --- fuzzing ---------------------------------------------------------------------------------
 
 #: ``LOSSVIZ_FUZZ=deep`` asks every fuzz test for its deep example count (CI's extra run).
@@ -144,4 +155,8 @@ def needs_encoder(name: str) -> pytest.MarkDecorator:
 GIF = pytest.param(".gif", marks=needs_encoder("gif"))
 MP4 = pytest.param(".mp4", marks=needs_encoder("libx264"))
 WEBM = pytest.param(".webm", marks=needs_encoder("libvpx-vp9"))
+#: What a frame writer (:func:`visualizer.writers.writer_for`) writes.
 ALL_SUFFIXES = [GIF, MP4, WEBM, ".png"]
+#: What ``lossviz render`` and ``Animation.save`` write: those and the player page.
+HTML = pytest.param(".html", marks=needs_encoder("libx264"))
+RENDER_SUFFIXES = [*ALL_SUFFIXES, HTML]

@@ -166,24 +166,55 @@ def test_to_bytes_leaves_no_files(tmp_path, monkeypatch):
 # --- Jupyter -------------------------------------------------------------------------------
 
 
-@needs_encoder("gif")
-def test_repr_html_is_an_inline_gif():
+def test_repr_is_one_line():
+    anim = small()
+    assert (
+        repr(anim) == "<Animation bowl: gd lr=0.2, momentum, gd lr=5; 6 frames at 25 fps, 160x90>"
+    )
+    assert "\n" not in repr(anim)
+
+
+@needs_encoder("libx264")
+def test_repr_html_is_an_inline_h264_video(tmp_path):
     anim = small()
     markup = anim._repr_html_()
-    match = re.fullmatch(r'<img src="data:image/gif;base64,([A-Za-z0-9+/=]+)"(.*)/>', markup)
+    match = re.fullmatch(
+        r'<video src="data:video/mp4;base64,([A-Za-z0-9+/=]+)"(.*)></video>', markup
+    )
+    assert match, markup[:80]
+    attributes = match.group(2).split()
+    for needed in ("controls", "autoplay", "loop", "muted", "playsinline"):
+        assert needed in attributes, needed
+    assert f'width="{SIZE[0]}"' in attributes and f'height="{SIZE[1]}"' in attributes
+    video = tmp_path / "inline.mp4"
+    video.write_bytes(base64.b64decode(match.group(1), validate=True))
+    assert "h264" in video_stream(video) and "yuv420p" in video_stream(video)
+    assert video.read_bytes() == anim.to_bytes(".mp4")
+    # smaller than the GIF it replaces
+    assert len(video.read_bytes()) < len(anim.to_bytes(".gif"))
+
+
+@needs_encoder("gif")
+def test_to_html_gif_is_an_inline_gif():
+    anim = small()
+    markup = anim.to_html("gif")
+    match = re.fullmatch(r'<img src="data:image/gif;base64,([A-Za-z0-9+/=]+)"(.*)>', markup)
     assert match, markup[:80]
     data = base64.b64decode(match.group(1), validate=True)
     assert data.startswith(b"GIF89a")
     decoded, _, image = gif_frames(data)
     assert len(decoded) == anim.n_frames and image.size == SIZE
     assert f'width="{SIZE[0]}"' in match.group(2) and f'height="{SIZE[1]}"' in match.group(2)
+    with pytest.raises(ValueError, match="'mp4' or 'gif'"):
+        anim.to_html("webm")
 
 
 @needs_encoder("gif")
-def test_repr_html_escapes_the_alt_text():
+@needs_encoder("libx264")
+def test_inline_html_escapes_the_label():
     anim = animate("bowl", ['gd:lr=0.2,label=a<b & "c"'], steps=2, frames=2, size=SIZE, title="T")
-    markup = anim._repr_html_()
-    alt = re.search(r'alt="([^"]*)"', markup)
-    assert alt is not None
-    assert html.unescape(alt.group(1)) == 'Bowl: a<b & "c"'
-    assert "<b" not in alt.group(1)
+    for markup, attribute in [(anim.to_html("gif"), "alt"), (anim._repr_html_(), "aria-label")]:
+        label = re.search(rf'{attribute}="([^"]*)"', markup)
+        assert label is not None
+        assert html.unescape(label.group(1)) == 'Bowl: a<b & "c"'
+        assert "<b" not in label.group(1)

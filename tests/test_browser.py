@@ -38,8 +38,8 @@ from PIL import Image
 
 from visualizer.animation import animate
 from visualizer.cli import main
-from visualizer.player import player_page
 from visualizer.render import frame_steps
+from visualizer.writers import write_frames_to_all
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 CHROMIUM_FLAGS = (
@@ -537,7 +537,8 @@ def play_through_controls(tab: Tab) -> list[tuple[str, dict[str, Any]]]:
     return snaps
 
 
-# Half speed and no loop through the page's controls, then play from frame 0 and pause.
+# Half speed and no loop through the page's controls, then play from frame 0 until the
+# scrub bar moves, and pause.
 PLAY_AND_PAUSE_JS = """
 (async () => {
   const $ = (id) => document.getElementById(id);
@@ -550,7 +551,8 @@ PLAY_AND_PAUSE_JS = """
   out.playing = await new Promise((resolve) => {
     const started = performance.now();
     const poll = () => {
-      if (video.currentTime >= 0.1 || video.ended) return resolve(!video.paused || video.ended);
+      const moved = Number($('lv-scrub').value) > 0 && video.currentTime > 0;
+      if (moved || video.ended) return resolve(!video.paused || video.ended);
       if (performance.now() - started > 10000) return resolve(false);
       requestAnimationFrame(poll);
     };
@@ -609,31 +611,33 @@ def player_problems(
     return problems
 
 
+#: Frames held for several frame periods in the "held" page: {frame: periods}.
+HELD = {0: 3, 3: 2}
+
+
 @pytest.fixture(scope="module")
 def player(tmp_path_factory) -> dict[str, Any]:
-    """The player page of :data:`PLAYER_SCENE`, and what it must show."""
+    """The player pages of :data:`PLAYER_SCENE`, and what they must show.
+
+    ``pages["plain"]`` is ``lossviz render ... -o player.html``; ``pages["held"]`` the
+    same frames with some held for several periods (as pacing holds them).
+    """
     folder = tmp_path_factory.mktemp("player")
+    plain = folder / "player.html"
+    assert main(["render", *PLAYER_SCENE, *PLAYER_DRAWING, "-q", "-o", str(plain)]) == 0
     anim = animate(
-        "bowl",
-        ["gd:lr=0.1", "momentum:lr=0.05", "gd:lr=5"],
-        steps=12,
-        frames=7,
-        size=(160, 90),
+        "bowl", ["gd:lr=0.1", "momentum:lr=0.05", "gd:lr=5"], steps=12, frames=7, size=(160, 90)
     )
-    steps = frame_steps(anim.recording.steps, anim.options.frames).tolist()
-    page = folder / "player.html"
-    page.write_text(
-        player_page(
-            anim.recording, steps, anim.to_bytes(".mp4"), fps=anim.fps, size=anim.options.size
-        ),
-        encoding="utf-8",
-    )
+    frames = list(anim.frames())
+    held = folder / "held.html"
+    writer = anim._player_writer(held)
+    write_frames_to_all([writer], [(f, HELD.get(i, 1)) for i, f in enumerate(frames)], fps=20)
     return {
-        "page": page,
-        "steps": steps,
+        "pages": {"plain": plain, "held": held},
+        "steps": frame_steps(anim.recording.steps, anim.options.frames).tolist(),
         "labels": [run.label for run in anim.recording.runs],
         "trace": trace_losses(PLAYER_SCENE, folder),
-        "frames": [f[..., :3].astype(float) for f in anim.frames()],
+        "frames": [f[..., :3].astype(float) for f in frames],
     }
 
 
@@ -656,12 +660,13 @@ def check_player(browser: Chromium, page: Path, player: dict[str, Any]) -> list[
 
 
 @needs_chromium
-def test_player_scrubs_and_reads_out_in_chromium(browser, player):
+@pytest.mark.parametrize("kind", ["plain", "held"])
+def test_player_scrubs_and_reads_out_in_chromium(browser, player, kind):
     """Scrub bar, step buttons and keys move the picture; the readout is trace's numbers."""
     assert "diverged" in [
         player["trace"].get((label, player["steps"][-1]), "diverged") for label in player["labels"]
     ], "the scene should have a diverged run, to check its readout"
-    assert check_player(browser, player["page"], player) == []
+    assert check_player(browser, player["pages"][kind], player) == []
 
 
 @needs_chromium
@@ -681,7 +686,7 @@ def test_player_check_fails_on_a_broken_page(
     browser, player, tmp_path, broken, original, replacement
 ):
     """The check is not vacuous: a dead scrub bar or a readout one frame off is caught."""
-    text = player["page"].read_text(encoding="utf-8")
+    text = player["pages"]["plain"].read_text(encoding="utf-8")
     assert original in text
     page = tmp_path / "broken.html"
     page.write_text(text.replace(original, replacement), encoding="utf-8")

@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
-from helpers import ALL_SUFFIXES, needs_encoder, run_main
+from helpers import RENDER_SUFFIXES, needs_encoder, run_main
 from PIL import Image
 
 from visualizer.animation import Animation
@@ -43,7 +43,7 @@ def assert_one_line_error(code: int, out: str, err: str) -> str:
 # --- success -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("suffix", ALL_SUFFIXES)
+@pytest.mark.parametrize("suffix", RENDER_SUFFIXES)
 def test_render_writes_each_format(capsys, tmp_path, suffix):
     path = tmp_path / f"anim{suffix}"
     code, out, err = run(capsys, *SMALL, "--frames", "4", "-q", "-o", str(path))
@@ -57,6 +57,9 @@ def test_render_writes_each_format(capsys, tmp_path, suffix):
     if suffix == ".gif":
         with Image.open(path) as image:
             assert image.size == (160, 90) and image.n_frames == 4
+    if suffix == ".html":
+        page = path.read_text(encoding="utf-8")
+        assert page.startswith("<!DOCTYPE html>") and "data:video/mp4;base64," in page
 
 
 def test_render_reports_the_file_unless_quiet(capsys, tmp_path):
@@ -168,7 +171,7 @@ def test_flags_choose_the_layers(capsys, tmp_path, captured, flags, kinds):
 
 
 BAD = {
-    "bad suffix": (["-o", "{dir}/a.txt"], "must end with .gif, .mp4, .webm or .png"),
+    "bad suffix": (["-o", "{dir}/a.txt"], "must end with .gif, .mp4, .webm, .png or .html"),
     "missing folder": (["-o", "{dir}/nope/a.gif"], "does not exist"),
     "tiny size": (["--size", "10x10", "-o", "{dir}/a.gif"], "size 10x10"),
     "huge size": (["--size", "8000x100", "-o", "{dir}/a.gif"], "size 8000x100"),
@@ -225,7 +228,7 @@ def test_text_that_is_not_valid_mathtext_is_not_a_traceback(capsys, tmp_path, fl
 # --- interrupts ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("suffix", ALL_SUFFIXES)
+@pytest.mark.parametrize("suffix", RENDER_SUFFIXES)
 def test_interrupt_mid_render_leaves_no_partial_file(capsys, tmp_path, monkeypatch, suffix):
     real_frames = FrameRenderer.frames
     produced: list[int] = []

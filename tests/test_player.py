@@ -10,12 +10,15 @@ import json
 import re
 
 import pytest
-from helpers import rec_of
+from helpers import needs_encoder, rec_of, video_frame_count
 
+from surfaces.errors import WriterError
+from visualizer.animation import animate
 from visualizer.player import loss_text, player_data, player_page
 from visualizer.recorder import record
 from visualizer.render import frame_steps
 from visualizer.scene import scene_from_mapping
+from visualizer.writers import write_frames_to_all, writer_for
 
 FAKE_MP4 = b"\x00\x00\x00\x20ftypisom" + bytes(range(256)) * 40
 
@@ -94,3 +97,46 @@ def test_page_beyond_the_video_is_small_at_the_default_scene():
     page = player_page(rec, steps, FAKE_MP4, fps=scene.fps, size=scene.size)
     beyond_video = len(page.encode()) - len(base64.b64encode(FAKE_MP4))
     assert beyond_video <= 30_000, beyond_video
+
+
+# --- the writer ----------------------------------------------------------------------------
+
+
+@needs_encoder("libx264")
+def test_save_html_embeds_the_mp4_of_the_same_frames(tmp_path):
+    anim = animate("bowl", ["gd:lr=0.1", "gd:lr=5"], steps=8, frames=5, size=(96, 64))
+    page = anim.save(tmp_path / "anim.html").read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["anim.html"]  # no temporary left
+    (video,) = re.findall(r'src="data:video/mp4;base64,([A-Za-z0-9+/=]+)"', page)
+    assert base64.b64decode(video) == anim.to_bytes(".mp4")
+    data = page_data(page)
+    assert data == player_data(anim.recording, [0, 2, 4, 6, 8], fps=anim.fps)
+
+
+@needs_encoder("libx264")
+def test_held_frames_start_later(tmp_path):
+    """A frame held for k periods pushes the start of every later frame by k - 1."""
+    anim = animate("bowl", ["gd:lr=0.1"], steps=3, size=(64, 64))
+    frames = list(anim.frames())
+    path = tmp_path / "held.html"
+    held = [(frames[0], 3), frames[1], (frames[2], 2), frames[3]]
+    write_frames_to_all([anim._player_writer(path)], held, fps=anim.fps)
+    page = path.read_text(encoding="utf-8")
+    assert page_data(page)["starts"] == [0, 3, 4, 6]
+    (video,) = re.findall(r'src="data:video/mp4;base64,([A-Za-z0-9+/=]+)"', page)
+    mp4 = tmp_path / "held.mp4"
+    mp4.write_bytes(base64.b64decode(video))
+    assert video_frame_count(mp4) == 7  # 3 + 1 + 2 + 1 periods
+
+
+def test_starts_must_increase_one_per_frame():
+    rec = rec_of("bowl", "gd:lr=0.1", steps=2)
+    with pytest.raises(ValueError, match="increasing"):
+        player_data(rec, [0, 1, 2], fps=20, starts=[0, 2, 2])
+    with pytest.raises(ValueError, match="one increasing start per frame"):
+        player_data(rec, [0, 1, 2], fps=20, starts=[0, 1])
+
+
+def test_a_frame_writer_for_html_is_refused():
+    with pytest.raises(WriterError, match=r"Animation\.save"):
+        writer_for("page.html", fps=20)

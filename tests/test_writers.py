@@ -126,8 +126,8 @@ def test_bad_suffix_is_a_one_line_value_error(name, tmp_path):
     path = tmp_path / name
     with pytest.raises(ValueError) as caught:
         check_output_path(path)
-    assert str(caught.value) == f"'{path}' must end with .gif, .mp4, .webm or .png"
-    assert writers.SUFFIXES == (".gif", ".mp4", ".webm", ".png")
+    assert str(caught.value) == f"'{path}' must end with .gif, .mp4, .webm, .png or .html"
+    assert writers.SUFFIXES == (".gif", ".mp4", ".webm", ".png", ".html")
 
 
 def test_suffix_is_case_insensitive(tmp_path):

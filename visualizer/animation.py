@@ -34,6 +34,7 @@ import numpy as np
 
 from surfaces.errors import SpecError, did_you_mean
 from visualizer.options import options, options_doc
+from visualizer.player import PlayerWriter, player_page
 from visualizer.recorder import Recording
 from visualizer.render import RenderOptions, frame_steps, render_frames
 from visualizer.scene import Scene, scene_from_mapping
@@ -77,13 +78,23 @@ class Animation:
         """Colours a GIF palette must hold exactly (optimizers and text)."""
         return THEMES[self.options.theme].palette_colors([r.spec.name for r in self.recording.runs])
 
+    def __repr__(self) -> str:
+        """One line: surface, runs, frames and size (the arrays are not shown)."""
+        w, h = self.options.size
+        runs = ", ".join(run.label for run in self.recording.runs)
+        return (
+            f"<Animation {self.recording.surface.name}: {runs}; "
+            f"{self.n_frames} frames at {self.fps} fps, {w}x{h}>"
+        )
+
     def save(
         self, path: str | os.PathLike[str], *, on_frame: Callable[[int], None] | None = None
     ) -> Path:
-        """Write the animation; the suffix picks the format (.gif, .mp4, .webm, .png).
+        """Write the animation; the suffix picks the format (.gif, .mp4, .webm, .png, .html).
 
         The file is written to a temporary file beside ``path`` and renamed into
-        place when complete. ``.png`` writes the final frame as a poster.
+        place when complete. ``.png`` writes the final frame as a poster; ``.html``
+        a self-contained player page (:mod:`visualizer.player`).
         """
         (written,) = self.save_all([path], on_frame=on_frame)
         return written
@@ -99,7 +110,7 @@ class Animation:
         Each file is written as :meth:`save` writes one; if any fails, none is.
         """
         return write_frames_to_all(
-            paths,
+            [self._player_writer(p) if _is_html(p) else p for p in paths],
             self.frames(),
             fps=self.fps,
             hold_last_ms=HOLD_LAST_MS,
@@ -108,20 +119,60 @@ class Animation:
             frame_size=self.options.size,
         )
 
+    def _player_writer(self, path: str | os.PathLike[str]) -> PlayerWriter:
+        steps = frame_steps(self.recording.steps, self.options.frames).tolist()
+
+        def page(mp4: bytes, starts: list[int]) -> str:
+            return player_page(
+                self.recording,
+                steps,
+                mp4,
+                fps=self.fps,
+                size=self.options.size,
+                title=self.options.title,
+                theme=self.options.theme,
+                starts=starts,
+            )
+
+        return PlayerWriter(path, page=page, fps=self.fps, hold_last_ms=HOLD_LAST_MS)
+
     def to_bytes(self, suffix: str = ".gif") -> bytes:
         """The encoded file as bytes (rendered through a temporary file)."""
         with tempfile.TemporaryDirectory() as folder:
             return self.save(Path(folder) / f"animation{suffix}").read_bytes()
 
-    def _repr_html_(self) -> str:
-        """Jupyter display: the animation inline as a looping GIF."""
-        data = base64.b64encode(self.to_bytes(".gif")).decode("ascii")
+    def to_html(self, format: str = "mp4") -> str:
+        """The animation as an HTML element to show inline (Jupyter, any page).
+
+        Parameters
+        ----------
+        format
+            ``"mp4"``: an H.264 ``<video>`` with controls that plays at once, muted,
+            and loops; ``"gif"``: an ``<img>`` of the GIF. Either is embedded as a
+            ``data:`` URL.
+        """
         w, h = self.options.size
-        alt = f"{self.recording.surface.title}: " + ", ".join(r.label for r in self.recording.runs)
-        return (
-            f'<img src="data:image/gif;base64,{data}" width="{w}" height="{h}" '
-            f'alt="{html.escape(alt)}" style="max-width:100%;height:auto"/>'
-        )
+        runs = ", ".join(r.label for r in self.recording.runs)
+        label = html.escape(f"{self.recording.surface.title}: {runs}")
+        common = f'width="{w}" height="{h}" style="max-width:100%;height:auto"'
+        if format == "mp4":
+            data = base64.b64encode(self.to_bytes(".mp4")).decode("ascii")
+            return (
+                f'<video src="data:video/mp4;base64,{data}" {common} aria-label="{label}" '
+                "controls autoplay loop muted playsinline></video>"
+            )
+        if format == "gif":
+            data = base64.b64encode(self.to_bytes(".gif")).decode("ascii")
+            return f'<img src="data:image/gif;base64,{data}" {common} alt="{label}">'
+        raise ValueError(f"format must be 'mp4' or 'gif', got {format!r}")
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: an H.264 video with controls, playing and looping."""
+        return self.to_html("mp4")
+
+
+def _is_html(path: str | os.PathLike[str]) -> bool:
+    return os.fspath(path).lower().endswith(".html")
 
 
 def animation_from_scene(scene: Scene) -> Animation:
@@ -203,9 +254,8 @@ def animate(surface: str = "ravine", optimizers: Sequence[str] = (), **options: 
     >>> anim = animate("ravine", ["gd", "momentum"], steps=30, size=(320, 180))
     >>> [run.label for run in anim.recording.runs], anim.n_frames
     (['gd', 'momentum'], 31)
-    >>> html = anim._repr_html_()  # what Jupyter shows: the GIF inline
-    >>> html.startswith('<img src="data:image/gif;base64,')
-    True
+    >>> anim  # one line; in Jupyter, an H.264 video inline (anim.to_html("gif") for a GIF)
+    <Animation ravine: gd, momentum; 31 frames at 20 fps, 320x180>
     >>> animate("ravine", ["gd:lr=-1"])
     Traceback (most recent call last):
     ...

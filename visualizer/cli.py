@@ -84,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_list = sub.add_parser("list", help="list surfaces and optimizers")
     p_list.add_argument("--json", action="store_true", help="machine-readable output")
 
-    p_render = sub.add_parser("render", help="render an animation (GIF, MP4, WebM or PNG poster)")
+    p_render = sub.add_parser(
+        "render", help="render an animation (GIF, MP4, WebM, PNG poster or HTML player)"
+    )
     _add_scene_options(p_render)
     _add_render_options(p_render)
     p_render.add_argument(
@@ -92,7 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         required=True,
         metavar="FILE",
-        help="output file; the suffix picks the format: .gif, .mp4, .webm or .png (poster)",
+        help=(
+            "output file; the suffix picks the format: .gif, .mp4, .webm, .png (poster)"
+            " or .html (a player page)"
+        ),
     )
 
     p_gallery = sub.add_parser(

@@ -5,12 +5,18 @@ the encoded H.264 MP4, and returns the page's text. Rendering and encoding happe
 (:mod:`visualizer.render`, :mod:`visualizer.writers`); writing the file after.
 
 The page makes no network request: the MP4 is embedded as a base64 ``data:`` URL, the
-CSS and the script are inline, and the icon is an empty ``data:`` URL. Frame ``i`` of the
-MP4 starts at ``i / fps`` seconds, so the script maps the time of the frame on screen to
+CSS and the script are inline, and the icon is an empty ``data:`` URL. The page knows
+when each frame starts in the MP4 (``starts``, in frame periods: frame ``i`` at ``i``
+unless earlier frames are held), so the script maps the time of the frame on screen to
 its index (``requestVideoFrameCallback``'s ``mediaTime`` while playing, ``currentTime``
 after a seek) and shows that frame's step and every run's loss, formatted as
 ``lossviz trace`` writes them. The readout therefore always matches the picture; a seek
-asks for the middle of a frame's interval, never a boundary.
+asks for the middle of a frame's first period, never a boundary.
+
+:class:`PlayerWriter` writes the page as one more format of
+:func:`visualizer.writers.write_frames_to_all`: it encodes the frames to H.264 in its
+temporary file, then replaces that file's content with the page, and the file is
+renamed into place with the others (:mod:`visualizer.files`).
 
 Controls: play/pause, a scrub bar over the frames, step back/forward buttons, the arrow
 keys (and Home, End, space), a speed menu and a loop toggle.
@@ -32,12 +38,18 @@ from __future__ import annotations
 
 import base64
 import html
+import itertools
 import json
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
+from surfaces.errors import WriterError
 from visualizer.recorder import Recording
 from visualizer.theme import DIVERGED_COLOR, THEMES, run_styles
+from visualizer.writers import RGB, Mp4Writer
 
 #: Playback speeds offered, as multiples of the scene's fps.
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -54,8 +66,14 @@ def loss_text(value: float) -> str:
     return repr(float(value))
 
 
-def player_data(recording: Recording, steps: Sequence[int], *, fps: int) -> dict[str, Any]:
-    """What the page's script needs: per frame, its step and each run's loss.
+def player_data(
+    recording: Recording,
+    steps: Sequence[int],
+    *,
+    fps: int,
+    starts: Sequence[int] | None = None,
+) -> dict[str, Any]:
+    """What the page's script needs: per frame, its step, start time and each run's loss.
 
     Parameters
     ----------
@@ -65,15 +83,21 @@ def player_data(recording: Recording, steps: Sequence[int], *, fps: int) -> dict
         The step each frame shows (:func:`visualizer.render.frame_steps`).
     fps
         Frames per second of the embedded video.
+    starts
+        When each frame starts in the video, in frame periods (increasing); ``None``
+        for ``0, 1, 2, ...`` (no frame held).
 
     Returns
     -------
     dict
-        ``fps``, ``total`` (the recording's steps), ``steps`` (one per frame), ``labels``,
-        and ``losses``: per run, per frame, the loss text, or ``None`` once the run has
-        diverged (``trace`` has no row there either).
+        ``fps``, ``total`` (the recording's steps), ``steps`` and ``starts`` (one per
+        frame), ``labels``, and ``losses``: per run, per frame, the loss text, or
+        ``None`` once the run has diverged (``trace`` has no row there either).
     """
     steps = [int(s) for s in steps]
+    starts = list(range(len(steps))) if starts is None else [int(t) for t in starts]
+    if len(starts) != len(steps) or any(b <= a for a, b in itertools.pairwise(starts)):
+        raise ValueError(f"need one increasing start per frame, got {starts!r}")
     losses = [
         [loss_text(run.losses[s]) if s <= run.last_step else None for s in steps]
         for run in recording.runs
@@ -82,6 +106,7 @@ def player_data(recording: Recording, steps: Sequence[int], *, fps: int) -> dict
         "fps": int(fps),
         "total": int(recording.steps),
         "steps": steps,
+        "starts": starts,
         "labels": [run.label for run in recording.runs],
         "losses": losses,
     }
@@ -96,6 +121,7 @@ def player_page(
     size: tuple[int, int],
     title: str | None = None,
     theme: str = "light",
+    starts: Sequence[int] | None = None,
 ) -> str:
     """The player page: ``mp4`` embedded, with controls and a readout of ``recording``.
 
@@ -115,6 +141,8 @@ def player_page(
         The page's heading; the surface's title by default.
     theme
         ``"light"`` or ``"dark"``: the page's colours follow the frames'.
+    starts
+        When each frame starts in ``mp4``, in frame periods; ``None`` for ``0, 1, 2, ...``.
 
     Returns
     -------
@@ -122,7 +150,7 @@ def player_page(
         A complete HTML document that loads nothing from anywhere else.
     """
     palette = THEMES[theme]
-    data = player_data(recording, steps, fps=fps)
+    data = player_data(recording, steps, fps=fps, starts=starts)
     heading = title if title else recording.surface.title
     styles = run_styles(recording, palette)
     rows = "\n".join(
@@ -232,13 +260,22 @@ _SCRIPT = """\
   const video = $('lv-video'), scrub = $('lv-scrub'), play = $('lv-play');
   const stepOut = $('lv-step'), speed = $('lv-speed'), loop = $('lv-loop');
   const cells = [...document.querySelectorAll('td[data-run]')];
-  const last = data.steps.length - 1, fps = data.fps;
+  const last = data.steps.length - 1, fps = data.fps, starts = data.starts;
   let shown = 0;   // the frame on screen, and so in the readout
   let wanted = 0;  // the frame last asked for by a control
 
   const clamp = (i) => Math.min(last, Math.max(0, i));
-  // Frame i is on screen from i/fps to (i+1)/fps; the epsilon absorbs rounding.
-  const frameAt = (t) => clamp(Math.floor(t * fps + 1e-3));
+  // Frame i is on screen from starts[i]/fps until the next frame starts; the epsilon
+  // absorbs rounding of the time stamps.
+  const frameAt = (t) => {
+    const periods = t * fps + 1e-3;
+    let lo = 0, hi = last;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= periods) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+  };
 
   function show(i) {
     shown = i;
@@ -257,7 +294,7 @@ _SCRIPT = """\
     wanted = clamp(i);
     video.pause();
     scrub.value = String(wanted);
-    video.currentTime = (wanted + 0.5) / fps;  // the middle of the frame, never an edge
+    video.currentTime = (starts[wanted] + 0.5) / fps;  // mid-period, never an edge
   }
 
   function toggle() {
@@ -304,3 +341,51 @@ _SCRIPT = """\
   video.loop = loop.checked;
   video.playbackRate = Number(speed.value);
 })();"""
+
+
+class PlayerWriter(Mp4Writer):
+    """Write the player page: frames to H.264 in the temporary file, then the page there.
+
+    A :class:`visualizer.writers.FrameWriter`, so it takes part in
+    :func:`visualizer.writers.write_frames_to_all` like any format: set up early,
+    one temporary file, committed with the others or removed.
+
+    Parameters
+    ----------
+    path
+        Output file, ending with ``.html``.
+    page
+        ``page(mp4, starts)``: the page's text from the finished MP4 and the start of
+        each frame in frame periods (a held frame lasts several periods).
+    fps, hold_last_ms, extra_colors
+        As for every writer (:func:`visualizer.writers.saving`).
+    """
+
+    suffix = ".html"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        page: Callable[[bytes, list[int]], str],
+        fps: int,
+        hold_last_ms: int = 1000,
+        extra_colors: Sequence[RGB] = (),
+    ) -> None:
+        super().__init__(path, fps=fps, hold_last_ms=hold_last_ms, extra_colors=extra_colors)
+        self._page = page
+        self._starts: list[int] = []
+        self._periods = 0
+
+    def _write(self, frame: np.ndarray, repeat: int) -> None:
+        self._starts.append(self._periods)
+        self._periods += repeat
+        super()._write(frame, repeat)
+
+    def _close(self) -> None:
+        super()._close()  # the MP4 is complete in the temporary file
+        try:
+            mp4 = self._temp_path.read_bytes()
+            self._temp_path.write_text(self._page(mp4, self._starts), encoding="utf-8")
+        except OSError as error:
+            raise WriterError(f"cannot write '{self.path}': {error.strerror}") from None

@@ -106,7 +106,8 @@ __all__ = [
     "writer_for",
 ]
 
-SUFFIXES = (".gif", ".mp4", ".webm", ".png")
+#: What lossviz writes; ``.html`` is the player page (:class:`visualizer.player.PlayerWriter`).
+SUFFIXES = (".gif", ".mp4", ".webm", ".png", ".html")
 MAX_REPEAT = 10_000  # frame periods one frame may be held
 PIPE_BUFFER_BYTES = 8 << 20  # asked for; the kernel caps it at /proc/sys/fs/pipe-max-size
 PIPE_QUEUE_FRAMES = 4  # frames waiting for the pipe at most: bounded memory
@@ -496,7 +497,9 @@ def writer_for(
     'Mp4Writer'
     """
     path = check_output_path(path)
-    writer_type = _WRITERS[path.suffix.lower()]
+    writer_type = _WRITERS.get(path.suffix.lower())
+    if writer_type is None:  # .html: the page needs the recording, not only frames
+        raise WriterError(f"'{path.name}': write a player page with Animation.save")
     return writer_type(path, fps=fps, hold_last_ms=hold_last_ms, extra_colors=extra_colors)
 
 
@@ -588,7 +591,7 @@ def write_frames(
 
 
 def write_frames_to_all(
-    paths: Sequence[PathLike],
+    paths: Sequence[PathLike | FrameWriter],
     frames: Iterable[np.ndarray | tuple[np.ndarray, int]],
     *,
     fps: int,
@@ -602,6 +605,7 @@ def write_frames_to_all(
     The frames are rendered once and handed to every writer; parameters are those
     of :func:`write_frames`. All files are encoded to temporary files first, then
     renamed into place together: if any writer fails, none of the files changes.
+    An item of ``paths`` may be a :class:`FrameWriter` made by the caller (not set up).
 
     Parameters
     ----------
@@ -683,11 +687,18 @@ def _available_memory() -> int | None:
 
 @contextmanager
 def _writing(
-    paths: Sequence[PathLike], *, fps: int, hold_last_ms: int, extra_colors: Sequence[RGB]
+    paths: Sequence[PathLike | FrameWriter],
+    *,
+    fps: int,
+    hold_last_ms: int,
+    extra_colors: Sequence[RGB],
 ) -> Iterator[list[FrameWriter]]:
     """Set up a writer per path; on success commit all files together, else abort all."""
     writers = [
-        writer_for(p, fps=fps, hold_last_ms=hold_last_ms, extra_colors=extra_colors) for p in paths
+        p
+        if isinstance(p, FrameWriter)
+        else writer_for(p, fps=fps, hold_last_ms=hold_last_ms, extra_colors=extra_colors)
+        for p in paths
     ]
     with files.cleanup_on_signals():
         try:
