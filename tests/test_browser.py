@@ -400,6 +400,7 @@ def test_tiny_gallery_in_chromium(tmp_path, browser):
     assert main(["gallery", "-o", str(out), "--scenes", str(scenes), "-q"]) == 0
     report = browser.check_page((out / "index.html").as_uri())
     assert_media_ok(report, TINY_SIZES)
+    assert sorted(check_players(browser, out / "index.html")) == sorted(TINY)
 
 
 @needs_chromium
@@ -433,6 +434,7 @@ def test_committed_gallery_in_chromium(browser):
     assert sizes, "no scenes in outputs/index.html"
     report = browser.check_page((OUTPUTS / "index.html").as_uri())
     assert_media_ok(report, sizes)
+    check_players(browser, OUTPUTS / "index.html")  # the player pages it links, if any
 
 
 # --- the HTML player ---------------------------------------------------------------------
@@ -692,3 +694,26 @@ def test_player_check_fails_on_a_broken_page(
     page.write_text(text.replace(original, replacement), encoding="utf-8")
     problems = check_player(browser, page, player)
     assert any(broken in p for p in problems), problems
+
+
+def check_players(browser: Chromium, index: Path) -> list[str]:
+    """Open every player page the gallery page links; each must load its video and readout.
+
+    Returns the names of the scenes whose players were checked.
+    """
+    page = index.read_text(encoding="utf-8")
+    names = re.findall(r'<a class="player" href="([^"]+)\.html"', page)
+    problems = []
+    for name in names:
+        with browser.tab((index.parent / f"{name}.html").as_uri()) as tab:
+            tab.evaluate(PLAYER_SNAP_JS)
+            snap = json.loads(tab.evaluate(f"window.lvSnap({ELEMENT_TIMEOUT_MS})"))
+            foreign = [u for u in tab.requests() if not u.startswith(("file:", "data:"))]
+        if snap["error"] is not None or snap["picture"] is None:
+            problems.append(f"{name}.html: the video did not load ({snap['error']})")
+        elif snap["step"] != "0" or not snap["losses"] or "" in snap["losses"]:
+            problems.append(f"{name}.html: readout {snap['step']} {snap['losses']}")
+        if foreign:
+            problems.append(f"{name}.html: network requests {foreign}")
+    assert not problems, "\n".join(problems)
+    return names

@@ -56,10 +56,12 @@ def gallery(tmp_path_factory) -> dict[str, Path]:
 
 
 def test_gallery_writes_every_file(gallery):
-    expected = {f"{n}{s}" for n in TINY for s in (".gif", ".mp4", ".png")}
+    expected = {f"{n}{s}" for n in TINY for s in (".gif", ".mp4", ".png", ".html")}
     expected |= {"index.html", "gallery.md"}
     assert {p.name for p in gallery["out"].iterdir()} == expected  # no temp files left
     for name in TINY:
+        player = (gallery["out"] / f"{name}.html").read_text(encoding="utf-8")
+        assert player.startswith("<!DOCTYPE html>") and "data:video/mp4;base64," in player
         assert (gallery["out"] / f"{name}.gif").read_bytes()[:6] == b"GIF89a"
         assert (gallery["out"] / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert (gallery["out"] / f"{name}.mp4").read_bytes()[4:8] == b"ftyp"
@@ -87,6 +89,8 @@ def test_index_html_shows_every_scene_in_order(gallery):
         assert video, name
         assert f'src="{name}.mp4"' in video.group(0)
         assert f'poster="{name}.png"' in video.group(0)
+        section = page[page.index(f'<section id="{name}">') :].split("</section>")[0]
+        assert f'<a class="player" href="{name}.html">' in section
         positions.append(page.index(f'<section id="{name}">'))
     assert positions == sorted(positions)
     assert "<h2>Contour &amp; &lt;loss&gt; panel</h2>" in page  # escaped, not raw
@@ -109,7 +113,7 @@ def test_gallery_markdown_matches_the_page(gallery):
         scene = scenes[name].scene
         assert f"\n{scene.caption}\n" in md
         assert f"![{scene.title}]({name}.gif)" in md
-        assert f"[MP4]({name}.mp4) · [poster]({name}.png)" in md
+        assert f"[MP4]({name}.mp4) · [poster]({name}.png) · [player]({name}.html)" in md
 
 
 @pytest.mark.parametrize("name", TINY_ORDER)
@@ -128,7 +132,8 @@ def test_only_renders_just_that_scene(gallery, tmp_path):
     scenes = str(gallery["scenes"])
     assert main(["gallery", "-o", str(tmp_path), "--scenes", scenes, "--only", "b-surface"]) == 0
     names = {p.name for p in tmp_path.iterdir()}
-    assert {"b-surface.gif", "b-surface.mp4", "b-surface.png", "index.html", "gallery.md"} <= names
+    assert {"b-surface.gif", "b-surface.mp4", "b-surface.png", "b-surface.html"} <= names
+    assert {"index.html", "gallery.md"} <= names
     assert not any(n.startswith("a-contour") for n in names)
     assert (tmp_path / "b-surface.gif").read_bytes() == (
         gallery["out"] / "b-surface.gif"
@@ -250,6 +255,8 @@ def test_committed_gallery_is_complete():
     for item in scenes:
         for suffix in (".gif", ".mp4", ".png"):
             assert (OUTPUTS / f"{item.name}{suffix}").is_file(), f"{item.name}{suffix}"
+    for player in re.findall(r'<a class="player" href="([^"]+)"', page):  # once re-rendered
+        assert (OUTPUTS / player).is_file(), player
     rendered = [name for name in SHIPPED if name not in PENDING_RENDER]
     assert re.findall(r'<section id="([^"]+)">', page) == rendered, "rerun `lossviz gallery`"
     assert page_commands(page) == [s.command for s in scenes]

@@ -6,9 +6,10 @@ the page and Markdown that show them with their commands.
 Each scene is a TOML scene file (the same format as ``lossviz render --config``)
 in a folder, by default the ``scenes`` folder shipped inside this package. A
 scene file may add ``order`` (its place in the gallery) besides ``title`` and
-``caption``. The gallery renders every scene to ``NAME.gif``, ``NAME.mp4`` and a
-poster ``NAME.png`` (frames are rendered once and streamed to all three), then
-writes ``index.html`` and ``gallery.md``.
+``caption``. The gallery renders every scene to ``NAME.gif``, ``NAME.mp4``, a
+poster ``NAME.png`` and a player page ``NAME.html`` (frames are rendered once and
+streamed to all four), then writes ``index.html`` and ``gallery.md``, which link
+each scene's player.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from visualizer.writers import check_output_path, write_text_atomic
 #: The scene files shipped with lossviz.
 DEFAULT_SCENES = Path(__file__).with_name("scenes")
 #: Formats written for every scene.
-GALLERY_SUFFIXES = (".gif", ".mp4", ".png")
+GALLERY_SUFFIXES = (".gif", ".mp4", ".png", ".html")
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,8 @@ def index_html(scenes: Sequence[GalleryScene]) -> str:
         "<body>",
         "<h1>lossviz gallery</h1>",
         "<p>Gradient descent, SGD and momentum on the surfaces of the source article. "
-        "Each scene: a looping GIF for slides and an MP4 with a poster for docs.</p>",
+        "Each scene: a looping GIF for slides, an MP4 with a poster for docs, and a player "
+        "to step through it.</p>",
     ]
     for item in scenes:
         w, h = item.scene.size
@@ -176,6 +178,8 @@ def index_html(scenes: Sequence[GalleryScene]) -> str:
             f'<video src="{name}.mp4" poster="{name}.png" width="{w}" height="{h}" '
             'controls loop muted playsinline preload="metadata"></video>',
             "</div>",
+            f'<p><a class="player" href="{name}.html">Step through it in the player</a> '
+            "(scrub bar, step buttons, each run's loss)</p>",
             f"<pre><code>{html.escape(item.command)}</code></pre>",
             "</section>",
         ]
@@ -194,7 +198,8 @@ def gallery_markdown(scenes: Sequence[GalleryScene]) -> str:
             "",
             f"![{item.title}]({quote(item.name)}.gif)",
             "",
-            f"[MP4]({quote(item.name)}.mp4) · [poster]({quote(item.name)}.png)",
+            f"[MP4]({quote(item.name)}.mp4) · [poster]({quote(item.name)}.png)"
+            f" · [player]({quote(item.name)}.html)",
             "",
             "```sh",
             item.command,
