@@ -116,7 +116,7 @@ FFMPEG_THREADS = 2  # fixed, never "auto": output must not depend on the machine
 #: and 3840x2160): the renderer's canvas, background and frame copies, plus each encoder's
 #: frames in flight (x264's look-ahead is the largest), on top of a fixed base.
 RENDER_BYTES_PER_PIXEL = 50
-ENCODER_BYTES_PER_PIXEL = {".gif": 20, ".mp4": 80, ".webm": 80, ".png": 4}
+ENCODER_BYTES_PER_PIXEL = {".gif": 20, ".mp4": 80, ".webm": 80, ".png": 4, ".html": 80}
 BASE_MEMORY_BYTES = 150_000_000
 _FFMPEG_LOG_PREFIX = re.compile(r"^(\[[^\]]* @ 0x[0-9a-f]+\] *)+")  # "[libx264 @ 0x55d0] "
 
@@ -619,7 +619,8 @@ def write_frames_to_all(
         The files written, in the order of ``paths``.
     """
     if frame_size is not None:
-        check_memory(frame_size, [Path(p).suffix.lower() for p in paths])
+        targets = [p.path if isinstance(p, FrameWriter) else Path(p) for p in paths]
+        check_memory(frame_size, [t.suffix.lower() for t in targets])
     with _writing(paths, fps=fps, hold_last_ms=hold_last_ms, extra_colors=extra_colors) as writers:
         for index, item in enumerate(frames):
             frame, repeat = item if isinstance(item, tuple) else (item, 1)
