@@ -137,7 +137,7 @@ def check_output_path(path: PathLike, *, suffixes: Sequence[str] = SUFFIXES) -> 
     >>> check_output_path("anim.avi")
     Traceback (most recent call last):
     ...
-    surfaces.errors.OutputPathError: 'anim.avi' must end with .gif, .mp4, .webm or .png
+    surfaces.errors.OutputPathError: 'anim.avi' must end with .gif, .mp4, .webm, .png or .html
     """
     return files.check_output_path(path, suffixes=suffixes)
 
