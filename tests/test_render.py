@@ -475,3 +475,16 @@ def test_orbit_is_ignored_without_a_3d_view():
     a = list(render_frames(rec, RenderOptions(size=(160, 90), orbit=True)))
     b = list(render_frames(rec, RenderOptions(size=(160, 90))))
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_frames_restore_only_the_axes_and_match_whole_figure_blitting():
+    rec = rec_of("ravine", "gd", "momentum", steps=12)
+    options = RenderOptions(view="both", size=SIZE, frames=6, arrows=True, loss_panel=True)
+    boxed = FrameRenderer(rec, options)
+    whole = FrameRenderer(rec, options)
+    whole.drawing_boxes = lambda: [whole.figure.bbox]  # the old way: the whole figure
+    boxes = boxed.drawing_boxes()
+    assert len(boxes) == 3  # contour, surface and loss axes; the legend only stamps
+    assert sum(b.width * b.height for b in boxes) < 0.8 * SIZE[0] * SIZE[1]
+    for a, b in zip(boxed.frames(), whole.frames(), strict=True):
+        np.testing.assert_array_equal(a, b)

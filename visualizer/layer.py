@@ -12,7 +12,12 @@ it draws.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.transforms import Bbox
 
 
 class Layer:
@@ -26,6 +31,14 @@ class Layer:
 
     def draw_dynamic(self, step: int) -> None:
         """Draw the moving parts at ``step``."""
+
+    def drawing_box(self) -> Bbox | None:
+        """Pixel box that clips all :meth:`draw_trail` and :meth:`draw_dynamic` draw.
+
+        The renderer saves and restores only these boxes between frames; ``None``
+        (the default) means anywhere in the figure.
+        """
+        return None
 
     def turn(self, degrees: float) -> None:
         """Turn the camera to ``degrees`` of azimuth from where it started (3D views only)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.transforms import Bbox
 
 from visualizer.geometry import minimum_value, shown_steps
 from visualizer.layer import Layer
@@ -284,6 +285,10 @@ class LossPanel(Layer):
             steps = np.arange(rows.start, rows.stop)
             line.set_data(steps, self._gap(run.losses[rows]))
             self.ax.draw_artist(line)
+
+    def drawing_box(self) -> Bbox:
+        """The axes: the curves and dots are clipped to them."""
+        return self.ax.bbox
 
     def draw_dynamic(self, step: int) -> None:
         """Mark the current loss of each run."""

@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 from visualizer.layer import Layer
 from visualizer.layout import Layout, make_layout
@@ -98,21 +99,50 @@ class FrameRenderer:
         self.steps = frame_steps(rec.steps, options.frames)
 
     def frames(self) -> Iterator[np.ndarray]:
-        """Yield every frame with a fixed camera (blitting)."""
+        """Yield every frame with a fixed camera (blitting).
+
+        Only the regions where layers draw per frame (:meth:`drawing_boxes`) are
+        saved and restored, not the whole figure.
+        """
         canvas = self.canvas
         self._draw_static()
-        background = canvas.copy_from_bbox(self.figure.bbox)
+        boxes = self.drawing_boxes()
+        background = [canvas.copy_from_bbox(box) for box in boxes]
         previous = 0
         for index, step in enumerate(self.steps):
             step = int(step)
-            canvas.restore_region(background)
+            for region in background:
+                canvas.restore_region(region)
             for layer in self.layers:
                 layer.draw_trail(previous, step)
-            background = canvas.copy_from_bbox(self.figure.bbox)
+            background = [canvas.copy_from_bbox(box) for box in boxes]
             for layer in self.layers:
                 layer.draw_dynamic(step)
             yield self._finish(index)
             previous = step
+
+    def drawing_boxes(self) -> list[Bbox]:
+        """Pixel boxes that hold everything the layers draw per frame.
+
+        Each layer that draws per frame says where (:meth:`Layer.drawing_box`); if
+        one does not know, the box is the whole figure. Boxes are padded to whole
+        pixels.
+        """
+        boxes = []
+        for layer in self.layers:
+            kind = type(layer)
+            if kind.draw_trail is Layer.draw_trail and kind.draw_dynamic is Layer.draw_dynamic:
+                continue  # draws nothing on the canvas per frame (stamps only)
+            clip = layer.drawing_box()
+            if clip is None:
+                return [self.figure.bbox]
+            (x0, y0), (x1, y1) = clip.get_points()
+            pad = 2  # Agg rounds clip boxes to whole pixels
+            box = Bbox.from_extents(
+                np.floor(x0) - pad, np.floor(y0) - pad, np.ceil(x1) + pad, np.ceil(y1) + pad
+            )
+            boxes.append(Bbox.intersection(box, self.figure.bbox) or box)
+        return boxes
 
     def frame_at(self, index: int, turn: float | None = None) -> np.ndarray:
         """Render frame ``index`` from scratch (full redraw), optionally turning the camera."""

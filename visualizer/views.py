@@ -288,6 +288,10 @@ class ContourView(Layer):
             self.ax.draw_artist(ball)
             self.ax.draw_artist(shine)
 
+    def drawing_box(self) -> Bbox:
+        """The axes: trails, balls and arrows are clipped to them."""
+        return self.ax.bbox
+
     def _draw_arrows(self, i: int, run: Run, step: int, x: float, y: float) -> None:
         renderer = self.figure.canvas.get_renderer()
         for arrow, vector in self.arrow_set.vectors(i, run, step):
@@ -667,6 +671,10 @@ class SurfaceView(Layer):
                 continue
             arrow.set_positions(start_px, (tip[0], tip[1]))
             arrow.draw(renderer)
+
+    def drawing_box(self) -> Bbox:
+        """The region that clips trails, balls, shadows and arrows."""
+        return self.clip
 
     def turn(self, degrees: float) -> None:
         """Turn the camera from its first azimuth; paths are re-projected at the next draw."""
