@@ -488,3 +488,20 @@ def test_frames_restore_only_the_axes_and_match_whole_figure_blitting():
     assert sum(b.width * b.height for b in boxes) < 0.8 * SIZE[0] * SIZE[1]
     for a, b in zip(boxed.frames(), whole.frames(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_turned_camera_redraws_only_the_3d_axes_and_matches_a_full_redraw():
+    rec = rec_of("rosenbrock", "gd:lr=0.001", "momentum:lr=0.0004", steps=30)
+    options = RenderOptions(view="both", size=(400, 300), loss_panel=True, orbit=True)
+    fast = FrameRenderer(rec, options)
+    full = FrameRenderer(rec, options)
+    full._draw_turned = lambda: False  # every frame a full figure draw
+    view = next(layer for layer in full.layers if isinstance(layer, SurfaceView))
+    prepare = view._prepare
+    view._prepare = lambda last=None: prepare()  # and every path projected whole
+    for index, turn in [(0, 0.0), (30, 100.0), (20, 250.0)]:
+        np.testing.assert_array_equal(fast.frame_at(index, turn), full.frame_at(index, turn))
+    # the still parts were drawn once; the 3D view's paths only up to the frame's step
+    assert fast._turning is not None
+    fast_view = next(layer for layer in fast.layers if isinstance(layer, SurfaceView))
+    assert fast_view._screen_to == 20 and len(fast_view._screen[0][0]) == 20 * 8 + 1

@@ -21,12 +21,17 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
+from visualizer.geometry import Projection
 from visualizer.layer import Layer
 from visualizer.layout import Layout, make_layout
 from visualizer.options import VIEWS, RenderOptions
@@ -50,6 +55,10 @@ def frame_steps(steps: int, frames: int | None) -> np.ndarray:
         return np.array([steps])
     n = steps + 1 if frames is None else frames
     return np.round(np.linspace(0, steps, n)).astype(int)
+
+
+#: Pixels added around drawn boxes: line widths, anti-aliasing and rounding reach past extents.
+PAD_PX = 6
 
 
 class FrameRenderer:
@@ -97,6 +106,7 @@ class FrameRenderer:
         self.legend = LegendPanel(fig, lay, rec, theme, title=options.title)
         self.layers.append(self.legend)
         self.steps = frame_steps(rec.steps, options.frames)
+        self._turning: tuple[Any, Any, list[tuple[Artist, Bbox]]] | None = None  # see _draw_turned
 
     def frames(self) -> Iterator[np.ndarray]:
         """Yield every frame with a fixed camera (blitting).
@@ -150,7 +160,8 @@ class FrameRenderer:
         if turn is not None:
             for layer in self.layers:
                 layer.turn(turn)
-        self._draw_static()
+        if turn is None or not self._draw_turned():
+            self._draw_static()
         for layer in self.layers:
             layer.draw_trail(0, step)
         for layer in self.layers:
@@ -161,6 +172,103 @@ class FrameRenderer:
         self.canvas.draw()
         for layer in self.layers:
             layer.draw_background()
+
+    def _draw_turned(self) -> bool:
+        """What :meth:`_draw_static` draws, redrawing only the 3D axes that turn.
+
+        The rest of the figure does not move with the camera, so it is drawn
+        once, twice over: ``under`` holds what the figure draws before the 3D
+        axes, ``still`` everything but them. Per frame: restore ``under``, draw
+        the 3D axes, and keep the box that holds what they drew and every later
+        artist that reaches into it; restore ``still`` and then that box, and
+        draw those later artists again, in order. Every pixel goes through the
+        same drawing operations as in a full redraw, so the frames are the same.
+        Returns ``False`` when there is no 3D view.
+        """
+        ax = next((lay.ax for lay in self.layers if isinstance(lay, SurfaceView)), None)
+        if ax is None:
+            return False
+        canvas = self.canvas
+        if self._turning is None:
+            self._turning = self._draw_still(ax)
+        under, still, later = self._turning
+        renderer = canvas.get_renderer()
+        canvas.restore_region(under)
+        ax.draw(renderer)
+        box = self._drawn_box(ax, renderer)
+        reached: list[Artist] = []
+        grown = True
+        while grown:  # a later artist in the box widens it: take in the ones it reaches
+            grown = False
+            for artist, extent in later:
+                if artist not in reached and extent.overlaps(box):
+                    reached.append(artist)
+                    box = Bbox.union([box, extent])
+                    grown = True
+        box = self._whole_pixels(box)
+        drawn = canvas.copy_from_bbox(box)
+        canvas.restore_region(still)
+        canvas.restore_region(drawn)
+        for artist, _ in later:
+            if artist in reached:
+                artist.draw(renderer)
+        for layer in self.layers:
+            layer.draw_background()
+        return True
+
+    def _draw_still(self, ax: Axes) -> tuple[Any, Any, list[tuple[Artist, Bbox]]]:
+        """``under``, ``still`` and the artists drawn after ``ax`` with their (padded) boxes."""
+        canvas, figure = self.canvas, self.figure
+        order = sorted(
+            (a for a in figure.get_children() if a is not figure.patch and not a.get_animated()),
+            key=lambda a: a.get_zorder(),
+        )  # the order in which Figure.draw draws them
+        later = order[order.index(ax) + 1 :]
+        shown = [a.get_visible() for a in order]
+        try:
+            for a in (ax, *later):
+                a.set_visible(False)
+            canvas.draw()
+            under = canvas.copy_from_bbox(figure.bbox)
+            for a, visible in zip(order, shown, strict=True):
+                a.set_visible(visible and a is not ax)
+            canvas.draw()
+            still = canvas.copy_from_bbox(figure.bbox)
+        finally:
+            for a, visible in zip(order, shown, strict=True):
+                a.set_visible(visible)
+        renderer = canvas.get_renderer()
+        boxes = [
+            (a, a.get_tightbbox(renderer).padded(PAD_PX))
+            for a in later
+            if a.get_visible() and a.get_tightbbox(renderer) is not None
+        ]
+        return under, still, boxes
+
+    def _drawn_box(self, ax: Axes, renderer: RendererBase) -> Bbox:
+        """A box that holds everything the 3D axes just drew, padded: the axes, the
+        projected corners of their box, and the labels and tick labels they drew."""
+        lo = np.array([ax.get_xlim3d()[0], ax.get_ylim3d()[0], ax.get_zlim3d()[0]])
+        hi = np.array([ax.get_xlim3d()[1], ax.get_ylim3d()[1], ax.get_zlim3d()[1]])
+        corners = np.array(np.meshgrid(*zip(lo, hi, strict=True))).reshape(3, -1)
+        pts = Projection(ax.get_proj(), ax.transData.get_affine().get_matrix()).project(*corners)
+        boxes = [ax.bbox, Bbox.from_extents(*pts[:, :2].min(0), *pts[:, :2].max(0))]
+        for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+            texts = [axis.label, axis.get_offset_text()]
+            a, b = sorted(axis.get_view_interval())
+            slack = 1e-6 * (b - a)
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                if a - slack <= tick.get_loc() <= b + slack:  # the ticks that were drawn
+                    texts += [tick.label1, tick.label2]
+            boxes += [
+                t.get_window_extent(renderer) for t in texts if t.get_visible() and t.get_text()
+            ]
+        return Bbox.union(boxes).padded(PAD_PX)
+
+    def _whole_pixels(self, box: Bbox) -> Bbox:
+        x0, y0, x1, y1 = box.extents
+        whole = Bbox.from_extents(np.floor(x0), np.floor(y0), np.ceil(x1), np.ceil(y1))
+        return Bbox.intersection(whole, self.figure.bbox) or self.figure.bbox
 
     def _finish(self, index: int) -> np.ndarray:
         frame = np.array(self.canvas.buffer_rgba())  # a contiguous copy: fast

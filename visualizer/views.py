@@ -473,6 +473,10 @@ class SurfaceView(Layer):
                     arrow.set_clip_box(clip)
         # per run: screen pixels (with depth) and visibility of the points along its chords
         self._screen: list[tuple[np.ndarray, np.ndarray]] | None = None
+        # the last step _screen covers; after a turn only up to the step drawn (a full
+        # redraw per frame needs no more), else every step (blitting draws them all)
+        self._screen_to = -1
+        self._turned = False
 
     # --- geometry ---------------------------------------------------------------------
 
@@ -533,18 +537,21 @@ class SurfaceView(Layer):
         """The camera as it is now (pixels are valid once the figure has been drawn)."""
         return Projection(self.ax.get_proj(), self.ax.transData.get_affine().get_matrix())
 
-    def _prepare(self) -> None:
+    def _prepare(self, last: int | None = None) -> None:
         """Project every run's path, iterate to iterate, and ray-test it.
 
         Each step's chord is subdivided :attr:`SUBDIVISIONS` times; iterates sit
         on the surface and the points between them on the straight chord. Runs
-        after the static draw, when the camera is known.
+        after the static draw, when the camera is known. With ``last``, only up
+        to that step (each point is projected and tested on its own, so the
+        points are the same as those of the whole path).
         """
         m = self.SUBDIVISIONS
         self._screen = []
+        self._screen_to = self.rec.steps if last is None else last
         projection, heights = self.projection(), self.heights
         for run in self.rec.runs:
-            P = run.positions[: run.last_step + 1]
+            P = run.positions[: min(run.last_step, self._screen_to) + 1]
             x, y = P[:, 0], P[:, 1]
             z = heights(x, y) + self.lift
             out = ~heights.inside(x, y)
@@ -563,6 +570,11 @@ class SurfaceView(Layer):
             # outside the window there is no surface to sit on: draw nothing there
             pts[gone] = np.nan
             self._screen.append((pts, vis))
+
+    def _prepared(self, step: int) -> None:
+        """Make sure the paths are projected and ray-tested up to ``step``."""
+        if self._screen is None or step > self._screen_to:
+            self._prepare(step if self._turned else None)
 
     # --- layer ------------------------------------------------------------------------
 
@@ -587,8 +599,7 @@ class SurfaceView(Layer):
 
     def draw_trail(self, start: int, stop: int) -> None:
         """Draw the trail between ``start`` and ``stop``; hidden parts faint and dashed."""
-        if self._screen is None:
-            self._prepare()
+        self._prepared(stop)
         assert self._screen is not None
         renderer = self.figure.canvas.get_renderer()
         m = self.SUBDIVISIONS
@@ -613,8 +624,7 @@ class SurfaceView(Layer):
 
     def draw_dynamic(self, step: int) -> None:
         """Draw the balls at ``step``, each on its shadow; hidden ones translucent."""
-        if self._screen is None:
-            self._prepare()
+        self._prepared(step)
         assert self._screen is not None
         renderer = self.figure.canvas.get_renderer()
         m = self.SUBDIVISIONS
@@ -680,3 +690,4 @@ class SurfaceView(Layer):
         """Turn the camera from its first azimuth; paths are re-projected at the next draw."""
         self.ax.view_init(elev=self.ax.elev, azim=self.azim + degrees)
         self._screen = None
+        self._turned = True
