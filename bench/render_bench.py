@@ -95,15 +95,27 @@ TARGET_MP4_SPEED = 5.0
 
 MB = 1e6  # megabyte, 10**6 bytes
 
+# issue 11: the encoder floor, whole processes, big frames
+FLOOR_SIZE = (1280, 720)
+BIG_SIZE = (3840, 2160)
+BIG_TARGET_MB = 150.0
+DEFAULT_TARGET_S = 1.2
+WHOLE_GIF_TARGET = 20.0
+WHOLE_MP4_TARGET = 10.0
+ORBIT_TARGET = 10.0
+ORBIT_GIF_BYTES = 2.5 * MB
+STARTUP_TARGET_S = 0.3
+GALLERY_TARGET_S = 25.0
+
 
 # --- the scene ------------------------------------------------------------------------
 
 
-def record_reference() -> Any:
+def record_reference(steps: int | None = STEPS) -> Any:
     """The recorded runs both sides draw: ravine, preset optimizers, 120 steps."""
     from visualizer.scene import Scene
 
-    return Scene(surface=SURFACE, steps=STEPS).record()
+    return Scene(surface=SURFACE, steps=steps).record()
 
 
 # --- baseline: the FuncAnimation recipe --------------------------------------------------
@@ -150,8 +162,14 @@ def baseline_contour(rec: Any, n_frames: int) -> tuple[Any, Callable[[int], list
     return fig, update
 
 
-def baseline_surface(rec: Any, n_frames: int) -> tuple[Any, Callable[[int], list[Any]]]:
-    """The 3D tutorial figure and its ``update(frame)`` function."""
+def baseline_surface(
+    rec: Any, n_frames: int, *, orbit: bool = False
+) -> tuple[Any, Callable[[int], list[Any]]]:
+    """The 3D tutorial figure and its ``update(frame)`` function.
+
+    With ``orbit``, ``update`` also turns the camera one full turn over the
+    animation (``ax.view_init`` per frame), as orbiting tutorials do.
+    """
     import matplotlib.pyplot as plt
 
     surface = rec.surface
@@ -185,12 +203,16 @@ def baseline_surface(rec: Any, n_frames: int) -> tuple[Any, Callable[[int], list
             line.set_data_3d(x[: k + 1], y[: k + 1], z[: k + 1])
             ball.set_data_3d(x[k : k + 1], y[k : k + 1], z[k : k + 1])
         title.set_text(f"{surface.title}: step {k}")
+        if orbit:
+            ax.view_init(elev=elev, azim=azim + 360.0 * frame / n_frames)
         return [*lines, *balls, title]
 
     return fig, update
 
 
-def baseline_save(view: str, rec: Any, path: Path, n_frames: int = FRAMES) -> Path:
+def baseline_save(
+    view: str, rec: Any, path: Path, n_frames: int = FRAMES, *, orbit: bool = False
+) -> Path:
     """Build the tutorial figure and save it with FuncAnimation; the timed unit."""
     import matplotlib.pyplot as plt
     from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
@@ -199,7 +221,7 @@ def baseline_save(view: str, rec: Any, path: Path, n_frames: int = FRAMES) -> Pa
         fig, update = baseline_contour(rec, n_frames)
         blit = True
     else:
-        fig, update = baseline_surface(rec, n_frames)
+        fig, update = baseline_surface(rec, n_frames, orbit=orbit)
         blit = False  # what 3D tutorials use: every frame is a full redraw
     anim = FuncAnimation(fig, update, frames=n_frames, blit=blit)
     if path.suffix == ".gif":
@@ -392,19 +414,20 @@ def _watch_children(stop: threading.Event, peaks: dict[str, int]) -> None:
         stop.wait(0.01)
 
 
-def memory_child(n: int, out: Path) -> None:
-    """Render an n-step, n-frame 2D GIF at 1280x720 and print peak memory as JSON."""
+def memory_child(steps: int, frames: int, size: tuple[int, int], out: Path) -> None:
+    """Render a 2D GIF and print its time and peak memory as JSON."""
     stop, peaks = threading.Event(), {}
     watcher = threading.Thread(target=_watch_children, args=(stop, peaks), daemon=True)
     watcher.start()
     start = time.perf_counter()
-    lossviz_save("contour", out, steps=n, frames=n, size=MEMORY_SIZE)
+    lossviz_save("contour", out, steps=steps, frames=frames, size=size)
     seconds = time.perf_counter() - start
     stop.set()
     watcher.join()
     kib = 1024  # ru_maxrss is in KiB on Linux
     result = {
-        "frames": n,
+        "frames": frames,
+        "size": size,
         "seconds": seconds,
         "python": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * kib,
         "python_vmhwm": _status("self")[1],
@@ -414,10 +437,17 @@ def memory_child(n: int, out: Path) -> None:
     print(json.dumps(result))
 
 
-def measure_memory(n: int, folder: Path) -> dict[str, Any]:
-    """Run :func:`memory_child` in a fresh process; its JSON result plus the file size."""
-    out = folder / f"memory-{n}.gif"
-    cmd = [sys.executable, os.path.abspath(__file__), "--memory-child", str(n), str(out)]
+def measure_memory(
+    n: int, folder: Path, *, size: tuple[int, int] = MEMORY_SIZE, steps: int | None = None
+) -> dict[str, Any]:
+    """Run :func:`memory_child` in a fresh process; its JSON result plus the file size.
+
+    ``n`` frames of ``steps`` steps (default ``n``) at ``size``.
+    """
+    out = folder / f"memory-{n}-{size[0]}x{size[1]}.gif"
+    steps = n if steps is None else steps
+    job = [str(steps), str(n), f"{size[0]}x{size[1]}", str(out)]
+    cmd = [sys.executable, os.path.abspath(__file__), "--memory-child", *job]
     if os.path.exists("/bin/sh"):  # fork from a small process: see the note above
         cmd = ["/bin/sh", "-c", '"$0" "$@"; exit $?', *cmd]
     env = {**os.environ, "MPLBACKEND": "Agg"}
@@ -430,6 +460,333 @@ def measure_memory(n: int, folder: Path) -> dict[str, Any]:
     # ffmpeg's own peak when the watcher saw it, else the rusage upper bound
     result["ffmpeg"] = result["ffmpeg_vmhwm"] or result["ffmpeg_rusage"]
     return result
+
+
+# --- the encoder floor ------------------------------------------------------------------
+#
+# The floor of a case is what the encoder alone takes for the very frames lossviz
+# renders: they are rendered once beforehand into a raw file (untimed), then
+# ``write_frames`` pipes them straight from it into the same writer lossviz uses
+# (palette, ffmpeg, temporary file and rename). lossviz's overhead is its time
+# above that floor: recording, figure set-up and drawing the frames.
+
+
+def prerender(
+    view: str, size: tuple[int, int], frames: int, steps: int, folder: Path
+) -> tuple[Any, Any]:
+    """lossviz's frames of a case in a memory-mapped raw file, and the animation."""
+    anim = lossviz_animation(view, steps=steps, frames=frames, size=size)
+    raw = folder / f"frames-{view}-{size[0]}x{size[1]}-{frames}.raw"
+    shape: tuple[int, ...] = ()
+    count = 0
+    with raw.open("wb") as out:
+        for frame in anim.frames():
+            out.write(frame.tobytes())
+            shape = frame.shape
+            count += 1
+    return np.memmap(raw, np.uint8, "r", shape=(count, *shape)), anim
+
+
+def encoder_save(frames: Any, anim: Any, path: Path) -> Path:
+    """Pipe pre-rendered frames straight into lossviz's writer: the encoder floor."""
+    from visualizer.animation import HOLD_LAST_MS
+    from visualizer.writers import write_frames
+
+    return write_frames(
+        path,
+        iter(frames),
+        fps=anim.fps,
+        hold_last_ms=HOLD_LAST_MS,
+        extra_colors=anim.palette_colors(),
+    )
+
+
+# --- whole processes: as a user runs them -------------------------------------------------
+#
+# ``lossviz ...`` as a user types it (the console script next to this Python), and
+# the FuncAnimation recipe as a script of its own (this file with ``--recipe-child``:
+# it imports pyplot, records the same runs and saves), each timed from start to exit.
+
+
+def lossviz_command() -> list[str]:
+    """The ``lossviz`` console script of this environment (``python -m visualizer`` without)."""
+    script = Path(sys.executable).with_name("lossviz")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "visualizer"]
+
+
+def recipe_child(view: str, out: Path, orbit: bool) -> None:
+    """The FuncAnimation recipe as a user's script: the default ravine runs, one frame a step."""
+    rec = record_reference(steps=None)
+    baseline_save(view, rec, out, n_frames=rec.steps + 1, orbit=orbit)
+
+
+def recipe_command(view: str, out: Path, *, orbit: bool = False) -> list[str]:
+    cmd = [sys.executable, os.path.abspath(__file__), "--recipe-child", view, str(out)]
+    return [*cmd, "--orbit"] if orbit else cmd
+
+
+def run_process(cmd: list[str], out: Path | None, reps: int, *, ok: int = 0) -> Timing:
+    """Best-of-``reps`` wall-clock time of a whole process (and CPU, its children included)."""
+    timing = Timing()
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    for _ in range(reps):
+        if out is not None:
+            out.unlink(missing_ok=True)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+        timing.samples.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        timing.cpu_samples.append(after.ru_utime + after.ru_stime - kids.ru_utime - kids.ru_stime)
+        if done.returncode != ok:
+            raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stderr}")
+        if out is not None:
+            timing.bytes = out.stat().st_size
+    return timing
+
+
+def floor_of(
+    view: str, size: tuple[int, int], frames: int, steps: int, path: Path, reps: int
+) -> Timing:
+    """The encoder floor of a case: best-of-``reps`` time to encode its pre-rendered frames."""
+    raw, anim = prerender(view, size, frames, steps, path.parent)
+    try:
+        return measure(lambda p: encoder_save(raw, anim, p), path, reps)
+    finally:
+        Path(raw.filename).unlink()
+
+
+def _s(t: float) -> str:
+    return f"{t:.2f} s"
+
+
+def issue_cases(
+    folder: Path,
+    reps_lossviz: int,
+    reps_baseline: int,
+    gallery: bool,
+    summary: list[tuple[bool, str]],
+    results: dict[str, Any],
+) -> list[list[str]]:
+    """Cases 6-8 (the floor at 1280x720, whole processes, big frames); rows of the issue table."""
+    issue: list[list[str]] = []
+
+    # 6. the encoder floor at 1280x720
+    print("  running 6 the encoder floor at 1280x720 ...", file=sys.stderr, flush=True)
+    w, h = FLOOR_SIZE
+    rows = []
+    n = STEPS + 1
+    for letter, suffix in (("a", ".gif"), ("b", ".mp4")):
+        lv = measure(
+            lambda p: lossviz_save("contour", p, steps=STEPS, frames=n, size=FLOOR_SIZE),
+            folder / f"hd{suffix}",
+            reps_lossviz,
+        )
+        fl = floor_of("contour", FLOOR_SIZE, n, STEPS, folder / f"hd-floor{suffix}", reps_lossviz)
+        over = lv.best - fl.best
+        ok = over <= fl.best
+        fmt = suffix[1:].upper()
+        rows.append(
+            [
+                f"6{letter} 2D {fmt}",
+                _s(lv.best),
+                _s(fl.best),
+                _s(over),
+                f"{over / fl.best:.2f}",
+                "<= 1",
+                verdict(ok),
+            ]
+        )
+        summary.append(
+            (
+                ok,
+                f"6{letter} 2D {fmt} at {w}x{h}, {n} frames: lossviz {lv.best:.2f} s, encoder"
+                f" alone {fl.best:.2f} s, overhead {over:.2f} s = {over / fl.best:.2f}x the"
+                " encoder's time (target <= 1x)",
+            )
+        )
+        issue.append(
+            [
+                f"overhead above the encoder, 2D {fmt} {w}x{h}",
+                _s(over),
+                _s(fl.best),
+                f"{over / fl.best:.2f}x",
+                "<= 1x the encoder",
+                verdict(ok),
+            ]
+        )
+        results["cases"][f"floor_{fmt.lower()}_{w}x{h}"] = {
+            "lossviz_seconds": lv.samples,
+            "floor_seconds": fl.samples,
+            "overhead_seconds": over,
+            "pass": ok,
+        }
+    print(f"6 the encoder floor: 2D contour, {w}x{h}, {STEPS + 1} frames, in-process")
+    print_table(
+        ["case", "lossviz", "encoder alone", "overhead", "overhead/encoder", "target", "result"],
+        rows,
+        "lrrrrll",
+    )
+    print()
+
+    # 7. whole processes
+    print("  running 7 whole processes ...", file=sys.stderr, flush=True)
+    lossviz = [*lossviz_command(), "render"]
+    out = folder / "whole-d.gif"
+    default = run_process([*lossviz, "-o", str(out)], out, reps_lossviz)
+    ok = default.best <= DEFAULT_TARGET_S
+    issue.append(
+        [
+            "`lossviz render -o d.gif` (ravine, 1280x720, 121 frames)",
+            _s(default.best),
+            "",
+            "",
+            f"<= {DEFAULT_TARGET_S:g} s",
+            verdict(ok),
+        ]
+    )
+    summary.append(
+        (ok, f"7a `lossviz render -o d.gif`: {default.best:.2f} s (target <= {DEFAULT_TARGET_S} s)")
+    )
+    whole: dict[str, Any] = {"default_seconds": default.samples}
+    compared = [
+        ("b", "2D GIF, 800x600, 121 frames", "contour", ".gif", [], WHOLE_GIF_TARGET),
+        ("c", "2D MP4, same scene", "contour", ".mp4", [], WHOLE_MP4_TARGET),
+        (
+            "d",
+            "--view surface --orbit, 800x600, 121 frames, GIF",
+            "surface",
+            ".gif",
+            ["--view", "surface", "--orbit"],
+            ORBIT_TARGET,
+        ),
+    ]
+    for letter, name, view, suffix, flags, goal in compared:
+        orbit = "--orbit" in flags
+        mine, theirs = folder / f"whole-lv{suffix}", folder / f"whole-recipe{suffix}"
+        lv = run_process(
+            [*lossviz, *flags, "--size", "800x600", "-o", str(mine)], mine, reps_lossviz
+        )
+        # one repetition of the orbiting recipe: it takes the best part of a minute
+        base = run_process(
+            recipe_command(view, theirs, orbit=orbit), theirs, 1 if orbit else reps_baseline
+        )
+        ratio = base.best / lv.best
+        ok = ratio >= goal
+        text = f"{ratio:.1f}x (target >= {goal:g}x)"
+        shown, result = _s(lv.best), verdict(ok)
+        if orbit:
+            small = lv.bytes <= ORBIT_GIF_BYTES
+            shown += f", {lv.bytes / MB:.1f} MB"
+            result = f"{verdict(ok)} / {verdict(small)}"
+            summary.append(
+                (
+                    small,
+                    f"7{letter}' orbit GIF size: {lv.bytes / MB:.2f} MB"
+                    f" (target <= {ORBIT_GIF_BYTES / MB:g} MB)",
+                )
+            )
+        summary.append(
+            (
+                ok,
+                f"7{letter} whole process, {name}: {lv.best:.2f} s vs the recipe"
+                f" {base.best:.2f} s = {text}",
+            )
+        )
+        goal_text = f">= {goal:g}x" + (f"; <= {ORBIT_GIF_BYTES / MB:g} MB" if orbit else "")
+        issue.append([name, shown, _s(base.best), f"{ratio:.1f}x", goal_text, result])
+        whole[name] = {
+            "lossviz": lv.samples,
+            "recipe": base.samples,
+            "bytes": lv.bytes,
+            "recipe_bytes": base.bytes,
+            "ratio": ratio,
+        }
+    listing = run_process([*lossviz_command(), "list"], None, max(3, reps_lossviz))
+    error = run_process(
+        [*lossviz, "-s", "nope", "-o", str(folder / "x.gif")], None, max(3, reps_lossviz), ok=2
+    )
+    ok_list, ok_error = listing.best <= STARTUP_TARGET_S, error.best <= STARTUP_TARGET_S
+    issue.append(
+        [
+            "`lossviz list` / an input error",
+            f"{_s(listing.best)} / {_s(error.best)}",
+            "",
+            "",
+            f"<= {STARTUP_TARGET_S:g} s / <= {STARTUP_TARGET_S:g} s",
+            f"{verdict(ok_list)} / {verdict(ok_error)}",
+        ]
+    )
+    summary.append(
+        (ok_list, f"7e `lossviz list`: {listing.best:.2f} s (target <= {STARTUP_TARGET_S} s)")
+    )
+    summary.append(
+        (ok_error, f"7f an input error: {error.best:.2f} s (target <= {STARTUP_TARGET_S} s)")
+    )
+    whole["list_seconds"], whole["error_seconds"] = listing.samples, error.samples
+    if gallery:
+        print("  running 7g lossviz gallery ...", file=sys.stderr, flush=True)
+        g = run_process([*lossviz_command(), "gallery", "-o", str(folder / "gallery")], None, 1)
+        ok = g.best <= GALLERY_TARGET_S
+        issue.append(
+            ["`lossviz gallery`", _s(g.best), "", "", f"<= {GALLERY_TARGET_S:g} s", verdict(ok)]
+        )
+        summary.append(
+            (ok, f"7g `lossviz gallery`: {g.best:.1f} s (target <= {GALLERY_TARGET_S:g} s)")
+        )
+        whole["gallery_seconds"] = g.samples
+    else:
+        issue.append(
+            ["`lossviz gallery`", "not run (--gallery)", "", "", f"<= {GALLERY_TARGET_S:g} s", ""]
+        )
+    results["cases"]["whole_process"] = whole
+
+    # 8. big frames
+    print("  running 8 big frames ...", file=sys.stderr, flush=True)
+    n = STEPS + 1
+    hd = measure_memory(n, folder, size=FLOOR_SIZE, steps=STEPS)
+    big = measure_memory(n, folder, size=BIG_SIZE, steps=STEPS)
+    peak_hd, peak_big = hd["python"] + hd["ffmpeg"], big["python"] + big["ffmpeg"]
+    growth = (peak_big - peak_hd) / MB
+    ok = growth <= BIG_TARGET_MB
+    bw, bh = BIG_SIZE
+    print(f"8 big frames: lossviz 2D GIF, {n} frames, fresh subprocesses")
+    print_table(
+        ["size", "seconds", "python MB", "ffmpeg MB", "python+ffmpeg MB", "bytes"],
+        [
+            [
+                f"{d['size'][0]}x{d['size'][1]}",
+                f"{d['seconds']:.2f}",
+                f"{d['python'] / MB:.1f}",
+                f"{d['ffmpeg'] / MB:.1f}",
+                f"{(d['python'] + d['ffmpeg']) / MB:.1f}",
+                fmt_bytes(d["bytes"]),
+            ]
+            for d in (hd, big)
+        ],
+        "lrrrrr",
+    )
+    print()
+    issue.append(
+        [
+            f"{bw}x{bh}, {n} frames: time; peak vs {w}x{h}",
+            f"{big['seconds']:.1f} s; {peak_big / MB:.0f} MB",
+            f"{hd['seconds']:.1f} s; {peak_hd / MB:.0f} MB",
+            f"{growth:+.0f} MB",
+            f"<= +{BIG_TARGET_MB:g} MB",
+            verdict(ok),
+        ]
+    )
+    summary.append(
+        (
+            ok,
+            f"8  {bw}x{bh}, {n} frames: {big['seconds']:.1f} s, peak python+ffmpeg"
+            f" {peak_big / MB:.0f} MB vs {peak_hd / MB:.0f} MB at {w}x{h}:"
+            f" {growth:+.0f} MB (target <= +{BIG_TARGET_MB:g} MB)",
+        )
+    )
+    results["cases"]["big_frames"] = {"small": hd, "big": big, "growth_mb": growth, "pass": ok}
+    return issue
 
 
 # --- reporting ------------------------------------------------------------------------------
@@ -466,11 +823,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--frames-dir", metavar="DIR", help="save first/middle/last frames of both sides as PNG"
     )
-    parser.add_argument("--memory-child", nargs=2, metavar=("N", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--gallery", action="store_true", help="also time `lossviz gallery` (about a minute)"
+    )
+    parser.add_argument("--memory-child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--recipe-child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--orbit", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.memory_child:
-        memory_child(int(args.memory_child[0]), Path(args.memory_child[1]))
+        steps, frames, size, out = args.memory_child
+        w, h = (int(v) for v in size.split("x"))
+        memory_child(int(steps), int(frames), (w, h), Path(out))
+        return 0
+    if args.recipe_child:
+        import imageio_ffmpeg
+
+        matplotlib.rcParams["animation.ffmpeg_path"] = imageio_ffmpeg.get_ffmpeg_exe()
+        recipe_child(args.recipe_child[0], Path(args.recipe_child[1]), args.orbit)
         return 0
 
     import imageio_ffmpeg
@@ -531,6 +901,7 @@ def main(argv: list[str] | None = None) -> int:
             lv_path = folder / f"lossviz-{key}{suffix}"
             base = measure(lambda p, v=view: baseline_save(v, rec, p), base_path, reps_baseline)
             lv = measure(lambda p, v=view: lossviz_save(v, p), lv_path, reps_lossviz)
+            fl = floor_of(view, SIZE, FRAMES, STEPS, folder / f"floor-{key}{suffix}", reps_lossviz)
             speed = base.best / lv.best
             size_ratio = base.bytes / lv.bytes
             frames = {"baseline": count_frames(base_path), "lossviz": count_frames(lv_path)}
@@ -572,6 +943,8 @@ def main(argv: list[str] | None = None) -> int:
                     name,
                     f"{base.best:.2f}",
                     f"{lv.best:.3f}",
+                    f"{fl.best:.3f}",
+                    f"{lv.best - fl.best:.3f}",
                     f"{speed:.1f}x",
                     f"{base.best_cpu / lv.best_cpu:.1f}x",
                     fmt_bytes(base.bytes),
@@ -593,6 +966,8 @@ def main(argv: list[str] | None = None) -> int:
                     "cpu_seconds": lv.cpu_samples,
                     "bytes": lv.bytes,
                 },
+                "encoder_floor": {"seconds": fl.samples, "cpu_seconds": fl.cpu_samples},
+                "overhead_seconds": lv.best - fl.best,
                 "frames_in_file": frames,
                 "speedup": speed,
                 "size_ratio": size_ratio,
@@ -660,6 +1035,8 @@ def main(argv: list[str] | None = None) -> int:
                 "case",
                 "baseline s",
                 "lossviz s",
+                "floor s",
+                "overhead s",
                 "speed-up",
                 "cpu speed-up",
                 "baseline B",
@@ -669,9 +1046,11 @@ def main(argv: list[str] | None = None) -> int:
                 "result",
             ],
             rows,
-            "lrrrrrrrll",
+            "lrrrrrrrrrll",
         )
         print(
+            "  floor: the encoder alone (lossviz's writer fed the same frames, pre-rendered);"
+            " overhead = lossviz - floor\n"
             "  cpu speed-up: CPU seconds (python + the ffmpeg it waited for), for reference;"
             " targets use wall clock"
         )
@@ -732,6 +1111,11 @@ def main(argv: list[str] | None = None) -> int:
             " its own VmHWM polled from /proc, used in python+ffmpeg."
         )
 
+        print()
+        issue_rows = issue_cases(
+            folder, reps_lossviz, reps_baseline, args.gallery, summary, results
+        )
+
         if args.frames_dir:
             written = save_comparison_frames(rec, Path(args.frames_dir))
             print()
@@ -739,6 +1123,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
+    print()
+    print("the table of issue 11 (whole processes, as a user runs them; ratios from this run):")
+    print_table(
+        ["what the user runs", "lossviz", "recipe", "ratio", "goal", "result"], issue_rows, "lrrrll"
+    )
     print()
     print("summary:")
     for ok, text in summary:
