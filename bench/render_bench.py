@@ -35,6 +35,12 @@ Cases and targets:
    120 steps/120 frames.
 5. Memory: peak (python + ffmpeg) for 1000 frames at 1280x720 within 100 MB of
    the peak for 100 frames, each measured in a fresh subprocess.
+6.-8. The encoder floor, whole processes, big frames: see ``issue_cases``.
+9. Model surface: the default ``mlp`` scene (``animate("mlp").save("mlp.gif")``:
+   a 2-16-2 network trained by its three preset optimizers for 150 steps, the
+   shared plane, the 80x80 loss lattice, 151 frames at 1280x720) in < 10 s. The
+   lattice evaluated as one batch is compared with the same points evaluated one
+   by one (``Classifier.loss`` per point), measured in the same run.
 
 Run from the repository root::
 
@@ -106,6 +112,9 @@ ORBIT_TARGET = 10.0
 ORBIT_GIF_BYTES = 2.5 * MB
 STARTUP_TARGET_S = 0.3
 GALLERY_TARGET_S = 25.0
+
+MODEL_SCENE = "mlp"
+TARGET_MODEL_SECONDS = 10.0
 
 
 # --- the scene ------------------------------------------------------------------------
@@ -792,6 +801,48 @@ def issue_cases(
 # --- reporting ------------------------------------------------------------------------------
 
 
+def measure_model(folder: Path, reps: int) -> dict[str, Any]:
+    """Case 6: the default model scene end to end, and its loss lattice batched vs looped."""
+    from visualizer.animation import animate
+
+    whole = measure(lambda p: animate(MODEL_SCENE).save(p), folder / "mlp.gif", reps)
+    start = time.perf_counter()
+    rec = animate(MODEL_SCENE).recording
+    record_s = time.perf_counter() - start
+    problem, grid = rec.model.model.problem, rec.model.model.grid
+    amin, amax, bmin, bmax = rec.surface.window
+    A, B = np.meshgrid(np.linspace(amin, amax, grid), np.linspace(bmin, bmax, grid))
+    coords = np.stack([A.ravel(), B.ravel()], axis=1)
+    center, directions = rec.plane.center, rec.plane.directions
+    batched = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        values = problem.plane_losses(center, directions, coords)
+        batched.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    looped = [problem.loss(p) for p in rec.plane.lift(coords)]
+    loop_s = time.perf_counter() - start
+    if not np.allclose(values, looped, rtol=1e-10):
+        raise SystemExit("the batched lattice differs from the point-by-point losses")
+    return {
+        "scene": MODEL_SCENE,
+        "frames": rec.steps + 1,
+        "parameters": problem.net.size,
+        "seconds": whole.samples,
+        "cpu_seconds": whole.cpu_samples,
+        "bytes": whole.bytes,
+        "record_seconds": record_s,
+        "lattice_points": len(coords),
+        "lattice_batched_seconds": min(batched),
+        "lattice_looped_seconds": loop_s,
+        "explained": rec.plane.explained,
+        "max_off_plane": {r.label: float(np.nanmax(r.off_plane)) for r in rec.runs},
+        "final_off_plane": {r.label: float(r.off_plane[r.last_step]) for r in rec.runs},
+        "target_seconds": TARGET_MODEL_SECONDS,
+        "pass": whole.best < TARGET_MODEL_SECONDS,
+    }
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
@@ -1114,6 +1165,40 @@ def main(argv: list[str] | None = None) -> int:
         print()
         issue_rows = issue_cases(
             folder, reps_lossviz, reps_baseline, args.gallery, summary, results
+        )
+
+        # 9. model surface
+        print("  running 9 model surface ...", file=sys.stderr, flush=True)
+        model = measure_model(folder, reps_lossviz)
+        results["cases"]["model"] = model
+        best = min(model["seconds"])
+        speedup = model["lattice_looped_seconds"] / model["lattice_batched_seconds"]
+        summary.append(
+            (
+                model["pass"],
+                f"9  model: default {MODEL_SCENE!r} scene ({model['parameters']} parameters,"
+                f" {model['frames']} frames, GIF) {best:.2f} s"
+                f" (target < {TARGET_MODEL_SECONDS:g} s)",
+            )
+        )
+        print()
+        print(
+            f"9 model surface {MODEL_SCENE!r}: {best:.2f} s wall, {min(model['cpu_seconds']):.2f} s"
+            f" CPU, {fmt_bytes(model['bytes'])}; recording (training + plane + lattice)"
+            f" {model['record_seconds']:.2f} s"
+        )
+        print(
+            f"  {model['lattice_points']}-point loss lattice: batched"
+            f" {model['lattice_batched_seconds']:.3f} s, point by point"
+            f" {model['lattice_looped_seconds']:.3f} s ({speedup:.1f}x)"
+        )
+        offs = ", ".join(
+            f"{k} {model['max_off_plane'][k]:.3f} / {model['final_off_plane'][k]:.3f}"
+            for k in model["max_off_plane"]
+        )
+        print(
+            f"  plane holds {model['explained']:.1%} of the paths; off-plane distance"
+            f" (max / final): {offs}"
         )
 
         if args.frames_dir:

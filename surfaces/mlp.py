@@ -44,7 +44,7 @@ CIRCLES_NOISE = 0.1
 #: Radius of the inner circle relative to the outer one.
 CIRCLES_FACTOR = 0.5
 #: Floats per chunk in :meth:`Classifier.plane_losses`: small enough to stay in cache.
-PLANE_CHUNK_FLOATS = 65_536
+PLANE_CHUNK_FLOATS = 32_768
 
 
 @dataclass(frozen=True)
@@ -365,7 +365,12 @@ class Classifier:
             mix = np.concatenate([np.ones((g, 1)), ab], axis=1)  # (g, 3)
             hidden = np.tanh(mix @ pre.reshape(3, n * h)).reshape(g * n, h)
             parts = (hidden @ w2_all).reshape(g, n, 3, k)  # (g, N, 3, K)
-            z = np.einsum("gnpk,gp->gnk", parts, mix) + (mix @ b2)[:, None, :]
+            z = (
+                parts[:, :, 0]
+                + ab[:, 0, None, None] * parts[:, :, 1]
+                + ab[:, 1, None, None] * parts[:, :, 2]
+                + (mix @ b2)[:, None, :]
+            )
             out[lo : lo + chunk] = cross_entropy(z, np.broadcast_to(y, z.shape[:2])).mean(axis=1)
         return out
 
