@@ -203,9 +203,7 @@ def test_digits_without_the_extra_is_a_one_line_error(capsys, monkeypatch):
 def test_rendered_frames_carry_the_live_readouts():
     from visualizer.render import FrameRenderer, RenderOptions
 
-    renderer = FrameRenderer(
-        recording(), RenderOptions(size=(480, 270), frames=2, loss_panel=True, view="both")
-    )
+    renderer = FrameRenderer(recording(), RenderOptions(size=(480, 270), frames=2, loss_panel=True))
     assert renderer.legend.readout_lines == 2
     first, last = list(renderer.frames())
     assert first.shape == (270, 480, 4) and not np.array_equal(first, last)
@@ -235,6 +233,9 @@ def test_mlp_moons_shows_what_its_caption_says():
     first = rec.runs[0]
     assert f"{first.off_plane[0]:.2f}" == "0.68"
     assert f"{first.losses[0] - first.plane_losses[0]:.2f}" == "0.25"
+    # the README's account of the first step: the loss falls off the plane
+    assert [f"{v:.2f}" for v in (first.losses[0], first.plane_losses[0])] == ["0.56", "0.31"]
+    assert [f"{v:.2f}" for v in (first.losses[1], first.plane_losses[1])] == ["0.33", "0.30"]
     # momentum's own route: it ends furthest from the others on the plane's second axis
     ends = [abs(r.positions[r.last_step, 1]) for r in rec.runs]
     assert ends[2] > 3 * max(ends[:2])
@@ -251,3 +252,9 @@ def test_mlp_batch_shows_what_its_caption_says():
         return float(np.sum(np.abs(np.diff(run.losses))) - (run.losses[0] - run.losses[-1]))
 
     assert roughness(gd) < roughness(b64) < roughness(b8)
+
+
+def test_the_readme_random_plane_share():
+    s = get_surface("mlp:plane=random,grid=10")
+    rec = record(s, specs(*s.preset.optimizers))
+    assert f"{rec.plane.explained:.1%}" == "7.6%"
