@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+import sys
 
 import matplotlib
 
@@ -218,3 +219,11 @@ def test_inline_html_escapes_the_label():
         assert label is not None
         assert html.unescape(label.group(1)) == 'Bowl: a<b & "c"'
         assert "<b" not in label.group(1)
+
+
+def test_show_without_ipython_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "IPython.display", None)
+    with pytest.raises(
+        ImportError, match=r"^Animation.show needs IPython: pip install 'lossviz\[jupyter\]'$"
+    ):
+        small().show()

@@ -166,6 +166,22 @@ class Animation:
             return f'<img src="data:image/gif;base64,{data}" {common} alt="{label}">'
         raise ValueError(f"format must be 'mp4' or 'gif', got {format!r}")
 
+    def show(self, format: str = "mp4") -> None:
+        """Show the animation inline now, in Jupyter: ``"mp4"`` (a video) or ``"gif"``.
+
+        Raises
+        ------
+        ImportError
+            Without IPython (``pip install 'lossviz[jupyter]'``).
+        """
+        try:
+            from IPython.display import HTML, display
+        except ImportError:
+            raise ImportError(
+                "Animation.show needs IPython: pip install 'lossviz[jupyter]'"
+            ) from None
+        display(HTML(self.to_html(format)))
+
     def _repr_html_(self) -> str:
         """Jupyter display: an H.264 video with controls, playing and looping."""
         return self.to_html("mp4")

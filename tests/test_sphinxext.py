@@ -1,0 +1,156 @@
+"""Tests for visualizer/sphinxext.py: a small Sphinx project built with the directive.
+
+One build renders an MP4 with its poster, a GIF and a player page; the HTML must refer
+to media that exist and decode. A second build of the unchanged pages renders nothing.
+A bad scene stops the build with an error naming the document and the line.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import re
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from helpers import gif_frames, needs_encoder, video_frame_count, video_stream
+from PIL import Image
+
+sphinx_application = pytest.importorskip(
+    "sphinx.application", reason="needs Sphinx: pip install 'lossviz[sphinx]'"
+)
+sphinxext = pytest.importorskip("visualizer.sphinxext")
+docutils_namespace = pytest.importorskip("sphinx.util.docutils").docutils_namespace
+
+pytestmark = [needs_encoder("libx264"), needs_encoder("gif")]
+
+SCENE = "-s bowl -O gd:lr=0.1 -O momentum:lr=0.05 --steps 4 --size 96x64"
+PAGES = {
+    "index.rst": f"""\
+        Scenes
+        ======
+
+        .. toctree::
+
+           sub/page
+
+        .. lossviz:: {SCENE}
+           :caption: GD and *momentum* in a bowl.
+        """,
+    "sub/page.rst": f"""\
+        Deeper
+        ======
+
+        .. lossviz:: {SCENE} --theme dark
+           :format: gif
+
+        .. lossviz:: {SCENE}
+           :format: html
+           :caption: Step through it.
+        """,
+}
+
+
+def write_project(folder: Path, pages: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "conf.py").write_text('extensions = ["visualizer.sphinxext"]\n', encoding="utf-8")
+    for name, text in pages.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return folder
+
+
+def build(src: Path, out: Path) -> str:
+    """Build ``src`` to HTML in ``out`` from a fresh environment; returns the warnings."""
+    warnings = io.StringIO()
+    with docutils_namespace():  # one process, several builds: their own node registries
+        app = sphinx_application.Sphinx(
+            str(src), str(src), str(out), str(out / ".doctrees"), "html",
+            status=None, warning=warnings, freshenv=True,
+        )  # fmt: skip
+        app.build()
+    return warnings.getvalue()
+
+
+def media(page: Path) -> dict[str, list[Path]]:
+    """The media a built page refers to, as files."""
+    text = page.read_text(encoding="utf-8")
+    found = {
+        "video": re.findall(r'<video src="([^"]+)" poster="([^"]+)"', text),
+        "img": re.findall(r'<img src="([^"]*_static/lossviz/[^"]+)"', text),
+        "iframe": re.findall(r'<iframe src="([^"]+)"', text),
+    }
+    flat = {kind: [u for item in items for u in ([item] if isinstance(item, str) else item)]
+            for kind, items in found.items()}  # fmt: skip
+    return {kind: [(page.parent / u).resolve() for u in uris] for kind, uris in flat.items()}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("sphinx")
+    src = write_project(base / "src", PAGES)
+    out = base / "out"
+    warnings = build(src, out)
+    assert warnings == "", warnings
+    return {"src": src, "out": out}
+
+
+def test_pages_refer_to_media_that_exist_and_play(built):
+    out = built["out"]
+    top, sub = media(out / "index.html"), media(out / "sub" / "page.html")
+    (mp4, poster) = top["video"]
+    (gif,) = sub["img"]
+    (player,) = sub["iframe"]
+    for path in (mp4, poster, gif, player):
+        assert path.is_file(), path
+        assert path.parent == (out / "_static" / "lossviz").resolve()
+    assert "h264" in video_stream(mp4) and video_frame_count(mp4) == 5
+    with Image.open(poster) as image:
+        assert image.size == (96, 64)
+    frames, _, image = gif_frames(gif)
+    assert len(frames) == 5 and image.size == (96, 64)
+    assert "data:video/mp4;base64," in player.read_text(encoding="utf-8")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "<em>momentum</em>" in index  # the caption is reStructuredText
+    assert "controls" in index and 'width="96" height="64"' in index
+
+
+def test_unchanged_scenes_are_not_rendered_again(built, monkeypatch):
+    folder = built["out"] / "_static" / "lossviz"
+    before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+
+    def no_render(*args, **kwargs):
+        raise AssertionError("an unchanged scene was rendered again")
+
+    monkeypatch.setattr(sphinxext, "render_media", no_render)
+    assert build(built["src"], built["out"]) == ""
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    ("directive", "message"),
+    [
+        (".. lossviz:: -s no-such-surface", "no-such-surface"),
+        (".. lossviz:: -s bowl --size 10x10", "size 10x10"),
+        (".. lossviz:: -s bowl -o x.mp4", "leave out -o"),
+        (".. lossviz:: -s bowl --frobnicate", "--frobnicate"),
+    ],
+)
+def test_bad_scene_is_an_error_naming_document_and_line(tmp_path, directive, message):
+    src = write_project(tmp_path / "src", {"index.rst": f"Title\n=====\n\ntext\n\n{directive}\n"})
+    with pytest.raises(sphinxext.SceneError) as caught:
+        build(src, tmp_path / "out")
+    text = str(caught.value)
+    assert f"{src / 'index.rst'}:6: lossviz: " in text and message in text, text
+    assert "\n" not in text
+
+
+def test_without_sphinx_the_import_error_names_the_extra(monkeypatch):
+    monkeypatch.delitem(sys.modules, "visualizer.sphinxext")
+    monkeypatch.setitem(sys.modules, "sphinx.util.docutils", None)
+    with pytest.raises(ImportError) as caught:
+        importlib.import_module("visualizer.sphinxext")
+    assert str(caught.value) == "visualizer.sphinxext needs Sphinx: pip install 'lossviz[sphinx]'"

@@ -1,0 +1,194 @@
+"""Sphinx extension: a ``lossviz`` directive that renders a scene when the docs are built.
+
+In ``conf.py``::
+
+    extensions = ["visualizer.sphinxext"]
+
+In a page::
+
+    .. lossviz:: -s ravine -O gd -O momentum --steps 80 --size 640x360
+       :format: mp4
+       :caption: Momentum settles in the ravine while GD zig-zags.
+
+The argument is what ``lossviz render`` takes, without ``-o``. ``:format:`` is ``mp4``
+(the default: an H.264 video with a poster), ``gif`` or ``html`` (the scrubbable
+player of :mod:`visualizer.player`, in a frame). The media go to the build's static
+files, ``_static/lossviz/``, named by a hash of the scene (every option, after any
+``--config`` file is read) and the format, so an unchanged scene is not rendered again.
+A bad scene stops the build with an error naming the document and the line.
+
+This module owns the directive, its node and the node's HTML; rendering is
+:meth:`visualizer.animation.Animation.save_all`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import importlib.metadata
+import json
+import posixpath
+import shlex
+from pathlib import Path
+from typing import Any, ClassVar
+
+try:
+    from docutils import nodes
+    from docutils.parsers.rst import directives
+    from sphinx.errors import SphinxError
+    from sphinx.util.docutils import SphinxDirective
+except ImportError:  # pragma: no cover - depends on the environment
+    raise ImportError("visualizer.sphinxext needs Sphinx: pip install 'lossviz[sphinx]'") from None
+
+from surfaces.errors import SpecError, WriterError
+
+#: Formats of the directive, and the files each writes (the first one is shown).
+FORMATS = {"mp4": (".mp4", ".png"), "gif": (".gif",), "html": (".html",)}
+#: Where the media go, relative to the HTML output folder.
+STATIC = "_static/lossviz"
+#: Height of the player's controls and readout below the video, for its frame.
+PLAYER_EXTRA_PX = 260
+
+
+class SceneError(SphinxError):
+    """A ``lossviz`` directive whose scene cannot be rendered."""
+
+    category = "lossviz error"
+
+
+class lossviz_media(nodes.General, nodes.Element):
+    """A rendered scene: ``format``, ``uris`` (under the output folder), ``size``, ``alt``."""
+
+
+def scene_key(command: list[str], format: str) -> str:
+    """A short hash of a scene's full command and the format: the name of its media.
+
+    Examples
+    --------
+    >>> scene_key(["-s", "bowl"], "mp4") == scene_key(["-s", "bowl"], "mp4")
+    True
+    >>> scene_key(["-s", "bowl"], "mp4") == scene_key(["-s", "bowl"], "gif")
+    False
+    """
+    text = json.dumps([_version(), format, command])
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def render_media(scene: Any, paths: list[Path]) -> None:
+    """Render ``scene`` once into every one of ``paths``."""
+    from visualizer.animation import animation_from_scene
+
+    animation_from_scene(scene).save_all(paths)
+
+
+class LossvizDirective(SphinxDirective):
+    """``.. lossviz:: ARGS`` with ``:format:`` and ``:caption:``."""
+
+    has_content = False
+    required_arguments = 0
+    optional_arguments = 1
+    final_argument_whitespace = True
+    option_spec: ClassVar[dict[str, Any]] = {
+        "format": lambda text: directives.choice(text, tuple(FORMATS)),
+        "caption": directives.unchanged,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        source, line = self.get_source_info()
+        try:
+            return self._run()
+        except (SpecError, WriterError, OSError, ValueError) as error:
+            message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            raise SceneError(f"{source}:{line}: lossviz: {message}") from None
+
+    def _run(self) -> list[nodes.Node]:
+        from visualizer.cli import UsageError, build_parser, scene_from_args
+        from visualizer.options import command_args
+
+        format = self.options.get("format", "mp4")
+        suffixes = FORMATS[format]
+        try:
+            argv = shlex.split(self.arguments[0] if self.arguments else "")
+        except ValueError as error:
+            raise SpecError(f"cannot split the arguments: {error}") from None
+        if any(a in ("-o", "--output") or a.startswith("--output=") for a in argv):
+            raise SpecError("leave out -o: the directive chooses the file")
+        try:
+            args = build_parser().parse_args(["render", *argv, "-o", f"scene{suffixes[0]}"])
+        except UsageError as error:
+            raise SpecError(str(error)) from None
+        if args.config:
+            self.env.note_dependency(str(Path(args.config).resolve()))
+        scene = scene_from_args(args)
+        key = scene_key(command_args(scene, always=("surface",)), format)
+        folder = Path(self.env.app.outdir) / STATIC
+        paths = [folder / f"{key}{suffix}" for suffix in suffixes]
+        if not all(p.is_file() for p in paths):
+            folder.mkdir(parents=True, exist_ok=True)
+            render_media(scene, paths)
+        caption = self.options.get("caption", "")
+        node = lossviz_media(
+            format=format,
+            uris=[f"{STATIC}/{p.name}" for p in paths],
+            size=scene.size,
+            alt=caption or scene.title or "lossviz animation",
+        )
+        self.set_source_info(node)
+        figure = nodes.figure("", node, classes=["lossviz"])
+        self.set_source_info(figure)
+        if caption:
+            parsed, _ = self.state.inline_text(caption, self.lineno)
+            figure += nodes.caption(caption, "", *parsed)
+        return [figure]
+
+
+def visit_media_html(translator: Any, node: lossviz_media) -> None:
+    """The media as HTML, with paths relative to the page being written."""
+    here = posixpath.dirname(translator.builder.get_target_uri(translator.builder.current_docname))
+    uris = [html.escape(posixpath.relpath(u, here or ".")) for u in node["uris"]]
+    w, h = node["size"]
+    alt = html.escape(node["alt"])
+    style = 'style="max-width:100%;height:auto"'
+    if node["format"] == "mp4":
+        translator.body.append(
+            f'<video src="{uris[0]}" poster="{uris[1]}" width="{w}" height="{h}" {style} '
+            f'aria-label="{alt}" controls loop muted playsinline preload="metadata"></video>'
+        )
+    elif node["format"] == "gif":
+        translator.body.append(
+            f'<img src="{uris[0]}" width="{w}" height="{h}" alt="{alt}" {style}>'
+        )
+    else:
+        translator.body.append(
+            f'<iframe src="{uris[0]}" width="{w + 40}" height="{h + PLAYER_EXTRA_PX}" '
+            f'title="{alt}" loading="lazy" style="max-width:100%;border:0"></iframe>'
+            f'<p><a href="{uris[0]}">Open the player</a></p>'
+        )
+    raise nodes.SkipNode
+
+
+def skip_media(translator: Any, node: lossviz_media) -> None:
+    """Builders other than HTML show the caption only."""
+    raise nodes.SkipNode
+
+
+def setup(app: Any) -> dict[str, Any]:
+    """Register the directive and its node (Sphinx calls this)."""
+    skip = (skip_media, None)
+    app.add_node(
+        lossviz_media,
+        html=(visit_media_html, None),
+        latex=skip,
+        text=skip,
+        man=skip,
+        texinfo=skip,
+    )
+    app.add_directive("lossviz", LossvizDirective)
+    return {"version": _version(), "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("lossviz")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - not installed
+        return "unknown"
