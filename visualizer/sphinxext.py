@@ -121,7 +121,7 @@ class LossvizDirective(SphinxDirective):
             self.env.note_dependency(str(Path(args.config).resolve()))
         scene = scene_from_args(args)
         key = scene_key(command_args(scene, always=("surface",)), format)
-        folder = Path(self.env.app.outdir) / STATIC
+        folder = Path(self.env.lossviz_outdir) / STATIC
         paths = [folder / f"{key}{suffix}" for suffix in suffixes]
         if not all(p.is_file() for p in paths):
             folder.mkdir(parents=True, exist_ok=True)
@@ -184,7 +184,13 @@ def setup(app: Any) -> dict[str, Any]:
         texinfo=skip,
     )
     app.add_directive("lossviz", LossvizDirective)
+    app.connect("builder-inited", _note_outdir)
     return {"version": _version(), "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+def _note_outdir(app: Any) -> None:
+    """Tell the directives where this build writes (the environment outlives builds)."""
+    app.env.lossviz_outdir = str(app.outdir)
 
 
 def _version() -> str:
