@@ -276,3 +276,55 @@ def test_the_largest_accepted_inputs_render(tmp_path, capsys):
     )  # fmt: skip
     assert code == 0, err
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+# --- accepted input never fails later; closed streams -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["trace", "-s", "log(x*0)"], "the loss at the start (-3.5, 2.5) is -inf"),
+        (
+            ["render", "--title", "$" + "\\sqrt{" * 25 + "x" + "}" * 25 + "$", "-o", "t.png"],
+            "is nested too deeply to typeset",
+        ),
+    ],
+)
+def test_input_the_renderer_cannot_handle_is_refused_up_front(
+    tmp_path, capsys, monkeypatch, argv, expected
+):
+    monkeypatch.chdir(tmp_path)
+    assert expected in refused(capsys, *argv)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_animate_takes_one_optimizer_as_a_string():
+    from visualizer import animate
+
+    anim = animate("bowl", optimizers="momentum", steps=2, size=(160, 90))
+    assert [run.label for run in anim.recording.runs] == ["momentum"]
+
+
+def run_with_closed(stream: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    """``lossviz argv`` with standard output (``">&-"``) or error (``"2>&-"``) closed."""
+    command = ["sh", "-c", f'exec "$@" {stream}', "sh", sys.executable, "-m", "visualizer"]
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    return subprocess.run([*command, *argv], env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_trace_with_stdout_closed_says_so(tmp_path):
+    done = run_with_closed(">&-", "trace", "-s", "bowl", "--steps", "2")
+    assert done.returncode == 1
+    assert done.stderr == "lossviz: error: standard output is closed: write the CSV with -o FILE\n"
+
+
+@needs_encoder("gif")
+def test_render_with_stderr_closed_writes_the_file(tmp_path):
+    path = tmp_path / "a.gif"
+    done = run_with_closed(
+        "2>&-", "render", "-s", "bowl", "--steps", "3", "--size", "96x64", "-o", str(path)
+    )
+    assert done.returncode == 0
+    assert path.read_bytes().startswith(b"GIF89a")
+    assert sorted(contents(tmp_path)) == ["a.gif"]

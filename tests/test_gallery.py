@@ -106,13 +106,14 @@ def test_gallery_markdown_matches_the_page(gallery):
     page = (gallery["out"] / "index.html").read_text(encoding="utf-8")
     scenes = {s.name: s for s in load_gallery(gallery["scenes"])}
     assert md.startswith("# lossviz gallery\n")
-    titles = [scenes[n].scene.title for n in TINY_ORDER]
-    assert re.findall(r"^## (.*)$", md, flags=re.M) == titles
+    titles = [html.escape(scenes[n].scene.title, quote=False) for n in TINY_ORDER]
+    assert re.findall(r"^## (.*)$", md, flags=re.M) == titles  # text, not HTML
+    assert "## Contour &amp; &lt;loss&gt; panel" in md
     assert re.findall(r"^```sh\n(.*)\n```$", md, flags=re.M) == page_commands(page)
     for name in TINY_ORDER:
         scene = scenes[name].scene
-        assert f"\n{scene.caption}\n" in md
-        assert f"![{scene.title}]({name}.gif)" in md
+        assert f"\n{html.escape(scene.caption, quote=False)}\n" in md
+        assert f"![{html.escape(scene.title, quote=False)}]({name}.gif)" in md
         assert f"[MP4]({name}.mp4) · [poster]({name}.png) · [player]({name}.html)" in md
 
 

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from surfaces.errors import SpecError, did_you_mean
+from surfaces.params import show
 from visualizer.options import options, options_doc
 from visualizer.player import PlayerWriter, player_page
 from visualizer.recorder import Recording
@@ -237,6 +238,8 @@ def check_text(text: str, *, what: str) -> str:
 
     try:
         MathTextParser("path").parse(text)
+    except RecursionError:
+        raise SpecError(f"{what} {show(text)} is nested too deeply to typeset") from None
     except ValueError as exc:
         where = re.search(r"\(at char \d+\)", str(exc))
         detail = f" {where.group(0)}" if where else ""
@@ -282,7 +285,7 @@ def animate(surface: str = "ravine", optimizers: Sequence[str] = (), **options: 
         if key not in known:
             hint = did_you_mean(key, known)
             raise TypeError(f"animate() got an unexpected keyword argument {key!r}{hint}")
-    given = {"surface": surface, "optimizers": list(optimizers), **options}
+    given = {"surface": surface, "optimizers": optimizers, **options}
     scene = scene_from_mapping({k: v for k, v in given.items() if v is not None})
     return animation_from_scene(scene)
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from surfaces import SURFACES, get_surface
-from surfaces.errors import SpecError
+from surfaces.errors import SpecError, WriterError
+from visualizer.files import Terminated
 from visualizer.options import RenderOptions, options
 from visualizer.recorder import trace_csv
 from visualizer.scene import RecordOptions, Scene, load_scene_file, scene_from_mapping
@@ -211,6 +214,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from visualizer.writers import check_output_path, write_text_atomic
 
     out = check_output_path(args.output, suffixes=(".csv",)) if args.output else None
+    if out is None and sys.stdout is None:
+        raise WriterError("standard output is closed: write the CSV with -o FILE")
     rec = scene_from_args(args).record()
     text = trace_csv(rec)
     if out is None:
@@ -295,6 +300,7 @@ COMMANDS = {"list": cmd_list, "trace": cmd_trace, "render": cmd_render, "gallery
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``lossviz``; returns the exit status."""
+    _guard_standard_streams()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -305,6 +311,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except Terminated as exc:  # SIGTERM or SIGHUP during a write, cleaned up
+        print(f"{PROG}: stopped by {signal.Signals(exc.signum).name}", file=sys.stderr)
+        return 128 + exc.signum
     except BrokenPipeError:
         return 1
     except SystemExit as exc:  # --help and --version
@@ -313,6 +322,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         # a runtime failure (the encoder, the file system, drawing a degenerate surface)
         print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
         return 1
+
+
+def _guard_standard_streams() -> None:
+    """Give closed standard file descriptors ``/dev/null``.
+
+    Otherwise the next file opened (a temporary file, a pipe to ffmpeg) would take
+    descriptor 0, 1 or 2, and messages meant for the terminal would land in it.
+    With stderr closed, messages are dropped; with stdout closed, ``sys.stdout``
+    stays ``None`` so that ``trace`` can say where its CSV cannot go.
+    """
+    for fd, mode in ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY)):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, mode)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import re
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -188,15 +189,25 @@ def index_html(scenes: Sequence[GalleryScene]) -> str:
 
 
 def gallery_markdown(scenes: Sequence[GalleryScene]) -> str:
-    """The gallery as Markdown, to paste into docs."""
+    """The gallery as Markdown, to paste into docs.
+
+    Titles and captions are text, not HTML: ``&``, ``<`` and ``>`` are escaped
+    (Markdown passes HTML through), and brackets in the image's alt text too.
+
+    Examples
+    --------
+    >>> print(_markdown_text("a <b> & [c]", alt=True))
+    a &lt;b&gt; &amp; \\[c\\]
+    """
     lines = ["# lossviz gallery", ""]
     for item in scenes:
+        title = _markdown_text(item.title)
         lines += [
-            f"## {item.title}",
+            f"## {title}",
             "",
-            item.scene.caption,
+            _markdown_text(item.scene.caption),
             "",
-            f"![{item.title}]({quote(item.name)}.gif)",
+            f"![{_markdown_text(item.title, alt=True)}]({quote(item.name)}.gif)",
             "",
             f"[MP4]({quote(item.name)}.mp4) · [poster]({quote(item.name)}.png)"
             f" · [player]({quote(item.name)}.html)",
@@ -207,3 +218,11 @@ def gallery_markdown(scenes: Sequence[GalleryScene]) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def _markdown_text(text: str, *, alt: bool = False) -> str:
+    """``text`` as literal Markdown text (``alt``: inside ``![...]``)."""
+    text = html.escape(text, quote=False)
+    if alt:
+        text = re.sub(r"([\\\[\]])", r"\\\1", text)
+    return text

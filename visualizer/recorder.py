@@ -248,6 +248,14 @@ def record(
         raise SpecError(f"steps must be >= 1, got {steps}")
     if seed < 0:
         raise SpecError(f"seed must be >= 0, got {seed}")
+    with np.errstate(all="ignore"):
+        at_start = np.asarray(surface.f(np.array(start, dtype=float)), dtype=float)
+        slope = np.asarray(surface.grad(np.array(start, dtype=float)), dtype=float)
+    where = f"at the start ({start[0]:g}, {start[1]:g})"
+    if not np.all(np.isfinite(at_start)):
+        raise SpecError(f"the loss {where} is {float(at_start):g}: choose another start or surface")
+    if not np.all(np.isfinite(slope)):
+        raise SpecError(f"the gradient {where} is not finite: choose another start or surface")
     labels = labels_for(specs)
     runs = tuple(
         run_one(
