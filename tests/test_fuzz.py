@@ -242,7 +242,10 @@ def test_valid_expression_fuzz_trace_succeeds(capsys, text):
         out = folder / "out.csv"
         result = run_cli(capsys, ["trace", "-s", text, "--steps", "3", "-o", str(out)])
         event(f"exit {result.code}")
-        check_contract(result, folder=folder, before=set(), output="out.csv", allowed=(0,))
+        check_contract(result, folder=folder, before=set(), output="out.csv", allowed=(0, 2))
+        if result.code == 2:  # only for a start where the formula has no finite value
+            assert " at the start (-3.5, 2.5) is " in result.err, result.show()
+            return
         check_trace_csv(out)
 
 
