@@ -17,7 +17,8 @@ from helpers import GIF, MP4, WEBM, gif_frames, needs_encoder, video_stream
 from PIL import Image
 
 from surfaces.errors import SpecError
-from visualizer.animation import HOLD_LAST_MS, Animation, animate
+from visualizer.animation import Animation, animate
+from visualizer.pacing import periods
 from visualizer.render import render_frames
 from visualizer.theme import THEMES
 from visualizer.writers import gif_frame_duration_ms
@@ -96,8 +97,11 @@ def test_gif_reads_back_with_frames_size_loop_and_delays(tmp_path, fps):
     assert image.size == SIZE
     assert image.info["loop"] == 0
     frame_ms = gif_frame_duration_ms(fps)
-    assert durations[:-1] == [frame_ms] * 5
-    assert durations[-1] == pytest.approx(HOLD_LAST_MS, abs=10)
+    # the first frame holds about 1.5 s and the last about 3 s by default, in whole frame
+    # periods (a GIF period is a whole number of centiseconds); see tests/test_pacing.py
+    assert durations[0] == periods(1500, fps) * frame_ms == pytest.approx(1500, rel=0.1)
+    assert durations[1:-1] == [frame_ms] * 4
+    assert durations[-1] == periods(3000, fps) * frame_ms == pytest.approx(3000, rel=0.1)
 
 
 @needs_encoder("gif")
@@ -106,7 +110,7 @@ def test_gif_keeps_repeated_frames(tmp_path):
     anim = animate("bowl", ["gd:lr=0.2"], steps=3, frames=8, size=SIZE, fps=20)
     decoded, durations, _ = gif_frames(anim.save(tmp_path / "a.gif").read_bytes())
     assert len(decoded) == anim.n_frames == 8
-    assert durations[:-1] == [gif_frame_duration_ms(20)] * 7
+    assert durations[1:-1] == [gif_frame_duration_ms(20)] * 6  # the first and last hold
 
 
 @needs_encoder("gif")

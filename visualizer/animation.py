@@ -35,15 +35,13 @@ import numpy as np
 from surfaces.errors import SpecError, did_you_mean
 from surfaces.params import show
 from visualizer.options import options, options_doc
+from visualizer.pacing import frame_repeats, poster_index
 from visualizer.player import PlayerWriter, player_page
 from visualizer.recorder import Recording
 from visualizer.render import RenderOptions, frame_steps, render_frames
 from visualizer.scene import Scene, scene_from_mapping
 from visualizer.theme import THEMES
 from visualizer.writers import write_frames_to_all
-
-#: How long the last frame of a GIF holds before it loops.
-HOLD_LAST_MS = 1000
 
 
 @dataclass(frozen=True)
@@ -75,6 +73,25 @@ class Animation:
         """Yield the frames: ``uint8`` RGBA arrays of shape ``(H, W, 4)``."""
         return render_frames(self.recording, self.options)
 
+    def frame_repeats(self) -> np.ndarray:
+        """Frame periods each frame shows: the holds and the slow steps of the options."""
+        o = self.options
+        return frame_repeats(
+            frame_steps(self.recording.steps, o.frames),
+            fps=o.fps,
+            hold_first_ms=o.hold_first_ms,
+            hold_last_ms=o.hold_last_ms,
+            slow=o.slow,
+            slowdown=o.slowdown,
+        )
+
+    @property
+    def poster_index(self) -> int:
+        """Index of the frame a ``.png`` poster shows (``options.poster_step``, or the last)."""
+        return poster_index(
+            frame_steps(self.recording.steps, self.options.frames), self.options.poster_step
+        )
+
     def palette_colors(self) -> list[tuple[int, int, int]]:
         """Colours a GIF palette must hold exactly (optimizers and text)."""
         return THEMES[self.options.theme].palette_colors([r.spec.name for r in self.recording.runs])
@@ -94,8 +111,10 @@ class Animation:
         """Write the animation; the suffix picks the format (.gif, .mp4, .webm, .png, .html).
 
         The file is written to a temporary file beside ``path`` and renamed into
-        place when complete. ``.png`` writes the final frame as a poster; ``.html``
-        a self-contained player page (:mod:`visualizer.player`).
+        place when complete. ``.png`` writes the poster: the frame of
+        ``options.poster_step``, or the last; ``.html`` a self-contained player
+        page (:mod:`visualizer.player`). GIF, video and player hold the first and
+        the last frame and play the slow steps slower (:mod:`visualizer.pacing`).
         """
         (written,) = self.save_all([path], on_frame=on_frame)
         return written
@@ -110,11 +129,13 @@ class Animation:
 
         Each file is written as :meth:`save` writes one; if any fails, none is.
         """
+        paced = zip(self.frames(), self.frame_repeats().tolist(), strict=True)
         return write_frames_to_all(
             [self._player_writer(p) if _is_html(p) else p for p in paths],
-            self.frames(),
+            paced,
             fps=self.fps,
-            hold_last_ms=HOLD_LAST_MS,
+            hold_last_ms=0,  # the last frame's repeat holds it, in GIF and video alike
+            poster_index=self.poster_index,
             extra_colors=self.palette_colors(),
             on_frame=on_frame,
             frame_size=self.options.size,
@@ -135,7 +156,7 @@ class Animation:
                 starts=starts,
             )
 
-        return PlayerWriter(path, page=page, fps=self.fps, hold_last_ms=HOLD_LAST_MS)
+        return PlayerWriter(path, page=page, fps=self.fps, hold_last_ms=0)
 
     def to_bytes(self, suffix: str = ".gif") -> bytes:
         """The encoded file as bytes (rendered through a temporary file)."""

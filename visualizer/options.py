@@ -59,6 +59,8 @@ MIN_DPI = 20.0
 #: Longest title and caption, in characters (labels: ``visualizer.specs.MAX_LABEL_CHARS``).
 MAX_TITLE_CHARS = 200
 MAX_CAPTION_CHARS = 2000
+#: Longest hold of the first or the last frame, in milliseconds.
+MAX_HOLD_MS = 60_000
 #: Most optimizers in one scene: each has a colour, a legend row and a readout.
 MAX_OPTIMIZERS = 12
 
@@ -149,6 +151,30 @@ def parse_window(text: str | Sequence[Any]) -> tuple[float, float, float, float]
         if hi - lo < MIN_WINDOW_FRACTION * max(1.0, abs(lo), abs(hi)):
             raise SpecError(f"window {show(text)}: too narrow to draw")
     return xmin, xmax, ymin, ymax
+
+
+def parse_step_range(text: str | Sequence[Any], *, what: str) -> tuple[int, int]:
+    """Parse ``"FIRST,LAST"`` (or ``[FIRST, LAST]``) into two steps ``0 <= FIRST <= LAST``.
+
+    Examples
+    --------
+    >>> parse_step_range("2,8", what="slow"), parse_step_range([0, 0], what="slow")
+    ((2, 8), (0, 0))
+    >>> parse_step_range("8,2", what="slow")
+    Traceback (most recent call last):
+    ...
+    surfaces.errors.SpecError: slow '8,2': need FIRST <= LAST
+    """
+    try:
+        items = _items(text)
+    except ValueError:
+        items = []
+    if len(items) != 2 or any(isinstance(v, bool) or isinstance(v, float) for v in items):
+        raise SpecError(f"malformed {what} {show(text)}: expected FIRST,LAST (two steps)")
+    first, last = (parse_int(what, v, lo=0, hi=MAX_STEPS) for v in items)
+    if first > last:
+        raise SpecError(f"{what} {show(text)}: need FIRST <= LAST")
+    return first, last
 
 
 def parse_size(text: str | Sequence[Any]) -> tuple[int, int]:
@@ -253,6 +279,12 @@ WINDOW = Kind(
     show=_numbers,
     joined=True,
     type_doc="(float, float, float, float)",
+)
+STEP_RANGE = Kind(
+    check=lambda key, v: parse_step_range(v, what=key),
+    check_text=lambda key, v: parse_step_range(v, what=key),
+    show=lambda v: f"{v[0]},{v[1]}",
+    type_doc="(int, int)",
 )
 SIZE = Kind(
     check=lambda key, v: parse_size(v), show=lambda v: f"{v[0]}x{v[1]}", type_doc="(int, int)"
@@ -438,6 +470,33 @@ class RenderOptions:
     )
     orbit: bool = option(False, FLAG, "turn the 3D camera during the animation")
     title: str | None = option(None, TITLE, "title (default: the surface's)", metavar="TEXT")
+    hold_first_ms: int = option(
+        1500,
+        integer(0, MAX_HOLD_MS),
+        "how long the first frame holds, in ms (default 1500)",
+        metavar="MS",
+    )
+    hold_last_ms: int = option(
+        3000,
+        integer(0, MAX_HOLD_MS),
+        "how long the last frame holds before the loop, in ms (default 3000)",
+        metavar="MS",
+    )
+    slow: tuple[int, int] | None = option(
+        None,
+        STEP_RANGE,
+        "steps FIRST,LAST to play slower (the scene's key event)",
+        metavar="FIRST,LAST",
+    )
+    slowdown: int = option(
+        4, integer(1, 20), "how many times slower the slow steps play (default 4)", metavar="N"
+    )
+    poster_step: int | None = option(
+        None,
+        integer(0, MAX_STEPS),
+        "step the poster PNG shows (default: the last)",
+        metavar="STEP",
+    )
     elev: float | None = None
     azim: float | None = None
 

@@ -599,6 +599,7 @@ def write_frames_to_all(
     extra_colors: Sequence[RGB] = (),
     on_frame: Callable[[int], None] | None = None,
     frame_size: tuple[int, int] | None = None,
+    poster_index: int | None = None,
 ) -> list[Path]:
     """Write every frame of ``frames`` to each of ``paths`` (say a GIF, an MP4 and a PNG).
 
@@ -612,6 +613,8 @@ def write_frames_to_all(
     frame_size
         ``(width, height)`` of the frames, if known: the memory the render will
         need is then checked (:func:`check_memory`) before any frame is rendered.
+    poster_index
+        Index of the frame a ``.png`` poster keeps; ``None`` for the last.
 
     Returns
     -------
@@ -625,6 +628,8 @@ def write_frames_to_all(
         for index, item in enumerate(frames):
             frame, repeat = item if isinstance(item, tuple) else (item, 1)
             for writer in writers:
+                if poster_index is not None and writer.suffix == ".png" and index != poster_index:
+                    continue  # a poster keeps only its frame
                 writer.grab_frame(frame, repeat=repeat)
             if on_frame is not None:
                 on_frame(index)
