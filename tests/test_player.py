@@ -9,6 +9,7 @@ import base64
 import json
 import re
 
+import numpy as np
 import pytest
 from helpers import needs_encoder, rec_of, video_frame_count
 
@@ -110,7 +111,10 @@ def test_save_html_embeds_the_mp4_of_the_same_frames(tmp_path):
     (video,) = re.findall(r'src="data:video/mp4;base64,([A-Za-z0-9+/=]+)"', page)
     assert base64.b64decode(video) == anim.to_bytes(".mp4")
     data = page_data(page)
-    assert data == player_data(anim.recording, [0, 2, 4, 6, 8], fps=anim.fps)
+    # held frames start later: the first frame holds 1.5 s (30 periods at 20 fps)
+    starts = [0, 30, 31, 32, 33]
+    assert starts == [0, *np.cumsum(anim.frame_repeats())[:-1].tolist()]
+    assert data == player_data(anim.recording, [0, 2, 4, 6, 8], fps=anim.fps, starts=starts)
 
 
 @needs_encoder("libx264")

@@ -33,6 +33,11 @@ loss_panel = true
 arrows = true
 orbit = false
 title = "Ravine"
+hold_first_ms = 1000
+hold_last_ms = 2500
+slow = [2, 9]
+slowdown = 3
+poster_step = 40
 caption = "GD zig-zags; momentum rolls"
 """
 
@@ -73,6 +78,11 @@ def test_full_scene_file_round_trip(tmp_path):
         arrows=True,
         orbit=False,
         title="Ravine",
+        hold_first_ms=1000,
+        hold_last_ms=2500,
+        slow=(2, 9),
+        slowdown=3,
+        poster_step=40,
         caption="GD zig-zags; momentum rolls",
     )
     assert set(SCENE_KEYS) == {line.split(" = ")[0] for line in FULL.splitlines()}
