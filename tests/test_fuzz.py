@@ -20,10 +20,12 @@ The tests at the end pin the bugs the fuzzers found, one input each.
 from __future__ import annotations
 
 import ast
+import atexit
 import builtins
 import contextlib
 import csv
 import datetime
+import functools
 import io
 import math
 import os
@@ -152,17 +154,33 @@ def check_contract(
         assert after == before, f"{result.show()}; wrote {sorted(after - before)}"
 
 
+@functools.cache
+def _scratch_folder() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="lossviz-fuzz-")).resolve()
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 @contextlib.contextmanager
 def scratch() -> Iterator[Path]:
-    """A fresh empty folder that is also the working directory."""
+    """An empty folder that is also the working directory.
+
+    One folder for every example, emptied after each: creating and removing a folder
+    per example cost more than the example on a busy file system.
+    """
+    folder = _scratch_folder()
+    assert not any(folder.iterdir()), f"scratch folder not empty: {sorted(folder.iterdir())}"
     cwd = os.getcwd()
-    with tempfile.TemporaryDirectory(prefix="lossviz-fuzz-") as name:
-        folder = Path(name).resolve()
-        os.chdir(folder)
-        try:
-            yield folder
-        finally:
-            os.chdir(cwd)
+    os.chdir(folder)
+    try:
+        yield folder
+    finally:
+        os.chdir(cwd)
+        for path in folder.iterdir():
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
 
 
 def check_trace_csv(path: Path) -> None:
