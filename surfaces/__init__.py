@@ -20,7 +20,7 @@ from types import MappingProxyType
 
 from surfaces import analytic as a
 from surfaces.base import Dataset, Preset, Surface
-from surfaces.errors import SpecError
+from surfaces.errors import SpecError, did_you_mean
 from surfaces.mlp import DATASETS
 from surfaces.model import mlp_surface
 from surfaces.params import Param, split_spec
@@ -346,7 +346,8 @@ def get_surface(text: str) -> Surface:
     name, raw = split_spec(text, kind="surface")
     if name not in SURFACES:
         raise SpecError(
-            f"unknown surface {name!r}; choose from {', '.join(SURFACES)} "
+            f"unknown surface {name!r}{did_you_mean(name, SURFACES)}; "
+            f"choose from {', '.join(SURFACES)} "
             "or give an expression in x and y"
         )
     kind = SURFACES[name]
@@ -355,7 +356,9 @@ def get_surface(text: str) -> Surface:
     for key, value in raw.items():
         if key not in valid:
             keys = ", ".join(valid) if valid else "none"
-            raise SpecError(f"surface {name}: unknown key {key!r}; valid keys: {keys}")
+            raise SpecError(
+                f"surface {name}: unknown key {key!r}{did_you_mean(key, valid)}; valid keys: {keys}"
+            )
         values[key] = next(p for p in kind.params if p.name == key).parse(
             value, owner=f"surface {name}"
         )

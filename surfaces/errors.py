@@ -36,19 +36,19 @@ class WriterError(LossvizError, RuntimeError):
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """``"; did you mean 'X'?"`` for the known name closest to ``name``, or ``""``.
+    """``" (did you mean 'X'?)"`` for the known name closest to ``name``, or ``""``.
 
     Case is ignored, so a wrongly capitalised name is always matched.
 
     Examples
     --------
     >>> did_you_mean("ravene", ["bowl", "ravine", "saddle"])
-    "; did you mean 'ravine'?"
+    " (did you mean 'ravine'?)"
     >>> did_you_mean("Ravine", ["bowl", "ravine"])
-    "; did you mean 'ravine'?"
+    " (did you mean 'ravine'?)"
     >>> did_you_mean("volcano", ["bowl", "ravine"])
     ''
     """
     names = {k.lower(): k for k in known}
     close = difflib.get_close_matches(str(name).lower(), list(names), n=1, cutoff=0.6)
-    return f"; did you mean {names[close[0]]!r}?" if close else ""
+    return f" (did you mean {names[close[0]]!r}?)" if close else ""

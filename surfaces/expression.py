@@ -14,9 +14,9 @@ recorder treats them as divergence.
 
 Gradients are numeric. When every function in the expression is holomorphic
 the complex step ``Im f(x + ih) / h`` with ``h = 1e-20`` is used, which is exact
-to machine precision. ``abs``, ``cbrt``, ``minimum``, ``maximum``, ``hypot`` and
-``arctan2`` are not holomorphic (or have no complex numpy version); expressions
-using them fall back to central differences with step
+to machine precision. ``abs``, ``cbrt``, ``minimum`` (or ``min``), ``maximum``
+(or ``max``), ``hypot`` and ``arctan2`` are not holomorphic (or have no complex
+numpy version); expressions using them fall back to central differences with step
 ``h = cbrt(eps) * max(1, |x|)`` (relative error around ``1e-10`` away from
 kinks). Where the function value is not finite the gradient is ``nan``.
 
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from surfaces.base import Array, Preset, Surface, xy
-from surfaces.errors import SpecError
+from surfaces.errors import SpecError, did_you_mean
 from surfaces.tuning import curvature_lr
 
 Evaluator = Callable[[Array, Array], Array]
@@ -88,6 +88,8 @@ FUNCTIONS: dict[str, _Function] = {
     "abs": _Function(np.abs, 1, False, r"|{0}|"),
     "minimum": _Function(np.minimum, 2, False, r"\min({0}, {1})"),
     "maximum": _Function(np.maximum, 2, False, r"\max({0}, {1})"),
+    "min": _Function(np.minimum, 2, False, r"\min({0}, {1})"),
+    "max": _Function(np.maximum, 2, False, r"\max({0}, {1})"),
     "hypot": _Function(np.hypot, 2, False, r"\mathrm{{hypot}}({0}, {1})"),
     "arctan2": _Function(np.arctan2, 2, False, r"\mathrm{{arctan2}}({0}, {1})"),
 }
@@ -403,7 +405,7 @@ class _Compiler:
             if name in ("x", "y") or name in _CONSTANTS:
                 raise SpecError(f"'{name}' is not a function: {self._snippet(node)}")
             raise SpecError(
-                f"unknown function {_quote(name)} in expression; "
+                f"unknown function {_quote(name)} in expression{did_you_mean(name, FUNCTIONS)}; "
                 f"use one of: {', '.join(sorted(FUNCTIONS))}"
             )
         if node.keywords:

@@ -172,7 +172,7 @@ def test_flags_choose_the_layers(capsys, tmp_path, captured, flags, kinds):
 
 BAD = {
     "bad suffix": (["-o", "{dir}/a.txt"], "must end with .gif, .mp4, .webm, .png or .html"),
-    "missing folder": (["-o", "{dir}/nope/a.gif"], "does not exist"),
+    "folder under a file": (["-o", "/dev/null/sub/a.gif"], "'/dev/null' is not a folder"),
     "tiny size": (["--size", "10x10", "-o", "{dir}/a.gif"], "size 10x10"),
     "huge size": (["--size", "8000x100", "-o", "{dir}/a.gif"], "size 8000x100"),
     "malformed size": (["--size", "abc", "-o", "{dir}/a.gif"], "size 'abc'"),

@@ -152,13 +152,14 @@ def test_unknown_only_is_a_usage_error(gallery, tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_missing_output_folder_is_a_usage_error(gallery, tmp_path, capsys):
-    missing = tmp_path / "missing"
+def test_output_folder_under_a_file_is_a_usage_error(gallery, tmp_path, capsys):
+    (tmp_path / "file").write_text("a file, not a folder")
+    missing = tmp_path / "file" / "gallery"
     code, out, err = run_main(
         capsys, "gallery", "-o", str(missing), "--scenes", str(gallery["scenes"])
     )
-    assert_usage_error(code, out, err, str(missing), "does not exist")
-    assert not missing.exists()
+    assert_usage_error(code, out, err, str(missing), "is not a folder")
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]
 
 
 def test_scene_folder_without_scenes_is_a_usage_error(tmp_path, capsys):

@@ -54,10 +54,13 @@ class Animation:
         The optimizer runs.
     options
         How to draw them (``options.fps`` is the frame rate of saved files).
+    workers
+        Processes that render an orbiting camera's frames; ``None`` for every core.
     """
 
     recording: Recording
     options: RenderOptions
+    workers: int | None = None
 
     @property
     def fps(self) -> int:
@@ -71,7 +74,7 @@ class Animation:
 
     def frames(self) -> Iterator[np.ndarray]:
         """Yield the frames: ``uint8`` RGBA arrays of shape ``(H, W, 4)``."""
-        return render_frames(self.recording, self.options)
+        return render_frames(self.recording, self.options, workers=self.workers)
 
     def frame_repeats(self) -> np.ndarray:
         """Frame periods each frame shows: the holds and the slow steps of the options."""
@@ -213,19 +216,26 @@ def _is_html(path: str | os.PathLike[str]) -> bool:
     return os.fspath(path).lower().endswith(".html")
 
 
-def animation_from_scene(scene: Scene) -> Animation:
+def animation_from_scene(scene: Scene, *, recording: Recording | None = None) -> Animation:
     """Record a :class:`~visualizer.scene.Scene` and wrap it as an :class:`Animation`.
 
     Every input check happens here, before anything is drawn: the scene's values
     (when it was built), the surface and optimizer specs, and the text drawn as
     mathtext (the title and the legend's labels).
 
+    Parameters
+    ----------
+    scene
+        The scene.
+    recording
+        ``scene.record()``, if the caller has it already.
+
     Raises
     ------
     surfaces.errors.SpecError
         On any bad input, with a one-line message.
     """
-    rec = scene.record()
+    rec = scene.record() if recording is None else recording
     check_text(scene.title if scene.title is not None else rec.surface.title, what="title")
     for run in rec.runs:
         check_text(run.label, what="label")

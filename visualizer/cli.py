@@ -1,9 +1,13 @@
 """The ``lossviz`` command: a thin layer over the library.
 
 This module owns the command line: the subcommands, their flags (the scene's
-come from the option table, :mod:`visualizer.options`), progress and messages.
-Parse, call the library, print one-line errors. Exit status: 0 success, 2 usage
-errors (bad input), 1 runtime failures, 130 interrupted.
+come from the option table, :mod:`visualizer.options`), their examples, output
+folders, progress and messages. Parse, call the library, print one-line errors.
+Exit status: 0 success, 2 usage errors (bad input), 1 runtime failures, 130
+interrupted.
+
+Input is checked before anything heavy is imported: matplotlib, Pillow and the
+encoders load only once a render starts, so a typo is reported at once.
 """
 
 from __future__ import annotations
@@ -11,13 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from surfaces import SURFACES, get_surface
-from surfaces.errors import SpecError, WriterError
+from surfaces.errors import SpecError, WriterError, did_you_mean
+from surfaces.params import parse_int
 from visualizer.files import Terminated
 from visualizer.options import RenderOptions, options
 from visualizer.recorder import trace_csv
@@ -26,6 +33,31 @@ from visualizer.specs import OPTIMIZERS
 
 PROG = "lossviz"
 
+#: Three real examples per command, printed at the end of its ``--help`` (and tested).
+EXAMPLES = {
+    "list": [
+        "lossviz list",
+        "lossviz list --json > lossviz.json",
+        "lossviz list | grep -A 5 ravine",
+    ],
+    "render": [
+        "lossviz render -s ravine --loss-panel -o ravine.gif",
+        "lossviz render --scene ravine-3d -o ravine-3d.mp4",
+        'lossviz render -s "sin(x)*cos(y) + 0.1*(x**2+y**2)" -O gd -O momentum'
+        " --start -3,1 -o waves.mp4",
+    ],
+    "trace": [
+        "lossviz trace -s ravine -o runs.csv",
+        "lossviz trace -s saddle -O gd -O momentum:lr=0.01 --steps 200 -o saddle.csv",
+        "lossviz trace --scene minibatch | head",
+    ],
+    "gallery": [
+        "lossviz gallery",
+        "lossviz gallery -o docs/media",
+        "lossviz gallery --only ravine --only saddle -o slides",
+    ],
+}
+
 
 class UsageError(Exception):
     """Bad command-line usage; printed as one line, exit status 2."""
@@ -33,7 +65,8 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(message.splitlines()[0] if message else "bad usage")
+        line = message.splitlines()[0] if message else "bad usage"
+        raise UsageError(line + self._suggestion(line))
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if status:
@@ -41,6 +74,47 @@ class _Parser(argparse.ArgumentParser):
         if message:
             self._print_message(message, sys.stderr)
         raise SystemExit(0)
+
+    def _suggestion(self, line: str) -> str:
+        """A "did you mean" for a mistyped command or flag."""
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", line)
+        if choice:
+            return did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
+        unknown = re.match(r"unrecognized arguments: (\S+)", line)
+        if unknown and unknown.group(1).startswith("-"):
+            flag = unknown.group(1).split("=")[0]
+            return did_you_mean(flag, _flags(self))
+        return ""
+
+
+def _flags(parser: argparse.ArgumentParser) -> list[str]:
+    """Every option string of ``parser`` and of its subcommands."""
+    out = []
+    for action in parser._actions:
+        out += action.option_strings
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                out += _flags(sub)
+    return out
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed package's version, read only when asked."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        print(f"{PROG} {version()}")
+        raise SystemExit(0)
+
+
+def version() -> str:
+    """lossviz's version, from the installed package's metadata (``pyproject.toml``)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("lossviz")
+    except PackageNotFoundError:
+        return "(not installed: run pip install .)"
 
 
 def _add_options(group: Any, cls: type) -> None:
@@ -66,7 +140,13 @@ def _add_options(group: Any, cls: type) -> None:
 def _add_scene_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("scene")
     _add_options(g, RecordOptions)
-    g.add_argument("--config", metavar="FILE.toml", help="scene file; flags override it")
+    base = g.add_mutually_exclusive_group()
+    base.add_argument("--config", metavar="FILE.toml", help="scene file; flags override it")
+    base.add_argument(
+        "--scene",
+        metavar="NAME",
+        help="a gallery scene (see lossviz list), as the gallery renders it; flags override it",
+    )
 
 
 def _add_render_options(p: argparse.ArgumentParser) -> None:
@@ -75,20 +155,35 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
+def _subcommand(sub: Any, name: str, help: str) -> argparse.ArgumentParser:
+    epilog = "examples:\n" + "\n".join(f"  {example}" for example in EXAMPLES[name])
+    return sub.add_parser(  # type: ignore[no-any-return]
+        name,
+        help=help,
+        description=help[:1].upper() + help[1:] + ".",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``lossviz``."""
     parser = _Parser(
         prog=PROG,
         description="Animated loss-surface visualizer: watch GD, SGD, momentum and friends.",
+        epilog="Run 'lossviz COMMAND --help' for a command's options and examples.",
+    )
+    parser.add_argument(
+        "-V", "--version", action=_Version, nargs=0, help="print the version and exit"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    p_list = sub.add_parser("list", help="list surfaces and optimizers")
+    p_list = _subcommand(sub, "list", "list surfaces, optimizers and gallery scenes")
     p_list.add_argument("--json", action="store_true", help="machine-readable output")
 
-    p_render = sub.add_parser(
-        "render", help="render an animation (GIF, MP4, WebM, PNG poster or HTML player)"
+    p_render = _subcommand(
+        sub, "render", "render an animation (GIF, MP4, WebM, PNG poster or HTML player)"
     )
     _add_scene_options(p_render)
     _add_render_options(p_render)
@@ -99,15 +194,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help=(
             "output file; the suffix picks the format: .gif, .mp4, .webm, .png (poster)"
-            " or .html (a player page)"
+            " or .html (a player page); missing folders are created"
         ),
     )
 
-    p_gallery = sub.add_parser(
-        "gallery", help="render the curated scenes (GIF, MP4, poster) plus index.html, gallery.md"
+    p_gallery = _subcommand(
+        sub, "gallery", "render the curated scenes (GIF, MP4, poster) plus index.html, gallery.md"
     )
     p_gallery.add_argument(
-        "-o", "--output", default="outputs", metavar="DIR", help="output folder (default outputs/)"
+        "-o",
+        "--output",
+        default="outputs",
+        metavar="DIR",
+        help="output folder (default outputs/; created if missing)",
     )
     p_gallery.add_argument(
         "--scenes", metavar="DIR", help="folder of scene files (default: the shipped scenes)"
@@ -115,22 +214,83 @@ def build_parser() -> argparse.ArgumentParser:
     p_gallery.add_argument(
         "--only", action="append", metavar="NAME", help="render only this scene; repeatable"
     )
+    p_gallery.add_argument(
+        "-j", "--jobs", metavar="N", help="scenes rendered at once (default: one per core)"
+    )
     p_gallery.add_argument("-q", "--quiet", action="store_true", help="no progress output")
 
-    p_trace = sub.add_parser("trace", help="record trajectories as CSV")
+    p_trace = _subcommand(sub, "trace", "record trajectories as CSV")
     _add_scene_options(p_trace)
     p_trace.add_argument(
-        "-o", "--output", metavar="FILE.csv", help="write CSV here (default stdout)"
+        "-o",
+        "--output",
+        metavar="FILE.csv",
+        help="write CSV here (default stdout); missing folders are created",
     )
+    p_trace.add_argument("-q", "--quiet", action="store_true", help="no message on success")
     return parser
+
+
+def join_negative_values(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
+    """Let a flag's value start with ``-``: ``--start -3,1`` becomes ``--start=-3,1``.
+
+    argparse reads any word that starts with ``-`` (and is not a plain negative
+    number) as a flag. A word after a flag that takes a value is joined to it,
+    unless it is itself a known flag.
+
+    Examples
+    --------
+    >>> join_negative_values(["render", "--start", "-3,1", "-s", "-x**2"], build_parser())
+    ['render', '--start=-3,1', '-s=-x**2']
+    >>> join_negative_values(["render", "--steps", "-q"], build_parser())
+    ['render', '--steps', '-q']
+    """
+    flags = set(_flags(parser))
+    takes_value = set(_value_flags(parser))
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            return out + list(argv[i:])
+        nxt = argv[i + 1] if i + 1 < len(argv) else None
+        if (
+            word in takes_value
+            and nxt is not None
+            and nxt.startswith("-")
+            and nxt != "-"
+            and nxt.split("=")[0] not in flags
+        ):
+            out.append(f"{word}={nxt}")
+            i += 2
+            continue
+        out.append(word)
+        i += 1
+    return out
+
+
+def _value_flags(parser: argparse.ArgumentParser) -> list[str]:
+    out = []
+    for action in parser._actions:
+        if action.option_strings and action.nargs != 0:
+            out += action.option_strings
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                out += _value_flags(sub)
+    return out
 
 
 # --- scene from flags -----------------------------------------------------------------
 
 
 def scene_from_args(args: argparse.Namespace) -> Scene:
-    """Merge the scene file (if any) and the option flags given; flags win."""
-    base = load_scene_file(args.config) if getattr(args, "config", None) else Scene()
+    """Merge the scene file or gallery scene (if any) and the option flags given; flags win."""
+    if getattr(args, "config", None):
+        base = load_scene_file(args.config)
+    elif getattr(args, "scene", None):
+        base = gallery_scene(args.scene).rendered
+    else:
+        base = Scene()
     given = {
         o.name: getattr(args, o.name)
         for o in options(Scene)
@@ -139,7 +299,148 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
     return scene_from_mapping(given, base=base, text=True)
 
 
+def gallery_scene(name: str) -> Any:
+    """The shipped gallery scene called ``name``."""
+    from visualizer.gallery import load_gallery
+
+    scenes = {s.name: s for s in load_gallery()}
+    if name not in scenes:
+        raise SpecError(
+            f"unknown scene {name!r}{did_you_mean(name, scenes)}; choose from {', '.join(scenes)}"
+        )
+    return scenes[name]
+
+
+# --- output files and folders ----------------------------------------------------------
+
+
+class Output:
+    """An output file or folder whose missing parent folders are made only when needed.
+
+    :meth:`check` runs with the other input checks (nothing is created);
+    :meth:`make_folders` runs when the input is known to be good, and reports
+    each folder it made; :meth:`undo` removes them again if they stayed empty.
+    """
+
+    def __init__(self, path: str, *, folder: bool = False) -> None:
+        self.path = Path(path)
+        self.folder = self.path if folder else self.path.parent
+        self.missing: list[Path] = []
+
+    def check(self, check: Callable[[Path], Any]) -> Output:
+        """Check the path with ``check(path)`` as if its missing folders existed."""
+        from visualizer.files import check_output_folder
+
+        if "\0" in str(self.path):
+            check(self.path)  # the file checks name the NUL byte
+        existing = self.folder
+        while not existing.exists() and existing != existing.parent:
+            self.missing.insert(0, existing)
+            existing = existing.parent
+        if not self.missing:
+            check(self.path)
+            return self
+        if not existing.is_dir():
+            raise SpecError(f"cannot create folder '{self.folder}': '{existing}' is not a folder")
+        check_output_folder(existing)
+        if self.path != self.folder:
+            check(existing / self.path.name)  # the suffix and the name's length
+        return self
+
+    def make_folders(self, *, quiet: bool) -> None:
+        """Create the missing folders and say so."""
+        if self.missing:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            if not quiet:
+                print(f"created folder {self.folder}/", file=sys.stderr)
+
+    def undo(self) -> None:
+        """Remove the folders :meth:`make_folders` created, if they are still empty."""
+        for folder in reversed(self.missing):
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+
+
+def _media_output(path: str) -> Output:
+    from visualizer.files import check_output_path
+    from visualizer.formats import SUFFIXES
+
+    return Output(path).check(lambda p: check_output_path(p, suffixes=SUFFIXES))
+
+
 # --- commands ----------------------------------------------------------------------
+
+
+_SUPERSCRIPT = dict(zip("0123456789+-=()nixyN", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱˣʸᴺ", strict=True))
+_SUBSCRIPT = dict(zip("0123456789+-=()itxn", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ᵢₜₓₙ", strict=True))
+_SYMBOLS = {
+    r"\kappa": "κ",
+    r"\theta": "θ",
+    r"\pi": "π",
+    r"\in": "∈",
+    r"\sum": " Σ",
+    r"\cdot": "·",
+    r"\left": "",
+    r"\right": "",
+    r"\{": "{",
+    r"\}": "}",
+    r"\,": " ",
+    r"\;": " ",
+    r"\!": "",
+}
+_GROUP = r"\{((?:[^{}]|\{[^{}]*\})*)\}"
+
+
+def plain_formula(tex: str) -> str:
+    """A surface's mathtext formula as plain text for a terminal.
+
+    Examples
+    --------
+    >>> plain_formula(r"$f(x,y) = \\frac{1}{2}(x^2 + 100\\,y^2)$")
+    'f(x,y) = ½(x² + 100y²)'
+    >>> plain_formula(r"$f(x,y) = \\frac{(x^2-4)^2}{16} + e^{-y} + \\sqrt{x^{2} + 1}$")
+    'f(x,y) = (x²-4)²/16 + e⁻ʸ + √(x² + 1)'
+    >>> plain_formula(r"$L = \\frac{1}{N}\\sum_{i=1}^{N} \\mathrm{CE}(w\\,x_i)$")
+    'L = 1/N Σᵢ₌₁ᴺ CE(w xᵢ)'
+    """
+    text = tex.strip().strip("$")
+    text = re.sub(r"\\(?:mathrm|operatorname|text)" + _GROUP, r"\1", text)
+    text = re.sub(r"(?<=\d)\\,", "", text)  # 100\,y: 100y
+    for command, symbol in _SYMBOLS.items():
+        word_end = r"(?![A-Za-z])" if command[-1].isalpha() else ""
+        text = re.sub(re.escape(command) + word_end, symbol, text)
+    text = _scripts(text)
+    for _ in range(3):  # nested fractions and roots, innermost first
+        text = re.sub(r"\\frac\{1\}\{2\}", "½", text)
+        text = re.sub(r"\\frac" + _GROUP + _GROUP, lambda m: _fraction(m[1], m[2]), text)
+        text = re.sub(r"\\sqrt" + _GROUP, lambda m: "√" + _grouped(m[1]), text)
+    text = re.sub(r"\\([A-Za-z]+)", r"\1", _scripts(text))
+    return re.sub(r" {2,}", " ", text).strip()
+
+
+def _scripts(text: str) -> str:
+    text = re.sub(r"([\^_])" + _GROUP, lambda m: _script(m[1], m[2]), text)
+    return re.sub(r"([\^_])(\\?\w)", lambda m: _script(m[1], m[2]), text)
+
+
+def _grouped(text: str) -> str:
+    """``text`` in parentheses unless it is one term already."""
+    powers = "[" + "".join(_SUPERSCRIPT.values()) + "]*"
+    one_term = text and re.fullmatch(r"[\w.]*(\([^()]*\))?" + powers, text)
+    return text if one_term else f"({text})"
+
+
+def _fraction(top: str, bottom: str) -> str:
+    return f"{_grouped(top)}/{_grouped(bottom)}"
+
+
+def _script(kind: str, text: str) -> str:
+    table = _SUPERSCRIPT if kind == "^" else _SUBSCRIPT
+    if all(c in table for c in text):
+        return "".join(table[c] for c in text)
+    return f"{kind}{text}" if len(text) == 1 else f"{kind}({text})"
 
 
 def _surface_entries() -> list[dict[str, Any]]:
@@ -152,6 +453,7 @@ def _surface_entries() -> list[dict[str, Any]]:
                 "title": s.title,
                 "summary": kind.summary,
                 "formula": s.formula,
+                "formula_text": plain_formula(s.formula),
                 "window": list(s.window),
                 "start": list(s.start),
                 "minima": [list(m) for m in s.minima],
@@ -178,11 +480,21 @@ def _optimizer_entries() -> list[dict[str, Any]]:
     ]
 
 
+def _scene_entries() -> list[dict[str, Any]]:
+    from visualizer.gallery import load_gallery
+
+    return [
+        {"name": s.name, "title": s.title, "caption": s.scene.caption, "command": s.command}
+        for s in load_gallery()
+    ]
+
+
 def cmd_list(args: argparse.Namespace) -> int:
-    """``lossviz list``: every surface and optimizer."""
-    surfaces, optimizers = _surface_entries(), _optimizer_entries()
+    """``lossviz list``: every surface, optimizer and gallery scene."""
+    surfaces, optimizers, scenes = _surface_entries(), _optimizer_entries(), _scene_entries()
     if args.json:
-        json.dump({"surfaces": surfaces, "optimizers": optimizers}, sys.stdout, indent=2)
+        data = {"surfaces": surfaces, "optimizers": optimizers, "scenes": scenes}
+        json.dump(data, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
     out = ["Surfaces (-s NAME[:key=value,...], or an expression in x and y):"]
@@ -191,7 +503,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             f"{k}={v}" if isinstance(v, str) else f"{k}={v:g}" for k, v in s["params"].items()
         )
         out.append(f"  {s['name']:<14} {s['title']}{f'  [{params}]' if params else ''}")
-        out.append(f"  {'':<14} formula  {s['formula']}")
+        out.append(f"  {'':<14} formula  {s['formula_text']}")
         w = s["window"]
         out.append(f"  {'':<14} window   x {w[0]:g}..{w[1]:g}, y {w[2]:g}..{w[3]:g}")
         minima = "; ".join(f"({m[0]:.4g}, {m[1]:.4g})" for m in s["minima"]) or "unknown"
@@ -205,15 +517,31 @@ def cmd_list(args: argparse.Namespace) -> int:
     for o in optimizers:
         hyper = " ".join(f"{k}={v:g}" for k, v in o["hyperparameters"].items())
         out.append(f"  {o['name']:<10} {hyper:<40} {o['rule']}")
+    out.append("")
+    out.append("Gallery scenes (render --scene NAME, or lossviz gallery for all):")
+    for scene in scenes:
+        out.append(f"  {scene['name']:<16} {scene['title']}")
     print("\n".join(out))
     return 0
 
 
+def _notes(runs: Sequence[Any], *, rows: bool = False) -> None:
+    for run in runs:
+        if run.diverged_at is not None:
+            tail = f"; its rows stop at step {run.last_step}" if rows else ""
+            print(
+                f"{PROG}: note: {run.label} diverged at step {run.diverged_at}{tail}",
+                file=sys.stderr,
+            )
+
+
 def cmd_trace(args: argparse.Namespace) -> int:
     """``lossviz trace``: CSV of the trajectories."""
-    from visualizer.writers import check_output_path, write_text_atomic
+    from visualizer.files import check_output_path, write_text_atomic
 
-    out = check_output_path(args.output, suffixes=(".csv",)) if args.output else None
+    out = None
+    if args.output:
+        out = Output(args.output).check(lambda p: check_output_path(p, suffixes=(".csv",)))
     if out is None and sys.stdout is None:
         raise WriterError("standard output is closed: write the CSV with -o FILE")
     rec = scene_from_args(args).record()
@@ -221,14 +549,16 @@ def cmd_trace(args: argparse.Namespace) -> int:
     if out is None:
         sys.stdout.write(text)
     else:
-        write_text_atomic(out, text)
-    for run in rec.runs:
-        if run.diverged_at is not None:
-            print(
-                f"{PROG}: note: {run.label} diverged at step {run.diverged_at}; "
-                f"its rows stop at step {run.last_step}",
-                file=sys.stderr,
-            )
+        out.make_folders(quiet=args.quiet)
+        try:
+            path = write_text_atomic(out.path, text)
+        except BaseException:
+            out.undo()
+            raise
+    _notes(rec.runs, rows=True)
+    if out is not None and not args.quiet:
+        rows = sum(run.last_step + 1 for run in rec.runs)
+        print(f"wrote {path} ({rows} rows, {len(rec.runs)} runs)", file=sys.stderr)
     return 0
 
 
@@ -242,19 +572,39 @@ def progress_bar(total: int, *, label: str, quiet: bool) -> Any:
     )
 
 
+def _view_notes(scene: Scene, out: Path) -> None:
+    if not scene.orbit:
+        return
+    if scene.view == "contour":
+        print(
+            f"{PROG}: note: --orbit turns the 3D camera; it does nothing with --view contour",
+            file=sys.stderr,
+        )
+    elif out.suffix.lower() == ".gif":
+        print(
+            f"{PROG}: note: with --orbit every pixel changes in every frame, so a GIF is "
+            f"large and slow to make; MP4 is the format for it (-o {out.with_suffix('.mp4')})",
+            file=sys.stderr,
+        )
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     """``lossviz render``: an animation file."""
-    from visualizer.animation import animation_from_scene
-    from visualizer.writers import check_output_path
-
-    out = check_output_path(args.output)
+    out = _media_output(args.output)
     scene = scene_from_args(args)
-    anim = animation_from_scene(scene)
-    with progress_bar(anim.n_frames, label=out.name, quiet=args.quiet) as bar:
-        path = anim.save(out, on_frame=lambda _i: bar.update(1))
-    for run in anim.recording.runs:
-        if run.diverged_at is not None:
-            print(f"{PROG}: note: {run.label} diverged at step {run.diverged_at}", file=sys.stderr)
+    rec = scene.record()  # the optimizers' input is checked here, before any plotting import
+    from visualizer.animation import animation_from_scene
+
+    anim = animation_from_scene(scene, recording=rec)
+    _view_notes(scene, out.path)
+    out.make_folders(quiet=args.quiet)
+    try:
+        with progress_bar(anim.n_frames, label=out.path.name, quiet=args.quiet) as bar:
+            path = anim.save(out.path, on_frame=lambda _i: bar.update(1))
+    except BaseException:
+        out.undo()
+        raise
+    _notes(anim.recording.runs)
     if not args.quiet:
         print(f"wrote {path}", file=sys.stderr)
     return 0
@@ -262,36 +612,36 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_gallery(args: argparse.Namespace) -> int:
     """``lossviz gallery``: every curated scene, the page and the Markdown."""
+    from visualizer.files import check_output_folder
     from visualizer.gallery import DEFAULT_SCENES, load_gallery, render_gallery
-    from visualizer.writers import check_output_folder
 
-    folder = check_output_folder(args.output)
+    out = Output(args.output, folder=True).check(check_output_folder)
+    workers = parse_int("jobs", args.jobs, lo=1, hi=1024) if args.jobs is not None else None
     scenes = every = load_gallery(args.scenes or DEFAULT_SCENES)
     if args.only:
-        names = {s.name for s in scenes}
-        unknown = [n for n in args.only if n not in names]
-        if unknown:
-            raise SpecError(f"unknown scene {unknown[0]!r}; choose from {', '.join(sorted(names))}")
+        names = [s.name for s in scenes]
+        for name in args.only:
+            if name not in names:
+                raise SpecError(
+                    f"unknown scene {name!r}{did_you_mean(name, names)}; "
+                    f"choose from {', '.join(sorted(names))}"
+                )
         scenes = [s for s in scenes if s.name in args.only]
-    bars: list[Any] = []
+    out.make_folders(quiet=args.quiet)
 
-    def progress(item: Any, index: int, n_frames: int) -> Any:
-        for bar in bars:
-            bar.close()
-        bars.clear()
+    def progress(item: Any, done: int) -> None:
         if not args.quiet:
-            print(f"[{index + 1}/{len(scenes)}] {item.name}", file=sys.stderr, flush=True)
-        bar = progress_bar(n_frames, label=item.name, quiet=args.quiet)
-        bars.append(bar)
-        return lambda _i: bar.update(1)
+            print(f"[{done}/{len(scenes)}] {item.name}", file=sys.stderr, flush=True)
 
     try:
-        written = render_gallery(folder, scenes, progress=progress, page_scenes=every)
-    finally:
-        for bar in bars:
-            bar.close()
+        written = render_gallery(
+            out.path, scenes, progress=progress, page_scenes=every, workers=workers
+        )
+    except BaseException:
+        out.undo()
+        raise
     if not args.quiet:
-        print(f"wrote {len(written)} files to {folder}/", file=sys.stderr)
+        print(f"wrote {len(written)} files to {out.path}/", file=sys.stderr)
     return 0
 
 
@@ -302,8 +652,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``lossviz``; returns the exit status."""
     _guard_standard_streams()
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:
+        parser.print_help(sys.stderr)
+        return 2
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(join_negative_values(argv, parser))
         return COMMANDS[args.command](args)
     except (UsageError, SpecError) as exc:
         print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)

@@ -8,26 +8,28 @@ in a folder, by default the ``scenes`` folder shipped inside this package. A
 scene file may add ``order`` (its place in the gallery) besides ``title`` and
 ``caption``. The gallery renders every scene to ``NAME.gif``, ``NAME.mp4``, a
 poster ``NAME.png`` and a player page ``NAME.html`` (frames are rendered once and
-streamed to all four), then writes ``index.html`` and ``gallery.md``, which link
-each scene's player.
+streamed to all four), one scene per process on every core, then writes
+``index.html`` and ``gallery.md``, which link each scene's player.
+
+Reading the scenes needs no plotting library; rendering imports it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import html
+import os
 import re
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from surfaces.errors import SpecError
-from visualizer.animation import animation_from_scene
 from visualizer.options import command_args
 from visualizer.scene import Scene, load_scene_file
-from visualizer.writers import check_output_path, write_text_atomic
 
 #: The scene files shipped with lossviz.
 DEFAULT_SCENES = Path(__file__).with_name("scenes")
@@ -105,10 +107,16 @@ def render_gallery(
     out_dir: str | Path,
     scenes: Sequence[GalleryScene],
     *,
-    progress: Callable[[GalleryScene, int, int], Callable[[int], None] | None] | None = None,
+    progress: Callable[[GalleryScene, int], None] | None = None,
     page_scenes: Sequence[GalleryScene] | None = None,
+    workers: int | None = None,
 ) -> list[Path]:
     """Render every scene into ``out_dir`` and write ``index.html`` and ``gallery.md``.
+
+    Every scene is recorded and checked before any file is written. The scenes
+    then render in parallel, one per process (at most ``workers``, by default one
+    per core), each streaming its frames to its three files, so memory stays that
+    of one render per process; the files are the same bytes as a sequential run.
 
     Parameters
     ----------
@@ -117,28 +125,79 @@ def render_gallery(
     scenes
         The scenes, in gallery order.
     progress
-        ``progress(scene, index, n_frames)`` is called before each scene and may
-        return a per-frame callback.
+        ``progress(scene, done)`` is called as each scene is written (``done``
+        scenes so far).
     page_scenes
-        The scenes listed on the page and in the Markdown, when only some of them
-        are rendered again; ``None`` for ``scenes``.
+        The scenes the page and the Markdown may list, when only some of them are
+        rendered again; those not rendered now are listed only if their files are
+        in ``out_dir`` already. ``None`` for ``scenes``.
+    workers
+        Number of processes; ``1`` renders in this process.
 
     Returns
     -------
     list of Path
         Every file written.
     """
+    from visualizer.animation import animation_from_scene
+    from visualizer.files import check_output_path, write_text_atomic
+
     folder = Path(out_dir)
+    jobs = []
+    for item in scenes:
+        outputs = [
+            check_output_path(folder / f"{item.name}{s}", suffixes=GALLERY_SUFFIXES)
+            for s in GALLERY_SUFFIXES
+        ]
+        jobs.append((item, animation_from_scene(item.rendered), outputs))
     written: list[Path] = []
-    for i, item in enumerate(scenes):
-        outputs = [check_output_path(folder / f"{item.name}{s}") for s in GALLERY_SUFFIXES]
-        anim = animation_from_scene(item.rendered)
-        on_frame = progress(item, i, anim.n_frames) if progress is not None else None
-        written += anim.save_all(outputs, on_frame=on_frame)
-    page = scenes if page_scenes is None else page_scenes
+    for done, (index, files) in enumerate(_render_jobs(jobs, workers), start=1):
+        written += files
+        if progress is not None:
+            progress(jobs[index][0], done)
+    rendered = {item.name for item in scenes}
+    page = [
+        item
+        for item in (scenes if page_scenes is None else page_scenes)
+        if item.name in rendered
+        or all((folder / f"{item.name}{s}").is_file() for s in GALLERY_SUFFIXES)
+    ]
     written.append(write_text_atomic(folder / "index.html", index_html(page)))
     written.append(write_text_atomic(folder / "gallery.md", gallery_markdown(page)))
     return written
+
+
+#: The jobs of a parallel gallery, inherited by the forked workers.
+_JOBS: list[tuple[GalleryScene, Any, list[Path]]] = []
+
+
+def _render_job(index: int) -> tuple[int, list[Path]]:
+    _item, anim, outputs = _JOBS[index]
+    return index, dataclasses.replace(anim, workers=1).save_all(outputs)
+
+
+def _render_jobs(jobs: list[tuple[GalleryScene, Any, list[Path]]], workers: int | None) -> Any:
+    """Yield ``(index, files written)`` for every job, in the order they finish."""
+    import multiprocessing as mp
+
+    count = min(len(jobs), workers if workers is not None else _cores())
+    if count <= 1 or "fork" not in mp.get_all_start_methods():
+        for index, (_item, anim, outputs) in enumerate(jobs):
+            yield index, anim.save_all(outputs)
+        return
+    _JOBS[:] = jobs
+    try:
+        with mp.get_context("fork").Pool(count) as pool:
+            yield from pool.imap_unordered(_render_job, range(len(jobs)), chunksize=1)
+    finally:
+        _JOBS.clear()
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
 
 
 def index_html(scenes: Sequence[GalleryScene]) -> str:

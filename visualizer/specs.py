@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from surfaces.errors import SpecError
+from surfaces.errors import SpecError, did_you_mean
 from surfaces.params import Param, check_plain_text, split_spec
 from visualizer import optimizers as opt
 
@@ -206,7 +206,10 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
     """
     name, raw = split_spec(text, kind="optimizer")
     if name not in OPTIMIZERS:
-        raise SpecError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+        raise SpecError(
+            f"unknown optimizer {name!r}{did_you_mean(name, OPTIMIZERS)}; "
+            f"choose from {', '.join(OPTIMIZERS)}"
+        )
     info = OPTIMIZERS[name]
     label = raw.pop("label", None)
     if label is not None:
@@ -221,7 +224,8 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
     for key, value in raw.items():
         if key not in valid:
             raise SpecError(
-                f"{name}: unknown key {key!r}; valid keys are {', '.join([*valid, 'label'])}"
+                f"{name}: unknown key {key!r}{did_you_mean(key, [*valid, 'label'])}; "
+                f"valid keys are {', '.join([*valid, 'label'])}"
             )
         parsed = info.hyper(key).parse(value, owner=name)
         hyper[key] = parsed

@@ -61,6 +61,7 @@ from PIL import Image
 from surfaces.errors import OutputPathError, SpecError, WriterError
 from visualizer import files
 from visualizer.files import check_output_folder, write_text_atomic
+from visualizer.formats import SUFFIXES
 from visualizer.gif import (
     GIF_PALETTE_SIZE,
     MAX_FPS,
@@ -106,8 +107,6 @@ __all__ = [
     "writer_for",
 ]
 
-#: What lossviz writes; ``.html`` is the player page (:class:`visualizer.player.PlayerWriter`).
-SUFFIXES = (".gif", ".mp4", ".webm", ".png", ".html")
 MAX_REPEAT = 10_000  # frame periods one frame may be held
 PIPE_BUFFER_BYTES = 8 << 20  # asked for; the kernel caps it at /proc/sys/fs/pipe-max-size
 PIPE_QUEUE_FRAMES = 4  # frames waiting for the pipe at most: bounded memory
