@@ -139,7 +139,9 @@ def test_output_file_equals_stdout(capsys, tmp_path):
     target = tmp_path / "out.csv"
     code, out_file, err = run_main(capsys, *args, "-o", str(target))
     assert code == 0 and out_file == "" and "diverged" in err  # the preset's control run
-    assert err.splitlines()[-1] == f"wrote {target} (93 rows, 3 runs)"
+    runs = {line.split(",")[0] for line in out.splitlines()[1:]}
+    rows = len(out.splitlines()) - 1
+    assert err.splitlines()[-1] == f"wrote {target} ({rows} rows, {len(runs)} runs)"
     assert target.read_bytes() == out.encode("utf-8")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]  # no temp files left
 

@@ -170,7 +170,8 @@ def test_render_scene_is_the_gallery_pages_command(item):
 def test_scene_flags_override_the_gallery_scene():
     args = build_parser().parse_args(["render", "--scene", "ravine", "--theme", "dark", "-o", "a"])
     scene = scene_from_args(args)
-    assert scene.theme == "dark" and scene.surface == load_gallery()[1].scene.surface
+    ravine = next(s for s in load_gallery() if s.name == "ravine")
+    assert scene.theme == "dark" and scene.surface == ravine.scene.surface
 
 
 def test_list_shows_scenes_and_plain_formulas(capsys):
