@@ -14,7 +14,7 @@ from helpers import TINY, run_main, write_scenes
 
 from visualizer.animation import Animation
 from visualizer.cli import EXAMPLES, build_parser, join_negative_values, main, scene_from_args
-from visualizer.gallery import load_gallery
+from visualizer.gallery import GALLERY_SUFFIXES, load_gallery
 
 # --- usage, version, help ---------------------------------------------------------------------
 
@@ -148,7 +148,7 @@ def test_gallery_only_keeps_scenes_already_in_the_folder(tmp_path):
     scenes = write_scenes(tmp_path / "scenes", TINY)
     out = tmp_path / "out"
     out.mkdir()
-    for suffix in (".gif", ".mp4", ".png"):
+    for suffix in GALLERY_SUFFIXES:
         (out / f"a-contour{suffix}").write_bytes(b"rendered earlier")
     argv = ["gallery", "-o", str(out), "--scenes", str(scenes), "--only", "b-surface", "-q"]
     assert main(argv) == 0
