@@ -47,7 +47,8 @@ def test_notebook_shows_an_h264_video_and_a_one_line_repr(tmp_path):
         assert attribute in match.group(2).split(), attribute
     video = tmp_path / "inline.mp4"
     video.write_bytes(base64.b64decode(match.group(1)))
-    assert video_frame_count(video) == 4
+    # 4 frames; the first holds 1.5 s (30 periods at 20 fps), the last 3 s (60)
+    assert video_frame_count(video) == 30 + 2 + 60
     assert "image/gif" not in output.data and "data:image/gif" not in markup
     # the GIF only where it is asked for
     (shown,) = notebook.cells[1].outputs

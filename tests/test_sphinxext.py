@@ -107,7 +107,8 @@ def test_pages_refer_to_media_that_exist_and_play(built):
     for path in (mp4, poster, gif, player):
         assert path.is_file(), path
         assert path.parent == (out / "_static" / "lossviz").resolve()
-    assert "h264" in video_stream(mp4) and video_frame_count(mp4) == 5
+    # 5 frames; the first holds 1.5 s (30 periods at 20 fps), the last 3 s (60)
+    assert "h264" in video_stream(mp4) and video_frame_count(mp4) == 30 + 3 + 60
     with Image.open(poster) as image:
         assert image.size == (96, 64)
     frames, _, image = gif_frames(gif)
