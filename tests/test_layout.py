@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import pytest
 
 from surfaces import get_surface
-from visualizer.layout import Rect, make_layout
+from visualizer.layout import MIN_TEXT_PX, Rect, make_layout
 from visualizer.recorder import Recording, record
 from visualizer.render import FrameRenderer, RenderOptions
 from visualizer.specs import parse_optimizer
@@ -52,11 +52,14 @@ def overlap(a: Rect, b: Rect) -> float:
 @pytest.mark.parametrize("size", SIZES)
 def test_parts_are_inside_the_figure_and_apart(view, loss_panel, size):
     rec = preset_rec("ravine")
-    layout = make_layout(rec, RenderOptions(view=view, loss_panel=loss_panel, size=size))
+    options = RenderOptions(view=view, loss_panel=loss_panel, size=size)
+    layout = make_layout(rec, options)
     shown = parts(layout)
     assert ("contour" in shown) == (view in ("contour", "both"))
     assert ("surface" in shown) == (view in ("surface", "both"))
-    assert ("loss" in shown) == loss_panel
+    # a frame too small for legible text keeps the legend and may drop the loss panel
+    small = 13 * options.resolved_dpi() / 72 < MIN_TEXT_PX
+    assert ("loss" in shown) == loss_panel or (loss_panel and small)
     for name, r in shown.items():
         assert r.w > 0 and r.h > 0, name
         assert r.x >= 0 and r.y >= 0 and r.x + r.w <= 1 + 1e-9 and r.y + r.h <= 1 + 1e-9, name
@@ -153,4 +156,53 @@ def test_legend_text_stays_in_the_legend(view, size):
         assert lo_x <= box.x0 and box.x1 <= hi_x, (text.get_text(), box.extents.round())
         assert lo_y <= box.y0 and box.y1 <= hi_y, (text.get_text(), box.extents.round())
         inside += 1
-    assert inside >= 2 * len(renderer.rec.runs)  # a label and hyperparameters per run
+    # a label and hyperparameters per run; at small sizes the hyperparameters are dropped
+    assert inside >= (2 if size == (1280, 720) else 1) * len(renderer.rec.runs)
+
+
+# --- legibility ------------------------------------------------------------------------------
+
+
+def drawn_text_px(renderer: FrameRenderer) -> list[tuple[str, float]]:
+    """Every piece of text a frame shows, with its height in pixels (font size at the dpi)."""
+    from matplotlib.text import Text
+
+    renderer.canvas.draw()
+    dpi = renderer.figure.dpi
+    out = [
+        (t.get_text(), t.get_fontsize() * dpi / 72.0)
+        for t in renderer.figure.findobj(Text)
+        if t.get_visible() and t.get_text().strip()
+    ]
+    legend = renderer.legend
+    stamps = [legend.step_stamp]
+    stamps += legend.loss_stamps if legend.show_loss else []
+    stamps += [s for line in legend.readout_stamps for s in line]
+    out += [("(stamp)", float(s.font.size)) for s in stamps]
+    return out
+
+
+LEGIBILITY_SCENES = [
+    ("ravine", {"loss_panel": True}),
+    ("ravine", {"view": "surface", "arrows": True}),
+    ("local-minimum", {"view": "both", "loss_panel": True}),
+    ("rosenbrock", {"loss_panel": True}),  # 7 runs
+]
+
+
+@pytest.mark.parametrize(("name", "options"), LEGIBILITY_SCENES)
+def test_no_text_under_14_px_at_1280x720(name, options):
+    renderer = rendered(name, size=(1280, 720), **options)
+    small = [(t, round(px, 1)) for t, px in drawn_text_px(renderer) if px < 14.0 - 1e-6]
+    assert not small
+
+
+@pytest.mark.parametrize(("name", "options"), LEGIBILITY_SCENES)
+def test_small_frames_drop_secondary_text_rather_than_shrink_it(name, options):
+    renderer = rendered(name, size=(480, 270), **options)
+    shown = drawn_text_px(renderer)
+    assert min(px for _, px in shown) >= MIN_TEXT_PX - 1e-6
+    texts = [t for t, _ in shown]
+    # the primary text stays: the title, each run's label and the step counter
+    assert renderer.legend.step_stamp.font.size >= MIN_TEXT_PX
+    assert all(run.label in texts for run in renderer.rec.runs)

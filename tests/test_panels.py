@@ -21,6 +21,8 @@ from visualizer.render import FrameRenderer, RenderOptions
 from visualizer.specs import parse_optimizer
 
 SIZE = (320, 180)
+#: Large enough for the secondary text (9 px and up) and for the loss panel beside the legend.
+BIG = (800, 450)
 
 
 # --- format_loss ---------------------------------------------------------------------------
@@ -91,7 +93,7 @@ def texts(renderer: FrameRenderer) -> list[str]:
 
 def test_legend_has_title_formula_labels_and_hyperparameters():
     rec = rec_of("bowl", "gd:lr=0.2", "momentum:lr=0.05,beta=0.8", steps=3)
-    renderer = FrameRenderer(rec, RenderOptions(size=SIZE, frames=2))
+    renderer = FrameRenderer(rec, RenderOptions(size=BIG, frames=2))
     shown = texts(renderer)
     assert rec.surface.title in shown and rec.surface.formula in shown
     assert "gd" in shown and "momentum" in shown
@@ -102,7 +104,7 @@ def test_legend_has_title_formula_labels_and_hyperparameters():
 
 def test_legend_title_option_and_seed_for_sgd():
     rec = record(get_surface("bowl"), [parse_optimizer("sgd:lr=0.1,noise=1")], steps=3, seed=7)
-    renderer = FrameRenderer(rec, RenderOptions(size=SIZE, frames=2, title="My title"))
+    renderer = FrameRenderer(rec, RenderOptions(size=BIG, frames=2, title="My title"))
     shown = texts(renderer)
     assert "My title" in shown and rec.surface.title not in shown
     assert any("seed 7" in t for t in shown)
@@ -167,7 +169,7 @@ def loss_panel_of(renderer: FrameRenderer) -> LossPanel:
 
 def test_loss_panel_axes_cover_the_recorded_gaps():
     rec = rec_of("ravine", "gd:lr=0.0195", "momentum:lr=0.004", steps=30)
-    renderer = FrameRenderer(rec, RenderOptions(size=SIZE, frames=3, loss_panel=True))
+    renderer = FrameRenderer(rec, RenderOptions(size=BIG, frames=3, loss_panel=True))
     panel = loss_panel_of(renderer)
     assert panel.ax.get_yscale() == "log"
     assert panel.ax.get_xlim() == (0, 30)
@@ -185,7 +187,7 @@ def test_loss_panel_axes_cover_the_recorded_gaps():
 )
 def test_loss_panel_handles_zero_gaps_and_divergence(specs, start):
     rec = rec_of("bowl", *specs, steps=6, start=start)
-    renderer = FrameRenderer(rec, RenderOptions(size=SIZE, loss_panel=True))
+    renderer = FrameRenderer(rec, RenderOptions(size=BIG, loss_panel=True))
     frames = list(renderer.frames())
     assert len(frames) == 7
     panel = loss_panel_of(renderer)
@@ -198,14 +200,14 @@ def test_preset_note_only_when_every_run_uses_the_preset_values():
     preset = [parse_optimizer(p) for p in surface.preset.optimizers]
     tuned = [parse_optimizer("gd:lr=0.001"), *preset[1:]]
     for specs, shown in ((preset, True), (tuned, False)):
-        renderer = FrameRenderer(record(surface, specs, steps=2), RenderOptions(size=SIZE))
+        renderer = FrameRenderer(record(surface, specs, steps=2), RenderOptions(size=BIG))
         texts = [t.get_text() for t in renderer.figure.texts]
         assert any(surface.preset.note in t for t in texts) is shown
 
 
 def test_loss_gap_uses_the_known_minimum_so_gd_on_the_bowl_is_a_straight_line():
     rec = rec_of("bowl", "gd:lr=0.1", steps=40)
-    renderer = FrameRenderer(rec, RenderOptions(size=SIZE, loss_panel=True, frames=2))
+    renderer = FrameRenderer(rec, RenderOptions(size=BIG, loss_panel=True, frames=2))
     panel = loss_panel_of(renderer)
     assert panel.f_star == 0.0
     gaps = panel._gap(rec.runs[0].losses)
@@ -216,7 +218,7 @@ def test_loss_gap_uses_the_known_minimum_so_gd_on_the_bowl_is_a_straight_line():
 def test_loss_gap_of_the_regression_is_measured_from_the_least_squares_loss():
     surface = get_surface("regression")
     rec = record(surface, [parse_optimizer("gd:lr=0.3")], steps=80)
-    renderer = FrameRenderer(rec, RenderOptions(size=SIZE, loss_panel=True, frames=2))
+    renderer = FrameRenderer(rec, RenderOptions(size=BIG, loss_panel=True, frames=2))
     panel = loss_panel_of(renderer)
     assert panel.f_star == pytest.approx(float(surface.f(np.array(surface.minima[0]))))
     assert panel.f_star < rec.runs[0].losses[-1]  # the last step does not dive to the floor

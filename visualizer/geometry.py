@@ -434,13 +434,20 @@ class ArrowScales:
         return cls(grads, steps, 0.012 * longest / cls.FRACTION)
 
     def legend_text(self) -> str:
-        """What the arrows mean, with their scales: ``"→ −∇f ×0.05   ⇢ step ×2"``."""
+        """What the arrows mean, with their scales, one line each.
+
+        Examples
+        --------
+        >>> print(ArrowScales(0.05, 2.0, 0.01).legend_text())
+        solid arrow: −∇f × 0.05
+        dashed arrow: step taken × 2
+        """
         parts = []
         if self.gradient_scale is not None:
-            parts.append(f"solid arrow: −∇f ×{self.gradient_scale:g}")
+            parts.append(f"solid arrow: −∇f × {self.gradient_scale:g}")
         if self.step_scale is not None:
-            parts.append(f"dashed: momentum's step ×{self.step_scale:g}")
-        return "   ".join(parts)
+            parts.append(f"dashed arrow: step taken × {self.step_scale:g}")
+        return "\n".join(parts)
 
 
 def stacked_sizes(points: np.ndarray, radius: float) -> np.ndarray:

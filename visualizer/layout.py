@@ -13,9 +13,55 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from visualizer.recorder import Recording
     from visualizer.render import RenderOptions
+
+
+#: No text is drawn smaller than this, in pixels: secondary text (ticks, hyperparameters,
+#: the subtitle) is dropped instead, primary text (title, labels, live numbers) grows to it.
+MIN_TEXT_PX = 9.0
+#: At 1280x720 and the default dpi, no text is smaller than this, in pixels.
+FULL_SIZE_TEXT_PX = 14.0
+
+
+def text_pt(size_pt: float, dpi: float, *, primary: bool = False) -> float | None:
+    """Font size to draw text of nominal ``size_pt`` at ``dpi``; ``None`` to drop it.
+
+    Examples
+    --------
+    >>> text_pt(10.5, 100.0), text_pt(10.5, 37.5), text_pt(13.0, 37.5, primary=True)
+    (10.5, None, 17.28)
+    """
+    if size_pt * dpi / 72.0 >= MIN_TEXT_PX:
+        return size_pt
+    return round(MIN_TEXT_PX * 72.0 / dpi, 6) if primary else None
+
+
+def label_axes(
+    ax: Axes, labels: tuple[str, ...], *, color: str, tick_pt: float = 10.5, label_pt: float = 11.0
+) -> None:
+    """Axis labels and tick labels at legible sizes, or none where they would be too small.
+
+    ``labels`` are the x, y (and z) axis labels; ``ax`` may be a 3D axes.
+    """
+    from matplotlib.ticker import NullFormatter
+
+    dpi = ax.figure.dpi
+    tick, label = text_pt(tick_pt, dpi), text_pt(label_pt, dpi)
+    axes = [ax.xaxis, ax.yaxis] + ([ax.zaxis] if hasattr(ax, "zaxis") else [])
+    for axis, text in zip(axes, labels, strict=True):
+        if label is not None:
+            axis.set_label_text(text, fontsize=label, color=color)
+        if tick is None:
+            axis.set_major_formatter(NullFormatter())
+            axis.set_minor_formatter(NullFormatter())
+        else:
+            axis.set_tick_params(which="both", labelsize=tick, labelcolor=color, color=color)
 
 
 @dataclass(frozen=True)
@@ -80,13 +126,27 @@ def make_layout(rec: Recording, options: RenderOptions) -> Layout:
             surface = Rect(0.0, 0.05, 1.0 - side_w, top - 0.03)
         loss = None
         legend = side
-        if options.loss_panel:
-            loss_h = side.h * 0.42
+        # the legend takes what its entries need (about 2.6 lines of 13 pt each, a line
+        # more with the hyperparameters), the loss panel the rest; a frame too small for
+        # both keeps the legend and drops the loss panel
+        small = 13.0 * options.resolved_dpi() / 72.0 < MIN_TEXT_PX
+        line = max(13.0 * options.resolved_dpi() / 72.0, MIN_TEXT_PX) / h
+        key = 2.6 if options.arrows else 0.0  # the arrows' key: two lines
+        needed = (2.0 + n * (2.1 if small else 2.6) + key) * line + 0.09
+        loss_h = float(np.clip(side.h - needed, 0.22 * side.h, 0.42 * side.h))
+        if options.loss_panel and not (small and side.h - needed < 0.22 * side.h):
             loss = Rect(side.x + 0.045, side.y + 0.02, side.w - 0.055, loss_h)
             legend = Rect(side.x, side.y + loss_h + 0.08, side.w, side.h - loss_h - 0.08)
         return Layout(1.0 - 0.035, contour, surface, loss, legend, 1)
 
-    band_h = 0.25
+    # the band holds the legend's rows (at least 9 px a line), up to half the frame
+    columns = 1 if n <= 2 else (2 if n <= 6 else 3)
+    rows = -(-n // columns)
+    line = max(13.0 * options.resolved_dpi() / 72.0, MIN_TEXT_PX) / h
+    small = 13.0 * options.resolved_dpi() / 72.0 < MIN_TEXT_PX
+    per_row = 2.6 if small else 3.6  # label, hyperparameters (not when small), loss
+    key = 2.6 if options.arrows else 0.0  # the arrows' key: two lines
+    band_h = float(np.clip((2.2 + rows * per_row + key) * line + 0.04, 0.25, 0.5))
     band = Rect(0.02, 0.015, 0.96, band_h - 0.03)
     views_bottom = band_h + 0.02
     left = Rect(0.06, views_bottom + 0.05, 0.40, top - views_bottom - 0.07)
@@ -97,5 +157,4 @@ def make_layout(rec: Recording, options: RenderOptions) -> Layout:
     if options.loss_panel:
         loss = Rect(0.66, band.y + 0.045, 0.32, band.h - 0.075)
         legend = Rect(band.x, band.y, 0.58, band.h)
-    columns = 1 if n <= 2 else (2 if n <= 6 else 3)
     return Layout(1.0 - 0.035, contour, surface, loss, legend, columns)

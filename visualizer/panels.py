@@ -7,10 +7,17 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import Bbox
 
-from visualizer.geometry import minimum_value, shown_steps
+from visualizer.geometry import ArrowScales, minimum_value, shown_steps
 from visualizer.layer import Layer
-from visualizer.layout import Layout, Rect
-from visualizer.recorder import Recording
+from visualizer.layout import (
+    FULL_SIZE_TEXT_PX,
+    MIN_TEXT_PX,
+    Layout,
+    Rect,
+    label_axes,
+    text_pt,
+)
+from visualizer.recorder import Recording, Run
 from visualizer.specs import matches_preset
 from visualizer.stamps import TextStamp
 from visualizer.theme import DIVERGED_COLOR, Theme, run_styles
@@ -49,29 +56,33 @@ class LegendPanel(Layer):
         theme: Theme,
         *,
         title: str | None = None,
+        arrows: bool = False,
     ) -> None:
         self.figure, self.rec, self.theme = figure, rec, theme
         surface = rec.surface
+        dpi = figure.dpi
         heading = title if title is not None else surface.title
         figure.text(
             0.02,
             layout.title_y,
             heading,
-            fontsize=18,
+            fontsize=text_pt(18, dpi, primary=True),
             fontweight="bold",
             color=theme.text,
             va="top",
             ha="left",
         )
-        figure.text(
-            0.98,
-            layout.title_y,
-            surface.formula,
-            fontsize=15,
-            color=theme.text,
-            va="top",
-            ha="right",
-        )
+        formula_pt = text_pt(15, dpi)
+        if formula_pt is not None:
+            figure.text(
+                0.98,
+                layout.title_y,
+                surface.formula,
+                fontsize=formula_pt,
+                color=theme.text,
+                va="top",
+                ha="right",
+            )
         note = (
             surface.preset.note
             if matches_preset([r.spec for r in rec.runs], surface.preset.optimizers)
@@ -82,15 +93,18 @@ class LegendPanel(Layer):
         if any(r.spec.info.stochastic for r in rec.runs):
             sub += f"  ·  seed {rec.seed}"
         sub += f"  ·  {rec.note}" if rec.note else ""
-        figure.text(
-            0.02,
-            layout.title_y - 0.058,
-            sub,
-            fontsize=11,
-            color=theme.muted,
-            va="top",
-            ha="left",
-        )
+        sub_pt = text_pt(11, dpi)
+        if sub_pt is not None:
+            figure.text(
+                0.02,
+                layout.title_y - 0.058,
+                sub,
+                fontsize=sub_pt,
+                color=theme.muted,
+                va="top",
+                ha="left",
+            )
+        self.arrow_key = ArrowScales.of(rec.runs, surface.window).legend_text() if arrows else ""
         self.loss_stamps: list[TextStamp] = []
         # extra live lines under each entry (a model run's readouts), one stamp per line
         self.readout_lines = max((len(r.readout(0).splitlines()) for r in rec.runs), default=0)
@@ -104,37 +118,74 @@ class LegendPanel(Layer):
         cols = layout.legend_columns
         rows = int(np.ceil(n / cols))
         W, H = fig.bbox.width, fig.bbox.height
+        dpi = fig.dpi
         col_w = rect.w / cols
         renderer = fig.canvas.get_renderer()
+        label_pt = text_pt(13, dpi, primary=True)
+        loss_pt = text_pt(12.5, dpi, primary=True)
+        small_pt = text_pt(10.5, dpi)  # hyperparameters, readouts and the arrow key
+        assert label_pt is not None and loss_pt is not None
         labels = [
-            fig.text(0, 0, run.label, fontsize=13, fontweight="bold", color=theme.text, va="top")
+            fig.text(0, 0, run.label, fontsize=label_pt, fontweight="bold", color=theme.text)
             for run in rec.runs
         ]
+        for t in labels:
+            t.set_verticalalignment("top")
         label_w = max(t.get_window_extent(renderer).width for t in labels) / W
-        loss_w = TextStamp((0, 0), size_pt=12.5, dpi=fig.dpi).font.getlength("loss -0.0000e+00") / W
+        font = TextStamp((0, 0), size_pt=loss_pt, dpi=dpi).font
+        self.beside = True  # right-aligned beside the label: no padding (measured so)
+        loss_w = max(font.getlength(text) for text in self._loss_texts()) / W
+        swatch = 0.042 * label_pt / 13
 
         def fits_beside(scale: float) -> bool:
-            return scale * (0.042 + label_w + 0.015 + loss_w) <= col_w - 0.015
+            # the loss is right-aligned at the column's edge less 0.008 (see below)
+            return scale * (swatch + label_w + 0.012 + loss_w) <= col_w - 0.012 - 0.008
 
         # the live loss goes beside the label when it fits, else on a line of its own;
-        # everything shrinks together when the entries would not fit the height
-        base_line = 13 * fig.dpi / 72.0 / H
-        scale = 1.0
-        extra = 1.05 * self.readout_lines
-        for _ in range(3):
-            per_entry = (2.55 if fits_beside(scale) else 3.55) + extra
-            needed = (1.9 + rows * per_entry) * base_line
-            scale = min(1.0, (rect.h - 0.02) / needed)
-        beside = fits_beside(scale)
+        # when the entries would not fit the height, everything shrinks together, but no
+        # text below the full-size floor (14 px at 100 dpi) nor below MIN_TEXT_PX: the
+        # hyperparameter lines go first
+        base_line = label_pt * dpi / 72.0 / H
+        least_px = max(MIN_TEXT_PX, FULL_SIZE_TEXT_PX * dpi / 100.0)
+        small = small_pt is not None
+
+        def entry_lines(scale: float, small: bool, loss: bool) -> float:
+            beside = fits_beside(scale)
+            lines = 2.55 if beside or not loss else 3.55  # label, hyperparameters, loss
+            return lines - (0 if small else 1.0) + (1.05 * self.readout_lines if small else 0.0)
+
+        def layout_scale(small: bool, loss: bool) -> tuple[float, bool]:
+            smallest = (small_pt if small else loss_pt) * dpi / 72.0
+            floor = min(1.0, least_px / smallest)
+            scale = 1.0
+            key = 1.0 + 1.1 * self.arrow_key.count("\n") + 0.4 if self.arrow_key else 0.0
+            for _ in range(3):
+                needed = (1.9 + rows * entry_lines(scale, small, loss) + key) * base_line
+                scale = min(1.0, (rect.h - 0.02) / needed)
+            return max(scale, floor), scale >= floor
+
+        # what gives way when the entries do not fit: first the hyperparameters, then
+        # (only on frames too small for anything else) the live losses
+        self.show_loss = True
+        scale, fits = layout_scale(small, True)
+        if small and not fits:
+            small = False
+            scale, fits = layout_scale(small, True)
+        if not fits:
+            candidate, fits_without = layout_scale(False, False)
+            if fits_without and least_px <= MIN_TEXT_PX:
+                self.show_loss, scale = False, candidate
+        beside = self.beside = fits_beside(scale) and self.show_loss
         line = base_line * scale
-        row_h = ((2.55 if beside else 3.55) + extra) * line
+        readouts = self.readout_lines if small else 0
+        row_h = entry_lines(scale, small, self.show_loss) * line
         for t in labels:
-            t.set_fontsize(13 * scale)
+            t.set_fontsize(label_pt * scale)
         top = rect.y + rect.h - 0.01
         self.step_stamp = TextStamp(
             ((rect.x + 0.012) * W, (1.0 - top) * H),
-            size_pt=13 * scale,
-            dpi=fig.dpi,
+            size_pt=label_pt * scale,
+            dpi=dpi,
             color=theme.muted,
             family="DejaVu Sans",
         )
@@ -146,7 +197,7 @@ class LegendPanel(Layer):
             y0 = top - r * row_h
             color, marker = styles[i].color, styles[i].marker
             swatch_y = [y0 - 0.3 * line] * 2
-            swatch_w = 0.03 * scale
+            swatch_w = 0.03 * scale * label_pt / 13
             fig.add_artist(
                 Line2D(
                     [x0, x0 + swatch_w],
@@ -162,55 +213,89 @@ class LegendPanel(Layer):
                     swatch_y[:1],
                     transform=fig.transFigure,
                     marker=marker,
-                    markersize=10 * scale,
+                    markersize=10 * scale * label_pt / 13,
                     markerfacecolor=color,
                     markeredgecolor=theme.ball_edge,
                     markeredgewidth=1.4,
                 )
             )
-            text_x = x0 + 0.042 * scale
+            text_x = x0 + swatch * scale
             labels[i].set_position((text_x, y0))
-            fig.text(
-                text_x,
-                y0 - 1.15 * line,
-                run.spec.hyper_text(data=rec.surface.dataset is not None),
-                fontsize=10.5 * scale,
-                color=theme.muted,
-                va="top",
-                ha="left",
-            )
+            if small:
+                assert small_pt is not None
+                hyper = fig.text(
+                    text_x,
+                    y0 - 1.15 * line,
+                    run.spec.hyper_text(data=rec.surface.dataset is not None),
+                    fontsize=small_pt * scale,
+                    color=theme.muted,
+                    va="top",
+                    ha="left",
+                )
+                room = (x0 + col_w - 0.012 - text_x) * W
+                words = hyper.get_text().split(" ")
+                # too wide for its column: whole words only, then an ellipsis
+                while len(words) > 1 and hyper.get_window_extent(renderer).width > room:
+                    words.pop()
+                    hyper.set_text(" ".join(words) + " …")
             if beside:
                 xy = ((x0 + col_w - 0.02) * W, (1.0 - y0) * H)
                 anchor = "ra"
             else:
-                xy = (text_x * W, (1.0 - (y0 - 2.15 * line)) * H)
+                below = 2.15 if small else 1.15
+                xy = (text_x * W, (1.0 - (y0 - below * line)) * H)
                 anchor = "la"
             self.loss_stamps.append(
-                TextStamp(xy, size_pt=12.5 * scale, dpi=fig.dpi, anchor=anchor, color=theme.text)
+                TextStamp(xy, size_pt=loss_pt * scale, dpi=dpi, anchor=anchor, color=theme.text)
             )
             first = y0 - (2.2 if beside else 3.2) * line
             self.readout_stamps.append(
                 [
                     TextStamp(
                         (text_x * W, (1.0 - (first - k * 1.05 * line)) * H),
-                        size_pt=10.5 * scale,
-                        dpi=fig.dpi,
+                        size_pt=(small_pt or 0) * scale,
+                        dpi=dpi,
                         anchor="la",
                         color=theme.text,
                         family="DejaVu Sans",
                     )
-                    for k in range(self.readout_lines)
+                    for k in range(readouts)
                 ]
             )
+        if self.arrow_key and small:
+            assert small_pt is not None
+            fig.text(
+                rect.x + 0.012,
+                top - rows * row_h - 0.2 * line,
+                self.arrow_key,
+                fontsize=small_pt * scale,
+                color=theme.muted,
+                va="top",
+                ha="left",
+                linespacing=1.3,
+            )
+
+    def _loss_text(self, run: Run, step: int) -> str:
+        """The live loss of ``run`` at ``step``; padded to align the digits when left-aligned."""
+        if run.diverged_at is not None and step >= run.diverged_at:
+            return f"diverged at step {run.diverged_at}"
+        return f"loss {format_loss(float(run.losses[step])):>{0 if self.beside else 9}}"
+
+    def _loss_texts(self) -> list[str]:
+        """Every live loss text the legend will show (to reserve its width)."""
+        texts = ["loss 0.0000"]
+        for run in self.rec.runs:
+            texts += [self._loss_text(run, s) for s in range(self.rec.steps + 1)]
+        return texts
 
     def stamp(self, frame: np.ndarray, step: int) -> None:
         """Blend the step counter and the live losses into ``frame``."""
         self.step_stamp.draw(frame, f"step {step} / {self.rec.steps}")
         for run, stamp in zip(self.rec.runs, self.loss_stamps, strict=True):
-            if run.diverged_at is not None and step >= run.diverged_at:
-                stamp.draw(frame, f"diverged at step {run.diverged_at}", color=DIVERGED_COLOR)
-            else:
-                stamp.draw(frame, f"loss {format_loss(float(run.losses[step])):>9}")
+            if not self.show_loss:
+                break
+            diverged = run.diverged_at is not None and step >= run.diverged_at
+            stamp.draw(frame, self._loss_text(run, step), DIVERGED_COLOR if diverged else None)
         for run, stamps in zip(self.rec.runs, self.readout_stamps, strict=True):
             for stamp, text in zip(stamps, run.readout(step).splitlines(), strict=False):
                 stamp.draw(frame, text)
@@ -246,10 +331,13 @@ class LossPanel(Layer):
         ax.set_xlim(0, rec.steps)
         ax.set_ylim(lo / 2, hi * 2)
         ax.set_facecolor(theme.panel)
-        ax.set_xlabel("step", color=theme.muted, fontsize=10, labelpad=1)
         title = "loss gap f − f* (log)" if rec.loss_floor != 0.0 else "training loss (log)"
-        ax.set_title(title, color=theme.muted, fontsize=10.5, loc="left", pad=4)
-        ax.tick_params(colors=theme.muted, labelsize=8.5, length=2.5)
+        title_pt = text_pt(10.5, figure.dpi)
+        if title_pt is not None:
+            ax.set_title(title, color=theme.muted, fontsize=title_pt, loc="left", pad=4)
+        label_axes(ax, ("step", ""), color=theme.muted, label_pt=10.5)
+        ax.xaxis.labelpad = 1
+        ax.tick_params(length=2.5)
         ax.grid(True, color=theme.grid, linewidth=0.6)
         for spine in ax.spines.values():
             spine.set_color(theme.grid)

@@ -44,7 +44,7 @@ from visualizer.geometry import (
     visible,
 )
 from visualizer.layer import Layer
-from visualizer.layout import Rect
+from visualizer.layout import Rect, label_axes
 from visualizer.recorder import Recording, Run
 from visualizer.theme import Theme, run_styles
 
@@ -185,9 +185,9 @@ class ContourView(Layer):
         self._draw_contours(X, Y, Z)
         ax.set_xlim(xmin, xmax)
         ax.set_ylim(ymin, ymax)
-        ax.set_xlabel(surface.labels[0], color=theme.muted, fontsize=11, labelpad=2)
-        ax.set_ylabel(surface.labels[1], color=theme.muted, fontsize=11, labelpad=2)
-        ax.tick_params(colors=theme.muted, labelsize=9.5, length=3)
+        label_axes(ax, surface.labels, color=theme.muted)
+        ax.xaxis.labelpad = ax.yaxis.labelpad = 2
+        ax.tick_params(length=3)
         for spine in ax.spines.values():
             spine.set_color(theme.grid)
         for mx, my in surface.minima:
@@ -393,10 +393,11 @@ class SurfaceView(Layer):
         ax.set_zticks(
             [t for t in MaxNLocator(3).tick_values(heights.hmin, top) if heights.hmin <= t <= top]
         )
-        ax.tick_params(colors=theme.muted, labelsize=10.5, pad=1)
-        ax.set_xlabel(surface.labels[0], fontsize=12, labelpad=2)
-        ax.set_ylabel(surface.labels[1], fontsize=12, labelpad=2)
-        ax.set_zlabel("log₁₀(1 + f − f*)" if heights.log else "f", fontsize=12, labelpad=6)
+        zlabel = "log₁₀(1 + f − f*)" if heights.log else "f"
+        label_axes(ax, (*surface.labels, zlabel), color=theme.muted, label_pt=12)
+        ax.tick_params(pad=1)
+        ax.xaxis.labelpad = ax.yaxis.labelpad = 2
+        ax.zaxis.labelpad = 6
         self.trails_front: list[Line2D] = []
         self.trails_back: list[Line2D] = []
         self.balls: list[Line2D] = []
