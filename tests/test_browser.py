@@ -675,23 +675,25 @@ def test_player_scrubs_and_reads_out_in_chromium(browser, player, kind):
 @pytest.mark.parametrize(
     ("broken", "original", "replacement"),
     [
-        ("scrub bar", "scrub.addEventListener('input'", "scrub.addEventListener('change'"),
+        ("scrub bar", ["scrub.addEventListener('input'"], ["scrub.addEventListener('change'"]),
         (
-            "readout",
-            "stepOut.textContent = String(data.steps[i]);",
-            "stepOut.textContent = String(data.steps[clamp(i + 1)]);",
+            "readout",  # the step one frame ahead, the losses stuck at the first frame
+            ["String(data.steps[i])", "data.losses[r][i]"],
+            ["String(data.steps[clamp(i + 1)])", "data.losses[r][0]"],
         ),
-        ("readout", "const loss = data.losses[r][i];", "const loss = data.losses[r][0];"),
     ],
+    ids=["dead-scrub-bar", "readout-off"],
 )
 def test_player_check_fails_on_a_broken_page(
     browser, player, tmp_path, broken, original, replacement
 ):
     """The check is not vacuous: a dead scrub bar or a readout one frame off is caught."""
     text = player["pages"]["plain"].read_text(encoding="utf-8")
-    assert original in text
+    for before, after in zip(original, replacement, strict=True):
+        assert text.count(before) == 1, before
+        text = text.replace(before, after)
     page = tmp_path / "broken.html"
-    page.write_text(text.replace(original, replacement), encoding="utf-8")
+    page.write_text(text, encoding="utf-8")
     problems = check_player(browser, page, player)
     assert any(broken in p for p in problems), problems
 

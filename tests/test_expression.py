@@ -18,7 +18,7 @@ from surfaces.base import Surface
 from surfaces.errors import SpecError
 from surfaces.expression import expression_surface, looks_like_expression, parse_expression
 
-FUZZ = settings(max_examples=examples(200, 1000), deadline=None, derandomize=True)
+FUZZ = settings(max_examples=examples(100, 1000), deadline=None, derandomize=True)
 
 X, Y = np.meshgrid(np.linspace(-3, 3, 7), np.linspace(-2, 2, 5))
 

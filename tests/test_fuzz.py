@@ -240,7 +240,7 @@ def _surface_argv(text: str, attached: bool) -> list[str]:
     return [f"--surface={text}"] if attached else ["-s", text]
 
 
-@fuzz(400, 2000)
+@fuzz(200, 2000)
 @given(text=expression_texts, attached=st.booleans())
 def test_expression_fuzz_trace_exit_0_or_2(capsys, text, attached):
     with scratch() as folder:
@@ -253,7 +253,7 @@ def test_expression_fuzz_trace_exit_0_or_2(capsys, text, attached):
             check_trace_csv(out)
 
 
-@fuzz(100, 750)
+@fuzz(50, 750)
 @given(text=valid_expressions)
 def test_valid_expression_fuzz_trace_succeeds(capsys, text):
     with scratch() as folder:
@@ -449,7 +449,7 @@ optimizer_specs = st.one_of(
 )
 
 
-@fuzz(200, 1500)
+@fuzz(100, 1500)
 @given(
     specs=st.lists(optimizer_specs, min_size=1, max_size=3),
     surface=st.sampled_from(["bowl", "regression:samples=64", "x**2 + 3*y**2", "rosenbrock"]),
@@ -601,7 +601,7 @@ def test_toml_serializer_round_trips():
     assert tomllib.loads(toml_document(data)) == data
 
 
-@fuzz(100, 1250)
+@fuzz(60, 1250)
 @given(document=scene_documents)
 def test_scene_file_fuzz_trace_exit_0_or_2(capsys, document):
     with scratch() as folder:
@@ -616,7 +616,7 @@ def test_scene_file_fuzz_trace_exit_0_or_2(capsys, document):
             check_trace_csv(out)
 
 
-@fuzz(15, 200)
+@fuzz(8, 200)
 @given(data=structured_scenes(), suffix=st.sampled_from([".png", ".png", ".gif"]))
 def test_scene_file_fuzz_render_exit_0_or_2(capsys, data, suffix):
     with scratch() as folder:
@@ -682,7 +682,7 @@ RENDER_OPTIONS: dict[str, st.SearchStrategy[str]] = {
 FLAGS = ["--loss-panel", "--arrows", "--orbit"]
 
 
-@fuzz(40, 200)
+@fuzz(20, 200)
 @given(
     options=st.fixed_dictionaries({}, optional=RENDER_OPTIONS),
     flags=st.lists(st.sampled_from(FLAGS), unique=True),
@@ -703,7 +703,7 @@ def test_render_option_fuzz_exit_0_or_2(capsys, options, flags, surface, suffix)
         check_contract(result, folder=folder, before=set(), output=name)
 
 
-@fuzz(8, 100)
+@fuzz(4, 100)
 @given(text=valid_expressions)
 def test_valid_expression_fuzz_render_exit_0_or_2(capsys, text):
     with scratch() as folder:
