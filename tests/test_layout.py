@@ -206,3 +206,15 @@ def test_small_frames_drop_secondary_text_rather_than_shrink_it(name, options):
     # the primary text stays: the title, each run's label and the step counter
     assert renderer.legend.step_stamp.font.size >= MIN_TEXT_PX
     assert all(run.label in texts for run in renderer.rec.runs)
+
+
+@pytest.mark.parametrize("n", [1, 3, 7])
+@pytest.mark.parametrize("size", [(1280, 720), (480, 270)])
+def test_grid_has_one_equal_panel_per_run_apart_and_beside_the_legend(n, size):
+    layout = make_layout(n_runs_rec(n), RenderOptions(view="grid", size=size))
+    assert len(layout.grid) == n and layout.contour is None and layout.surface is None
+    assert len({(round(r.w, 9), round(r.h, 9)) for r in layout.grid}) == 1
+    for a, b in itertools.combinations([*layout.grid, layout.legend], 2):
+        assert overlap(a, b) < 1e-9
+    for r in layout.grid:
+        assert r.x >= 0 and r.y >= 0 and r.x + r.w <= 1 and r.y + r.h <= 1

@@ -505,3 +505,21 @@ def test_a_turned_camera_redraws_only_the_3d_axes_and_matches_a_full_redraw():
     assert fast._turning is not None
     fast_view = next(layer for layer in fast.layers if isinstance(layer, SurfaceView))
     assert fast_view._screen_to == 20 and len(fast_view._screen[0][0]) == 20 * 8 + 1
+
+
+def test_grid_view_draws_one_panel_per_run_with_only_that_run():
+    rec = rec_of("bowl", "gd:lr=0.1", "momentum:lr=0.05", "nesterov:lr=0.05", steps=10)
+    renderer = FrameRenderer(rec, RenderOptions(view="grid", size=(640, 360), frames=3))
+    last = list(renderer.frames())[-1]
+    panels = [layer for layer in renderer.layers if isinstance(layer, ContourView)]
+    assert len(panels) == 3
+    # one window and one colour scale for every panel: same limits and the same levels
+    assert {p.ax.get_xlim() for p in panels} == {panels[0].ax.get_xlim()}
+    levels = [tuple(np.round(p.ax.collections[0].levels, 12)) for p in panels]
+    assert len(set(levels)) == 1
+    H = last.shape[0]
+    for i, panel in enumerate(panels):
+        inside = last[bbox_slices(panel.ax, H)]
+        for j in range(3):
+            drawn = int(color_mask(inside, renderer_color(renderer, j)).sum())
+            assert (drawn > 0) == (i == j), (i, j, drawn)

@@ -5,7 +5,9 @@ Two arrangements:
 - one view (``contour`` or ``surface``): the view on the left, a sidebar on the
   right with the legend on top and the optional loss panel below it;
 - ``both``: the contour and the 3D view side by side, with the legend (and the
-  optional loss panel) in a band along the bottom.
+  optional loss panel) in a band along the bottom;
+- ``grid``: small multiples, one contour panel per run (same start, window and
+  colour scale), with the sidebar of the one-view arrangement.
 """
 
 from __future__ import annotations
@@ -83,7 +85,8 @@ class Rect:
 class Layout:
     """Rectangles of every part; ``None`` for parts not shown.
 
-    ``legend_columns`` is how many columns the legend entries are spread over.
+    ``legend_columns`` is how many columns the legend entries are spread over;
+    ``grid`` holds one panel per run for the ``grid`` view (small multiples).
     """
 
     title_y: float
@@ -92,6 +95,7 @@ class Layout:
     loss: Rect | None
     legend: Rect
     legend_columns: int
+    grid: tuple[Rect, ...] = ()
 
 
 def _fit_aspect(region: Rect, aspect: float, fig_aspect: float) -> Rect:
@@ -105,6 +109,35 @@ def _fit_aspect(region: Rect, aspect: float, fig_aspect: float) -> Rect:
     return Rect(region.x + (region.w - new_w) / 2, region.y, new_w, region.h)
 
 
+def _grid(area: Rect, n: int, aspect: float, fig_aspect: float, title_h: float) -> tuple[Rect, ...]:
+    """``n`` panels of data aspect ``aspect`` in ``area``, each under a title ``title_h`` high.
+
+    The number of columns is the one that gives the largest panels.
+    """
+    best: tuple[float, tuple[Rect, ...]] = (-1.0, ())
+    gap = 0.012
+    for cols in range(1, n + 1):
+        rows = -(-n // cols)
+        cell_w = (area.w - gap * (cols - 1)) / cols
+        cell_h = (area.h - gap * (rows - 1)) / rows
+        if cell_h <= title_h:
+            continue
+        cells = []
+        for k in range(n):
+            r, c = divmod(k, cols)
+            cell = Rect(
+                area.x + c * (cell_w + gap),
+                area.y + area.h - (r + 1) * cell_h - r * gap,
+                cell_w,
+                cell_h - title_h,
+            )
+            cells.append(_fit_aspect(cell, aspect, fig_aspect))
+        size = cells[0].w * cells[0].h
+        if size > best[0]:
+            best = (size, tuple(cells))
+    return best[1]
+
+
 def make_layout(rec: Recording, options: RenderOptions) -> Layout:
     """Compute the layout of a frame for ``rec`` drawn with ``options``."""
     w, h = options.size
@@ -115,13 +148,19 @@ def make_layout(rec: Recording, options: RenderOptions) -> Layout:
     top = 1.0 - title_band
     n = len(rec.runs)
 
-    if options.view != "both":
+    if options.view != "both":  # one view (or the grid's panels) left, a sidebar right
         side_w = 0.29
         side = Rect(1.0 - side_w, 0.06, side_w - 0.02, top - 0.06)
         main = Rect(0.065, 0.10, 1.0 - side_w - 0.09, top - 0.12)
         contour = surface = None
+        grid: tuple[Rect, ...] = ()
         if options.view == "contour":
             contour = _fit_aspect(main, aspect, fig_aspect)
+        elif options.view == "grid":
+            title_h = max(13.0 * options.resolved_dpi() / 72.0, MIN_TEXT_PX) * 1.6 / h
+            grid = _grid(
+                Rect(0.03, 0.04, main.x + main.w - 0.03, top - 0.05), n, aspect, fig_aspect, title_h
+            )
         else:
             surface = Rect(0.0, 0.05, 1.0 - side_w, top - 0.03)
         loss = None
@@ -137,7 +176,7 @@ def make_layout(rec: Recording, options: RenderOptions) -> Layout:
         if options.loss_panel and not (small and side.h - needed < 0.22 * side.h):
             loss = Rect(side.x + 0.045, side.y + 0.02, side.w - 0.055, loss_h)
             legend = Rect(side.x, side.y + loss_h + 0.08, side.w, side.h - loss_h - 0.08)
-        return Layout(1.0 - 0.035, contour, surface, loss, legend, 1)
+        return Layout(1.0 - 0.035, contour, surface, loss, legend, 1, grid)
 
     # the band holds the legend's rows (at least 9 px a line), up to half the frame
     columns = 1 if n <= 2 else (2 if n <= 6 else 3)

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from surfaces.base import Surface
 
 #: The views a scene can be drawn in.
-VIEWS = ("contour", "surface", "both")
+VIEWS = ("contour", "surface", "both", "grid")
 MIN_SIZE_PX, MAX_SIZE_PX = 64, 7680
 MAX_STEPS = 100_000
 MAX_FRAMES = 100_000
@@ -445,7 +445,10 @@ class RenderOptions:
     """
 
     view: str = option(
-        "contour", choice(VIEWS), "contour (default), surface (3D) or both", metavar="VIEW"
+        "contour",
+        choice(VIEWS),
+        "contour (default), surface (3D), both, or grid (one panel per optimizer)",
+        metavar="VIEW",
     )
     frames: int | None = option(
         None,

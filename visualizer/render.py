@@ -88,6 +88,8 @@ class FrameRenderer:
         fig, lay, theme = self.figure, self.layout, self.theme
         if lay.contour is not None:
             self.layers.append(ContourView(fig, lay.contour, rec, theme, arrows=options.arrows))
+        for i, panel in enumerate(lay.grid):
+            self.layers.append(ContourView(fig, panel, rec, theme, arrows=options.arrows, only=i))
         if lay.surface is not None:
             self.layers.append(
                 SurfaceView(

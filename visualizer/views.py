@@ -44,7 +44,7 @@ from visualizer.geometry import (
     visible,
 )
 from visualizer.layer import Layer
-from visualizer.layout import Rect, label_axes
+from visualizer.layout import Rect, label_axes, text_pt
 from visualizer.recorder import Recording, Run
 from visualizer.theme import Theme, run_styles
 
@@ -168,14 +168,26 @@ class ContourView(Layer):
         Colours.
     arrows
         Draw the negative gradient (and momentum's velocity) at each ball.
+    only
+        Draw only this run (a panel of the ``grid`` view's small multiples), with
+        its label above the panel; every panel has the same window, levels and
+        colours, so panels compare at a glance.
     """
 
     BALL_PT = 13.0
 
     def __init__(
-        self, figure: Figure, rect: Rect, rec: Recording, theme: Theme, *, arrows: bool = False
+        self,
+        figure: Figure,
+        rect: Rect,
+        rec: Recording,
+        theme: Theme,
+        *,
+        arrows: bool = False,
+        only: int | None = None,
     ) -> None:
         self.figure, self.rec, self.theme, self.arrows = figure, rec, theme, arrows
+        self.indices = list(range(len(rec.runs))) if only is None else [only]
         surface = rec.surface
         ax = figure.add_axes(rect.bounds)
         self.ax = ax
@@ -185,9 +197,22 @@ class ContourView(Layer):
         self._draw_contours(X, Y, Z)
         ax.set_xlim(xmin, xmax)
         ax.set_ylim(ymin, ymax)
-        label_axes(ax, surface.labels, color=theme.muted)
-        ax.xaxis.labelpad = ax.yaxis.labelpad = 2
-        ax.tick_params(length=3)
+        if only is None:
+            label_axes(ax, surface.labels, color=theme.muted)
+            ax.xaxis.labelpad = ax.yaxis.labelpad = 2
+            ax.tick_params(length=3)
+        else:  # small multiples: the run's name on top, no ticks (one window for all)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            style = run_styles(rec, theme)[only]
+            ax.set_title(
+                rec.runs[only].label,
+                color=style.color,
+                fontsize=text_pt(13, figure.dpi, primary=True),
+                fontweight="bold",
+                loc="left",
+                pad=3,
+            )
         for spine in ax.spines.values():
             spine.set_color(theme.grid)
         for mx, my in surface.minima:
@@ -262,7 +287,8 @@ class ContourView(Layer):
 
     def draw_trail(self, start: int, stop: int) -> None:
         """Draw the trail segments between ``start`` and ``stop``."""
-        for run, trail in zip(self.rec.runs, self.trails, strict=True):
+        for i in self.indices:
+            run, trail = self.rec.runs[i], self.trails[i]
             rows = shown_steps(run, start, stop)
             if rows is None:
                 continue
@@ -272,7 +298,8 @@ class ContourView(Layer):
 
     def draw_dynamic(self, step: int) -> None:
         """Draw the balls (and arrows) at ``step``; a ball on top of another is smaller."""
-        shown = [(i, run) for i, run in enumerate(self.rec.runs) if step <= run.last_step]
+        runs = self.rec.runs
+        shown = [(i, runs[i]) for i in self.indices if step <= runs[i].last_step]
         if self.arrow_set is not None:
             for i, run in shown:
                 self._draw_arrows(i, run, step, *run.positions[step])
