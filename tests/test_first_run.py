@@ -5,8 +5,11 @@ from __future__ import annotations
 import dataclasses
 import importlib.metadata
 import json
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -220,3 +223,52 @@ def test_scene_file_type_errors_are_errors(capsys, tmp_path, line):
     code, out, err = run_main(capsys, "trace", "--config", str(config))
     assert code == 2 and out == ""
     assert "must be an integer" in err
+
+
+# --- start-up: nothing heavy before the input is checked -----------------------------------------
+
+HEAVY = ("matplotlib", "PIL", "imageio", "imageio_ffmpeg", "tqdm")
+
+
+def test_list_and_input_errors_import_no_plotting_or_encoding(tmp_path):
+    """``lossviz list`` and bad input never load matplotlib, Pillow or an encoder.
+
+    One subprocess runs them all (a clean ``sys.modules``); each error must be a
+    usage error (exit 2), so it was the input check that stopped it.
+    """
+    bad_scene = tmp_path / "bad.toml"
+    bad_scene.write_text('steps = "50"\n')
+    runs = [
+        (["list"], 0),
+        (["list", "--json"], 0),
+        (["render", "-s", "ravene", "-o", str(tmp_path / "a.gif")], 2),
+        (["render", "-o", str(tmp_path / "a.avi")], 2),
+        (["render", "--start", "1", "-o", str(tmp_path / "a.gif")], 2),
+        (["render", "-O", "gd:lr=-1", "-o", str(tmp_path / "new" / "a.mp4")], 2),
+        (["render", "--scene", "ravine3d", "-o", str(tmp_path / "a.gif")], 2),
+        (["render", "--config", str(bad_scene), "-o", str(tmp_path / "a.gif")], 2),
+        (["trace", "-s", "x**", "-o", str(tmp_path / "a.csv")], 2),
+        (["gallery", "--only", "ravene", "-o", str(tmp_path / "g")], 2),
+        (["--version"], 0),
+        ([], 2),
+    ]
+    code = (
+        "import contextlib, io, json, sys\n"
+        "from visualizer.cli import main\n"
+        f"runs = {runs!r}\n"
+        "codes = []\n"
+        "for argv, _ in runs:\n"
+        "    with contextlib.redirect_stdout(io.StringIO()), "
+        "contextlib.redirect_stderr(io.StringIO()):\n"
+        "        codes.append(main(argv))\n"
+        f"heavy = sorted(m for m in {HEAVY!r} if m in sys.modules)\n"
+        "print(json.dumps({'codes': codes, 'heavy': heavy}))\n"
+    )
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    result = json.loads(done.stdout)
+    assert result["codes"] == [expected for _, expected in runs], done.stderr
+    assert result["heavy"] == [], "imported before the input was checked"
+    assert list(tmp_path.iterdir()) == [bad_scene]

@@ -265,3 +265,33 @@ def test_committed_gallery_is_complete():
     assert re.findall(r'<section id="([^"]+)">', page) == rendered, "rerun `lossviz gallery`"
     assert page_commands(page) == [s.command for s in scenes]
     assert re.findall(r"^## (.*)$", md, flags=re.M) == [s.title for s in scenes]
+
+
+# --- parallel ------------------------------------------------------------------------------
+
+ORBIT = """\
+title = "Orbit"
+caption = "The camera turns."
+surface = "bowl"
+view = "surface"
+orbit = true
+steps = 3
+size = "64x64"
+"""
+
+
+def test_parallel_gallery_is_byte_identical_to_sequential(tmp_path):
+    """Scenes render one per process; the files are those of a run in one process.
+
+    An orbiting scene is among them: its frames render in its own process then (a
+    pool's workers cannot start pools of their own).
+    """
+    scenes = write_scenes(tmp_path / "scenes", {**TINY, "c-orbit": ORBIT})
+    files = {}
+    for jobs in ("1", "3"):
+        out = tmp_path / f"jobs{jobs}"
+        argv = ["gallery", "-o", str(out), "--scenes", str(scenes), "-j", jobs, "-q"]
+        assert main(argv) == 0
+        files[jobs] = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    assert len(files["1"]) == 3 * 4 + 2
+    assert files["1"] == files["3"]

@@ -21,6 +21,8 @@ import html
 import os
 import re
 import shlex
+import signal
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,8 +178,25 @@ def _render_job(index: int) -> tuple[int, list[Path]]:
     return index, dataclasses.replace(anim, workers=1).save_all(outputs)
 
 
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them with SIGTERM: each
+    writer then removes its temporary files (see :mod:`visualizer.files`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    from visualizer.files import Terminated
+
+    raise Terminated(signum)
+
+
 def _render_jobs(jobs: list[tuple[GalleryScene, Any, list[Path]]], workers: int | None) -> Any:
-    """Yield ``(index, files written)`` for every job, in the order they finish."""
+    """Yield ``(index, files written)`` for every job, in the order they finish.
+
+    On Ctrl-C or SIGTERM the parent stops the workers (``Pool.terminate``) and
+    the exception goes on: no worker writes anything after the command ends.
+    """
     import multiprocessing as mp
 
     count = min(len(jobs), workers if workers is not None else _cores())
@@ -186,10 +205,16 @@ def _render_jobs(jobs: list[tuple[GalleryScene, Any, list[Path]]], workers: int 
             yield index, anim.save_all(outputs)
         return
     _JOBS[:] = jobs
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if in_main else None
     try:
-        with mp.get_context("fork").Pool(count) as pool:
+        with mp.get_context("fork").Pool(count, initializer=_worker_init) as pool:
+            if previous == signal.SIG_DFL:
+                signal.signal(signal.SIGTERM, _terminated)
             yield from pool.imap_unordered(_render_job, range(len(jobs)), chunksize=1)
     finally:
+        if previous == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, previous)
         _JOBS.clear()
 
 
