@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from helpers import needs_encoder, rec_of, video_frame_count
 
+import visualizer.writers as writers_module
 from surfaces.errors import WriterError
 from visualizer.animation import animate
 from visualizer.player import loss_text, player_data, player_page
@@ -144,3 +145,22 @@ def test_starts_must_increase_one_per_frame():
 def test_a_frame_writer_for_html_is_refused():
     with pytest.raises(WriterError, match=r"Animation\.save"):
         writer_for("page.html", fps=20)
+
+
+@needs_encoder("libx264")
+def test_a_page_saved_with_its_mp4_embeds_that_file_without_encoding_again(tmp_path, monkeypatch):
+    anim = animate("bowl", ["gd:lr=0.1"], steps=4, size=(64, 64))
+    started = []
+    real = writers_module._FFmpeg.__init__
+
+    def counting(self, args, *rest, **kw):
+        started.append(args[-1])
+        real(self, args, *rest, **kw)
+
+    monkeypatch.setattr(writers_module._FFmpeg, "__init__", counting)
+    mp4, page = anim.save_all([tmp_path / "a.mp4", tmp_path / "a.html"])
+    assert len(started) == 1  # one H.264 encoding for both files
+    (video,) = re.findall(r'src="data:video/mp4;base64,([A-Za-z0-9+/=]+)"', page.read_text())
+    assert base64.b64decode(video) == mp4.read_bytes()
+    alone = anim.save(tmp_path / "alone.html").read_text(encoding="utf-8")
+    assert alone == page.read_text(encoding="utf-8")  # the same page as a page saved alone

@@ -41,7 +41,7 @@ from visualizer.recorder import Recording
 from visualizer.render import RenderOptions, frame_steps, render_frames
 from visualizer.scene import Scene, scene_from_mapping
 from visualizer.theme import THEMES
-from visualizer.writers import write_frames_to_all
+from visualizer.writers import FrameWriter, Mp4Writer, write_frames_to_all
 
 
 @dataclass(frozen=True)
@@ -133,8 +133,19 @@ class Animation:
         Each file is written as :meth:`save` writes one; if any fails, none is.
         """
         paced = zip(self.frames(), self.frame_repeats().tolist(), strict=True)
+        # A player page embeds the MP4 written before it in ``paths``, if any (the gallery's).
+        targets: list[str | os.PathLike[str] | FrameWriter] = []
+        mp4: Mp4Writer | None = None
+        for path in paths:
+            if _suffix(path) == ".mp4" and mp4 is None:
+                mp4 = Mp4Writer(path, fps=self.fps, hold_last_ms=0)
+                targets.append(mp4)
+            elif _suffix(path) == ".html":
+                targets.append(self._player_writer(path, mp4_from=mp4))
+            else:
+                targets.append(path)
         return write_frames_to_all(
-            [self._player_writer(p) if _is_html(p) else p for p in paths],
+            targets,
             paced,
             fps=self.fps,
             hold_last_ms=0,  # the last frame's repeat holds it, in GIF and video alike
@@ -144,7 +155,9 @@ class Animation:
             frame_size=self.options.size,
         )
 
-    def _player_writer(self, path: str | os.PathLike[str]) -> PlayerWriter:
+    def _player_writer(
+        self, path: str | os.PathLike[str], *, mp4_from: Mp4Writer | None = None
+    ) -> PlayerWriter:
         steps = frame_steps(self.recording.steps, self.options.frames).tolist()
 
         def page(mp4: bytes, starts: list[int]) -> str:
@@ -159,7 +172,7 @@ class Animation:
                 starts=starts,
             )
 
-        return PlayerWriter(path, page=page, fps=self.fps, hold_last_ms=0)
+        return PlayerWriter(path, page=page, fps=self.fps, hold_last_ms=0, mp4_from=mp4_from)
 
     def to_bytes(self, suffix: str = ".gif") -> bytes:
         """The encoded file as bytes (rendered through a temporary file)."""
@@ -212,8 +225,8 @@ class Animation:
         return self.to_html("mp4")
 
 
-def _is_html(path: str | os.PathLike[str]) -> bool:
-    return os.fspath(path).lower().endswith(".html")
+def _suffix(path: str | os.PathLike[str]) -> str:
+    return Path(os.fspath(path)).suffix.lower()
 
 
 def animation_from_scene(scene: Scene, *, recording: Recording | None = None) -> Animation:

@@ -359,6 +359,10 @@ class PlayerWriter(Mp4Writer):
         each frame in frame periods (a held frame lasts several periods).
     fps, hold_last_ms, extra_colors
         As for every writer (:func:`visualizer.writers.saving`).
+    mp4_from
+        An MP4 writer of the same frames that finishes before this one (earlier in
+        the list given to ``write_frames_to_all``): its file is embedded instead of
+        encoding the frames a second time. The bytes are the same either way.
     """
 
     suffix = ".html"
@@ -371,21 +375,38 @@ class PlayerWriter(Mp4Writer):
         fps: int,
         hold_last_ms: int = 1000,
         extra_colors: Sequence[RGB] = (),
+        mp4_from: Mp4Writer | None = None,
     ) -> None:
         super().__init__(path, fps=fps, hold_last_ms=hold_last_ms, extra_colors=extra_colors)
         self._page = page
+        self._mp4_from = mp4_from
         self._starts: list[int] = []
         self._periods = 0
+
+    def _start(self, frame: np.ndarray) -> None:
+        if self._mp4_from is None:
+            super()._start(frame)
 
     def _write(self, frame: np.ndarray, repeat: int) -> None:
         self._starts.append(self._periods)
         self._periods += repeat
-        super()._write(frame, repeat)
+        if self._mp4_from is None:
+            super()._write(frame, repeat)
 
     def _close(self) -> None:
-        super()._close()  # the MP4 is complete in the temporary file
+        if self._mp4_from is None:
+            super()._close()  # the MP4 is complete in the temporary file
+            source = self._temp_path
+        else:
+            source = self._mp4_from._temp_path  # finished, not yet renamed into place
+            if source is None or self._mp4_from.frame_count != self.frame_count:
+                raise WriterError(f"cannot write '{self.path}': its MP4 was not written")
         try:
-            mp4 = self._temp_path.read_bytes()
+            mp4 = source.read_bytes()
             self._temp_path.write_text(self._page(mp4, self._starts), encoding="utf-8")
         except OSError as error:
             raise WriterError(f"cannot write '{self.path}': {error.strerror}") from None
+
+    def _kill(self) -> None:
+        if self._mp4_from is None:
+            super()._kill()
