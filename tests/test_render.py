@@ -24,6 +24,7 @@ from visualizer.render import (
     orbit_turns,
     render_frames,
 )
+from visualizer.scene import Scene
 from visualizer.specs import parse_optimizer
 from visualizer.theme import DIVERGED_COLOR, THEMES
 from visualizer.views import ContourView, SurfaceView
@@ -490,16 +491,22 @@ def test_frames_restore_only_the_axes_and_match_whole_figure_blitting():
         np.testing.assert_array_equal(a, b)
 
 
-def test_a_turned_camera_redraws_only_the_3d_axes_and_matches_a_full_redraw():
-    rec = rec_of("rosenbrock", "gd:lr=0.001", "momentum:lr=0.0004", steps=30)
-    options = RenderOptions(view="both", size=(400, 300), loss_panel=True, orbit=True)
+@pytest.mark.parametrize(
+    ("scene", "view", "loss_panel"),
+    [("rosenbrock", "surface", False), ("ravine", "both", True)],  # 7-run legend / panels
+)
+def test_a_turned_camera_redraws_only_the_3d_axes_and_matches_a_full_redraw(
+    scene, view, loss_panel
+):
+    rec = Scene(surface=scene, steps=40).record()
+    options = RenderOptions(view=view, size=(400, 300), loss_panel=loss_panel, orbit=True)
     fast = FrameRenderer(rec, options)
     full = FrameRenderer(rec, options)
     full._draw_turned = lambda: False  # every frame a full figure draw
     view = next(layer for layer in full.layers if isinstance(layer, SurfaceView))
     prepare = view._prepare
     view._prepare = lambda last=None: prepare()  # and every path projected whole
-    for index, turn in [(0, 0.0), (30, 100.0), (20, 250.0)]:
+    for index, turn in [(12, 120.0), (20, 250.0)]:
         np.testing.assert_array_equal(fast.frame_at(index, turn), full.frame_at(index, turn))
     # the still parts were drawn once; the 3D view's paths only up to the frame's step
     assert fast._turning is not None

@@ -149,7 +149,7 @@ def gif_palette(first_frame: np.ndarray, *, extra_colors: Sequence[RGB] = ()) ->
         and first_frame.shape[2] in (3, 4)
     ):
         raise ValueError("first frame must be a uint8 array of shape (H, W, 3) or (H, W, 4)")
-    pixels = rgb_channels(first_frame).reshape(-1, 3)
+    pixels = first_frame.reshape(-1, first_frame.shape[2])  # a view: no copy of the frame
     extras = _pack(np.array(check_colors(extra_colors), np.uint8).reshape(-1, 3))
     extras = extras[np.sort(np.unique(extras, return_index=True)[1])]  # dedupe, keep order
     packed = _pack(pixels)
@@ -161,7 +161,7 @@ def gif_palette(first_frame: np.ndarray, *, extra_colors: Sequence[RGB] = ()) ->
         chosen = np.concatenate([extras, frequent])
     else:
         exact = np.concatenate([extras, frequent[: budget // 2]])
-        leftover = pixels[~np.isin(packed, exact)]
+        leftover = pixels[~_among(packed, exact), :3]
         approximate = _quantize(leftover, GIF_PALETTE_SIZE - len(exact))
         chosen = np.concatenate([exact, approximate[~np.isin(approximate, exact)]])
     chosen = chosen[:GIF_PALETTE_SIZE]
@@ -248,9 +248,30 @@ def set_gif_delays(data: bytearray, delays_cs: Sequence[int]) -> None:
 
 
 def _pack(rgb: np.ndarray) -> np.ndarray:
-    """``(N, 3)`` uint8 colours as ``(N,)`` uint32 ``0xRRGGBB``."""
-    rgb = rgb.astype(np.uint32)
-    return (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
+    """``(N, 3)`` (or ``(N, 4)``, alpha ignored) uint8 colours as ``(N,)`` uint32 ``0xRRGGBB``.
+
+    Built in place, one channel at a time: no ``(N, 3)`` uint32 copy (100 MB at 4K).
+    """
+    packed = rgb[:, 0].astype(np.uint32)
+    for channel in (1, 2):
+        packed <<= 8
+        packed |= rgb[:, channel]
+    return packed
+
+
+def _among(packed: np.ndarray, colors: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
+    """``np.isin(packed, colors)`` in chunks with a lookup table: flat memory on big frames.
+
+    Examples
+    --------
+    >>> _among(np.array([5, 7, 9], np.uint32), np.array([9, 5], np.uint32)).tolist()
+    [True, False, True]
+    """
+    out = np.empty(len(packed), bool)
+    for start in range(0, len(packed), chunk):
+        part = packed[start : start + chunk]
+        out[start : start + chunk] = np.isin(part, colors, kind="table")
+    return out
 
 
 def _unpack(packed: np.ndarray) -> np.ndarray:

@@ -59,6 +59,8 @@ def frame_steps(steps: int, frames: int | None) -> np.ndarray:
 
 #: Pixels added around drawn boxes: line widths, anti-aliasing and rounding reach past extents.
 PAD_PX = 6
+#: Width of the ring around a redrawn box that is restored after clipped drawing.
+RING_PX = 2
 
 
 class FrameRenderer:
@@ -190,7 +192,7 @@ class FrameRenderer:
         ax = next((lay.ax for lay in self.layers if isinstance(lay, SurfaceView)), None)
         if ax is None:
             return False
-        canvas = self.canvas
+        canvas, figure = self.canvas, self.figure
         if self._turning is None:
             self._turning = self._draw_still(ax)
         under, still, later = self._turning
@@ -198,22 +200,33 @@ class FrameRenderer:
         canvas.restore_region(under)
         ax.draw(renderer)
         box = self._drawn_box(ax, renderer)
-        reached: list[Artist] = []
-        grown = True
-        while grown:  # a later artist in the box widens it: take in the ones it reaches
-            grown = False
-            for artist, extent in later:
-                if artist not in reached and extent.overlaps(box):
-                    reached.append(artist)
-                    box = Bbox.union([box, extent])
-                    grown = True
         box = self._whole_pixels(box)
+        reached = [artist for artist, extent in later if extent.overlaps(box)]
         drawn = canvas.copy_from_bbox(box)
         canvas.restore_region(still)
         canvas.restore_region(drawn)
-        for artist, _ in later:
-            if artist in reached:
-                artist.draw(renderer)
+        if any(isinstance(artist, Axes) for artist in reached):
+            return False  # an axes cannot be clipped: draw it all
+        for artist in reached:  # in the order the figure draws them, clipped to the box
+            clip = artist.get_clip_box()
+            artist.set_clip_box(box)
+            artist.draw(renderer)
+            artist.set_clip_box(clip)
+        if reached:
+            # Agg clips markers one pixel wider than the box: outside it is ``still``
+            height = int(figure.bbox.height)
+            x0, y0, x1, y1 = (int(v) for v in box.extents)
+            top, bottom = height - y1, height - y0  # rows from the top, as regions count
+            for strip in (
+                (x0 - RING_PX, top - RING_PX, x1 + RING_PX, top),
+                (x0 - RING_PX, bottom, x1 + RING_PX, bottom + RING_PX),
+                (x0 - RING_PX, top, x0, bottom),
+                (x1, top, x1 + RING_PX, bottom),
+            ):
+                left, upper = max(strip[0], 0), max(strip[1], 0)
+                right, lower = min(strip[2], int(figure.bbox.width)), min(strip[3], height)
+                if left < right and upper < lower:  # xy: where the region's corner goes
+                    canvas.restore_region(still, bbox=(left, upper, right, lower), xy=(0, 0))
         for layer in self.layers:
             layer.draw_background()
         return True

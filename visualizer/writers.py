@@ -110,6 +110,7 @@ __all__ = [
 MAX_REPEAT = 10_000  # frame periods one frame may be held
 PIPE_BUFFER_BYTES = 8 << 20  # asked for; the kernel caps it at /proc/sys/fs/pipe-max-size
 PIPE_QUEUE_FRAMES = 4  # frames waiting for the pipe at most: bounded memory
+PIPE_QUEUE_BYTES = 16 << 20  # and no more bytes than this, unless a single frame is larger
 FFMPEG_THREADS = 2  # fixed, never "auto": output must not depend on the machine
 #: Memory a render holds per pixel of a frame, measured (peak python + ffmpeg, at 1920x1080
 #: and 3840x2160): the renderer's canvas, background and frame copies, plus each encoder's
@@ -722,8 +723,9 @@ class _FFmpeg:
 
     Frames are written to the pipe from a thread (writing releases the GIL), so
     the caller renders the next frame while ffmpeg reads this one; at most
-    :data:`PIPE_QUEUE_FRAMES` frames wait. ffmpeg runs in a session of its own
-    (Ctrl-C reaches Python only, which then stops it) with its messages going to
+    :func:`queued_frames` frames wait (a few, fewer for big frames). ffmpeg runs
+    in a session of its own (Ctrl-C reaches Python only, which then stops it)
+    with its messages going to
     an anonymous temporary file, so a chatty ffmpeg never blocks and the first
     error becomes the one-line reason of a failure.
     """
@@ -752,7 +754,8 @@ class _FFmpeg:
             return False
         data = memoryview(frame).cast("B")
         self._pending.append(self._thread.submit(self._process.stdin.write, data))
-        while self._pending and (len(self._pending) > PIPE_QUEUE_FRAMES or self._pending[0].done()):
+        limit = queued_frames(data.nbytes)
+        while self._pending and (len(self._pending) > limit or self._pending[0].done()):
             if self._pending.popleft().exception() is not None:
                 self._failed = True
         return not self._failed
@@ -795,6 +798,17 @@ class _FFmpeg:
             self._process.stdin.close()
         self._process.wait()
         self._stderr.close()
+
+
+def queued_frames(frame_bytes: int) -> int:
+    """How many frames of ``frame_bytes`` may wait for ffmpeg's pipe: memory stays flat.
+
+    Examples
+    --------
+    >>> queued_frames(1280 * 720 * 4), queued_frames(3840 * 2160 * 4)
+    (4, 1)
+    """
+    return max(1, min(PIPE_QUEUE_FRAMES, PIPE_QUEUE_BYTES // max(1, frame_bytes)))
 
 
 def _check_hold_last_ms(hold_last_ms: int) -> int:
