@@ -337,3 +337,40 @@ def test_cli_trace_on_the_bowl_matches_gd_in_closed_form(capsys):
     start = np.array(get_surface("bowl").start)
     expected = np.array([start * 0.75**t for t in range(21)])
     np.testing.assert_allclose(tables["gd"][:, 1:3], expected, rtol=1e-12, atol=1e-15)
+
+
+# --- a user's own optimizer ----------------------------------------------------------
+
+
+def test_a_users_optimizer_object_races_beside_spec_strings():
+    from visualizer.optimizers import Optimizer, sign_sgd
+
+    mine = sign_sgd(lr=0.05)
+    rec = record(get_surface("bowl"), ["gd:lr=0.1", mine, mine._replace(label=None)], steps=4)
+    assert [r.label for r in rec.runs] == ["gd", "sign-sgd", "custom"]
+    assert rec.runs[1].spec.hyper_text() == "lr=0.05"
+    np.testing.assert_allclose(
+        rec.runs[1].positions[1], np.array(rec.start) + 0.05 * np.array([1, -1])
+    )
+    assert rec.runs[1].lrs is not None and rec.runs[2].lrs is not None
+    plain = Optimizer(mine.init, mine.update)  # no label, no declared lr
+    assert record(get_surface("bowl"), [plain], steps=2).runs[0].lrs is None
+
+
+@pytest.mark.parametrize("bad", [42, ("gd",), Dataset])
+def test_anything_else_in_the_optimizers_is_a_one_line_error(bad):
+    with pytest.raises(SpecError, match="spec strings or Optimizer"):
+        record(get_surface("bowl"), ["gd", bad], steps=2)
+
+
+def test_any_optimizer_takes_noise_or_real_minibatches():
+    s = get_surface("regression:samples=64")
+    (exact,) = record(s, ["momentum:lr=0.1"], steps=20).runs
+    (mini,) = record(s, ["momentum:lr=0.1,batch=8"], steps=20).runs
+    assert not mini.spec.info.stochastic and mini.spec.stochastic
+    assert not np.array_equal(exact.positions, mini.positions)
+    with pytest.raises(SpecError, match="momentum: batch applies to data surfaces"):
+        record(get_surface("bowl"), ["momentum:batch=8"], steps=2)
+    (noisy,) = record(get_surface("bowl"), ["adam:lr=0.1,noise=0.5"], steps=5).runs
+    (clean,) = record(get_surface("bowl"), ["adam:lr=0.1"], steps=5).runs
+    assert not np.array_equal(noisy.positions, clean.positions)

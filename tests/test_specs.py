@@ -103,8 +103,8 @@ def test_unknown_optimizer_lists_valid_names():
 
 
 def test_unknown_key_lists_valid_keys():
-    message = error("momentum:lr=0.1,gamma=0.9")
-    assert "'gamma'" in message
+    message = error("momentum:lr=0.1,kappa=0.9")
+    assert "'kappa'" in message
     for key in ("lr", "beta", "label"):
         assert key in message
     message = error("gd:beta=0.9")

@@ -16,11 +16,32 @@ Examples
 >>> params, state = opt.update(2 * params, state, params)
 >>> params.tolist(), state.velocity.tolist()
 ([0.8, 1.6], [0.2, 0.4])
+
+Your own optimizer is the same pair, with a label and the hyperparameters the
+legend should show; race it against the built-ins (this is the README's example):
+
+>>> def lion(lr=1e-3, beta1=0.9, beta2=0.99):
+...     # Lion (Chen et al., 2023): the sign of an interpolated momentum
+...     def init(params):
+...         return np.zeros_like(params)
+...     def update(grad, m, params):
+...         step = np.sign(beta1 * m + (1 - beta1) * grad)
+...         return params - lr * step, beta2 * m + (1 - beta2) * grad
+...     hyper = {"lr": lr, "beta1": beta1, "beta2": beta2}
+...     return Optimizer(init, update, label="lion", hyper=hyper)
+>>> from surfaces import get_surface
+>>> from visualizer.recorder import record
+>>> rec = record(get_surface("rosenbrock"), ["momentum:lr=0.0004", lion(lr=0.01)], steps=300)
+>>> [(run.label, run.spec.hyper_text()) for run in rec.runs]
+[('momentum', 'lr=0.0004 beta=0.9'), ('lion', 'lr=0.01 beta1=0.9 beta2=0.99')]
+>>> bool(rec.runs[1].losses[-1] < rec.runs[0].losses[-1])
+True
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -33,11 +54,30 @@ def _identity_lookahead(state: Any, params: Array) -> Array:
 
 
 class Optimizer(NamedTuple):
-    """A pure optimizer: ``init``, ``update`` and where to evaluate the gradient."""
+    """A pure optimizer: ``init``, ``update`` and where to evaluate the gradient.
+
+    Your own optimizer is one of these too; give it a ``label`` for the legend and
+    the ``hyper``-parameters it wants shown beside it. See :func:`sign_sgd`.
+
+    Attributes
+    ----------
+    init
+        ``init(params) -> state``.
+    update
+        ``update(grad, state, params) -> (new_params, new_state)``.
+    lookahead
+        ``lookahead(state, params)``: where the gradient is taken (Nesterov).
+    label
+        Legend label of a user's optimizer (the built-ins are named by their spec).
+    hyper
+        Hyperparameters to show in the legend, ``{"lr": 0.01}``.
+    """
 
     init: Callable[[Array], Any]
     update: Callable[[Array, Any, Array], tuple[Array, Any]]
     lookahead: Callable[[Any, Array], Array] = _identity_lookahead
+    label: str | None = None
+    hyper: Mapping[str, Any] = MappingProxyType({})
 
 
 class EmptyState(NamedTuple):
@@ -153,3 +193,64 @@ def adam(lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8)
         return params - lr * mu_hat / (np.sqrt(nu_hat) + eps), AdamState(count, mu, nu)
 
     return Optimizer(init, update)
+
+
+def sign_sgd(lr: float) -> Optimizer:
+    """signSGD (Bernstein et al., 2018): ``θ ← θ − lr·sign(g)``; an example of your own.
+
+    Examples
+    --------
+    >>> opt = sign_sgd(lr=0.1)
+    >>> opt.update(np.array([3.0, -0.2]), opt.init(None), np.array([1.0, 1.0]))[0].tolist()
+    [0.9, 1.1]
+    >>> opt.label, dict(opt.hyper)
+    ('sign-sgd', {'lr': 0.1})
+    """
+
+    def init(params: Array) -> EmptyState:
+        return EmptyState()
+
+    def update(grad: Array, state: EmptyState, params: Array) -> tuple[Array, EmptyState]:
+        return params - lr * np.sign(grad), state
+
+    return Optimizer(init, update, label="sign-sgd", hyper={"lr": lr})
+
+
+class ScheduledState(NamedTuple):
+    """State of :func:`scheduled`: the step count and the inner optimizer's state."""
+
+    count: int
+    inner: Any
+
+
+def scheduled(optimizer: Optimizer, factors: Array) -> Optimizer:
+    """Scale each step of ``optimizer`` by ``factors[t]`` at step ``t``.
+
+    The inner optimizer updates its state as usual; only the move is scaled,
+    ``θ ← θ + factors[t]·(θ' − θ)``. For a step linear in the learning rate (every
+    built-in, and torch's and optax's ``SGD``, ``Adam``, ``Lion``…) that is the
+    learning rate ``lr·factors[t]``, exactly as ``torch.optim.lr_scheduler`` sets it.
+
+    Examples
+    --------
+    >>> opt = scheduled(gd(lr=1.0), np.array([1.0, 0.5]))
+    >>> p, state = np.array([4.0]), opt.init(np.array([4.0]))
+    >>> p, state = opt.update(p, state, p)
+    >>> p, state = opt.update(np.array([1.0]), state, p)
+    >>> p.tolist(), state.count
+    ([-0.5], 2)
+    """
+    factors = np.asarray(factors, dtype=float)
+
+    def init(params: Array) -> ScheduledState:
+        return ScheduledState(count=0, inner=optimizer.init(params))
+
+    def update(grad: Array, state: ScheduledState, params: Array) -> tuple[Array, ScheduledState]:
+        moved, inner = optimizer.update(grad, state.inner, params)
+        new = params + factors[state.count] * (moved - params)
+        return new, ScheduledState(count=state.count + 1, inner=inner)
+
+    def lookahead(state: ScheduledState, params: Array) -> Array:
+        return optimizer.lookahead(state.inner, params)
+
+    return optimizer._replace(init=init, update=update, lookahead=lookahead)

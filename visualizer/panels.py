@@ -90,7 +90,7 @@ class LegendPanel(Layer):
         )
         sub = f"start ({rec.start[0]:.4g}, {rec.start[1]:.4g})"
         sub += f"  ·  {note}" if note else ""
-        if any(r.spec.info.stochastic for r in rec.runs):
+        if any(r.spec.stochastic for r in rec.runs):
             sub += f"  ·  seed {rec.seed}"
         sub += f"  ·  {rec.note}" if rec.note else ""
         sub_pt = text_pt(11, dpi)

@@ -24,7 +24,7 @@ import numpy as np
 
 from surfaces.base import Surface
 from surfaces.errors import SpecError
-from visualizer.specs import OptimizerSpec, labels_for
+from visualizer.specs import OptimizerLike, OptimizerSpec, labels_for, resolve_optimizers
 
 Array = np.ndarray
 GradientOracle = Callable[[Array], Array]
@@ -57,6 +57,10 @@ class Run:
         ``None`` for optimizers without one.
     diverged_at
         First step whose values were non-finite or out of bounds, or ``None``.
+    lrs
+        Learning rate of the step from each row to the next ``(steps+1,)`` (the
+        schedule's; the last entry only continues it), or ``None`` when unknown
+        (a user's optimizer object declaring no ``lr``).
     """
 
     spec: OptimizerSpec
@@ -66,6 +70,7 @@ class Run:
     gradients: Array
     velocities: Array | None
     diverged_at: int | None
+    lrs: Array | None = None
 
     @property
     def last_step(self) -> int:
@@ -122,7 +127,7 @@ def gradient_oracle(
         ``oracle(point) -> gradient``; stateful for minibatches (epochs without
         replacement), so use one oracle per run.
     """
-    if not spec.info.stochastic:
+    if not spec.stochastic:
         return lambda p: surface.grad(p)
     if surface.dataset is None:
         if "batch" in spec.given:
@@ -171,13 +176,13 @@ def run_one(
     rng: np.random.Generator,
 ) -> Run:
     """Run one optimizer; see :func:`record`."""
-    optimizer = spec.build()
+    optimizer = spec.build(steps)
     oracle = gradient_oracle(surface, spec, rng)
     lo, hi = _bounds(surface)
     positions = np.full((steps + 1, 2), np.nan)
     losses = np.full(steps + 1, np.nan)
     gradients = np.full((steps + 1, 2), np.nan)
-    velocities = np.full((steps + 1, 2), np.nan) if spec.info.has_velocity else None
+    velocities = np.full((steps + 1, 2), np.nan) if spec.has_velocity else None
 
     params = np.asarray(start, dtype=float)
     state = optimizer.init(params)
@@ -202,13 +207,13 @@ def run_one(
             losses[t] = loss
             gradients[t] = grad
             if velocities is not None:
-                velocities[t] = state.velocity
-    return Run(spec, label, positions, losses, gradients, velocities, diverged_at)
+                velocities[t] = getattr(state, "inner", state).velocity
+    return Run(spec, label, positions, losses, gradients, velocities, diverged_at, spec.lrs(steps))
 
 
 def record(
     surface: Surface,
-    specs: Sequence[OptimizerSpec],
+    specs: Sequence[OptimizerLike],
     *,
     start: tuple[float, float] | None = None,
     steps: int | None = None,
@@ -221,7 +226,8 @@ def record(
     surface
         The loss surface.
     specs
-        Optimizer specs, in legend order.
+        Optimizers in legend order: parsed specs, spec strings, or your own
+        :class:`~visualizer.optimizers.Optimizer` objects (with a ``label``).
     start
         Start point; the surface's default if ``None``.
     steps
@@ -238,6 +244,7 @@ def record(
     """
     if not specs:
         raise SpecError("no optimizers to run")
+    specs = resolve_optimizers(specs, ())
     if surface.model is not None:  # a network: trained in full dimension, shown on a plane
         from visualizer.landscape import record_model
 

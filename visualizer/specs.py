@@ -13,13 +13,19 @@ surfaces.errors.SpecError: gd: lr must be > 0, got '0'
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
+
+import numpy as np
 
 from surfaces.errors import SpecError, did_you_mean
 from surfaces.params import Param, check_plain_text, split_spec
 from visualizer import optimizers as opt
+from visualizer.bridges import LR_KEY, format_value
+from visualizer.schedules import CONSTANT, SCHEDULE_KEYS, Schedule, parse_schedule
 
 
 def _positive(v: float) -> bool:
@@ -126,57 +132,146 @@ OPTIMIZERS: Mapping[str, OptimizerInfo] = MappingProxyType(
 )
 
 
+#: Prefixes of specs run by another library (``torch:SGD:lr=0.1``), see :mod:`visualizer.bridges`.
+BRIDGES = ("torch", "optax")
+_ORACLE_KEYS = frozenset(h.name for h in ORACLE_PARAMS)
+
+
 @dataclass(frozen=True)
 class OptimizerSpec:
-    """A parsed optimizer spec.
+    """A parsed optimizer spec, or a user's own optimizer object.
 
     Attributes
     ----------
     name
-        Optimizer name (a key of :data:`OPTIMIZERS`).
+        A key of :data:`OPTIMIZERS`, a bridged name (``"torch:SGD"``,
+        ``"optax:adam"``), or a user optimizer's label.
     hyper
-        Every hyperparameter with its value (defaults filled in).
+        Every hyperparameter with its value (defaults filled in), in display order.
     given
         The keys that were given explicitly (the rest are defaults or preset values).
     label
         The legend label given with ``label=``, or ``None``.
+    schedule
+        The learning-rate schedule (``schedule=``, ``gamma=``, ``every=``, ``warmup=``).
+    optimizer
+        A user's own :class:`~visualizer.optimizers.Optimizer`, run as it is.
+    tuned
+        Whether ``lr`` was chosen by :func:`visualizer.tune.tune`.
     """
 
     name: str
-    hyper: Mapping[str, float] = field(default_factory=dict)
+    hyper: Mapping[str, Any] = field(default_factory=dict)
     given: frozenset[str] = frozenset()
     label: str | None = None
+    schedule: Schedule = CONSTANT
+    optimizer: opt.Optimizer | None = None
+    tuned: bool = False
 
     @property
     def info(self) -> OptimizerInfo:
-        """The optimizer's registry entry."""
+        """The optimizer's registry entry (built-in optimizers only)."""
         return OPTIMIZERS[self.name]
 
-    def build(self) -> opt.Optimizer:
-        """The pure ``init``/``update`` pair for these hyperparameters."""
-        return self.info.factory(**{h.name: self.hyper[h.name] for h in self.info.rule_params})
+    @property
+    def bridge(self) -> str | None:
+        """``"torch"`` or ``"optax"`` for a bridged spec, else ``None``."""
+        prefix = self.name.partition(":")[0]
+        return prefix if self.optimizer is None and prefix in BRIDGES else None
+
+    @property
+    def builtin(self) -> bool:
+        """Whether it is one of :data:`OPTIMIZERS`."""
+        return self.optimizer is None and self.name in OPTIMIZERS
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether its gradient is noisy or from minibatches (``sgd``, or ``noise=``/``batch=``)."""
+        return (self.builtin and self.info.stochastic) or bool(self.given & _ORACLE_KEYS)
+
+    @property
+    def has_velocity(self) -> bool:
+        """Whether its state has a ``velocity`` (the heavy ball, Nesterov)."""
+        return self.builtin and self.info.has_velocity
+
+    @property
+    def lr_key(self) -> str | None:
+        """The key of the base learning rate, or ``None`` if it has none."""
+        key = LR_KEY[self.bridge] if self.bridge else "lr"
+        return key if key in self.hyper else None
+
+    @property
+    def lr(self) -> float | None:
+        """The base learning rate (before any schedule), or ``None`` if unknown."""
+        value = self.hyper.get(self.lr_key) if self.lr_key else None
+        return float(value) if isinstance(value, (int, float)) else None
+
+    def build(self, steps: int | None = None) -> opt.Optimizer:
+        """The ``init``/``update`` pair, with the schedule over ``steps`` steps applied."""
+        if self.optimizer is not None:
+            base = self.optimizer
+        elif self.bridge is not None:
+            from visualizer import bridges
+
+            make = bridges.torch_optimizer if self.bridge == "torch" else bridges.optax_optimizer
+            rule = {k: v for k, v in self.hyper.items() if k not in _ORACLE_KEYS}
+            base = make(self.name.partition(":")[2], rule)
+        else:
+            base = self.info.factory(**{h.name: self.hyper[h.name] for h in self.info.rule_params})
+        if self.schedule.is_constant:
+            return base
+        if steps is None:
+            raise ValueError("a scheduled optimizer needs the number of steps")
+        return opt.scheduled(base, self.schedule.factors(steps))
+
+    def lrs(self, steps: int) -> np.ndarray | None:
+        """The learning rate at ``t = 0 … steps`` (the schedule times ``lr``), if known."""
+        return None if self.lr is None else self.lr * self.schedule.factors(steps)
+
+    def shown(self, *, data: bool | None = None) -> dict[str, Any]:
+        """What the legend shows: hyperparameters, then the schedule's keys.
+
+        Built-ins show every key but an unchanged ``eps``; with ``data`` given, a
+        stochastic run shows ``batch`` on data surfaces (``data=True``) and
+        ``noise`` otherwise.
+        """
+        out = {
+            k: v
+            for k, v in self.hyper.items()
+            if not (self.builtin and k == "eps" and k not in self.given)
+        }
+        if data is not None:
+            out.pop("noise" if data else "batch", None)
+        return {**out, **self.schedule.items()}
 
     def hyper_text(self, keys: Sequence[str] | None = None, *, data: bool | None = None) -> str:
-        """Hyperparameters as ``"lr=0.01 beta=0.9"``.
-
-        By default every key but an unchanged ``eps``; with ``data`` given, sgd
-        shows ``batch`` on data surfaces (``data=True``) and ``noise`` otherwise.
-        """
-        if keys is None:
-            keys = [h.name for h in self.info.hypers if h.name in self.given or h.name != "eps"]
-            if data is not None:
-                keys = [k for k in keys if k != ("noise" if data else "batch")]
-        return " ".join(f"{k}={_fmt(self.hyper[k])}" for k in keys)
+        """Hyperparameters as ``"lr=0.01 beta=0.9"`` (``keys``, or :meth:`shown`)."""
+        shown = self.shown(data=data)
+        values = {**self.hyper, **self.schedule.items()}
+        return " ".join(f"{k}={_fmt(values[k])}" for k in (shown if keys is None else keys))
 
     def text(self) -> str:
-        """A spec string that parses back to this spec."""
+        """A spec string that parses back to this spec (not for a user's object)."""
         items = [f"{k}={_fmt(self.hyper[k])}" for k in sorted(self.given)]
+        items += [f"{k}={_fmt(v)}" for k, v in self.schedule.items().items()]
         if self.label is not None:
             items.append(f"label={self.label}")
         return self.name + (":" + ",".join(items) if items else "")
 
+    def with_lr(self, lr: float, *, tuned: bool = False) -> OptimizerSpec:
+        """The same spec with base learning rate ``lr``."""
+        key = self.lr_key or "lr"
+        return dataclasses.replace(
+            self,
+            hyper={**self.hyper, key: lr},
+            given=self.given | {key},
+            tuned=tuned,
+        )
 
-def _fmt(value: float) -> str:
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, (bool, tuple, str)) or value is None:
+        return format_value(value)
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
     return f"{value:g}"
@@ -187,13 +282,71 @@ def optimizer_names() -> list[str]:
     return list(OPTIMIZERS)
 
 
+def from_optimizer(optimizer: opt.Optimizer) -> OptimizerSpec:
+    """The spec of a user's own optimizer object: its label and declared hyperparameters.
+
+    Examples
+    --------
+    >>> spec = from_optimizer(opt.sign_sgd(lr=0.05))
+    >>> spec.name, spec.hyper_text()
+    ('sign-sgd', 'lr=0.05')
+    """
+    if not isinstance(optimizer, opt.Optimizer):
+        raise SpecError(
+            f"optimizers must be spec strings or Optimizer(init, update) objects, got "
+            f"{type(optimizer).__name__}"
+        )
+    hyper = dict(optimizer.hyper)
+    label = optimizer.label
+    if label is not None and (not isinstance(label, str) or not label.strip()):
+        raise SpecError(f"an optimizer's label must be a non-empty string, got {label!r}")
+    if label is not None:
+        check_plain_text("label", label, max_chars=MAX_LABEL_CHARS)
+    return OptimizerSpec(
+        name=label or "custom",
+        hyper=hyper,
+        given=frozenset(hyper),
+        label=label,
+        optimizer=optimizer,
+    )
+
+
+def _split(text: str) -> tuple[str, dict[str, str]]:
+    """``split_spec`` that keeps a bridged name whole (``torch:SGD``) and commas in ``(…)``."""
+    head, sep, rest = text.strip().partition(":")
+    if head.strip() in BRIDGES and sep:
+        if _COMMA_IN_PARENS in rest:
+            raise SpecError("optimizer spec contains a NUL byte")
+        name, raw = split_spec(_protect(rest), kind="optimizer")
+        return f"{head.strip()}:{name}", {k: _unprotect(v) for k, v in raw.items()}
+    return split_spec(text, kind="optimizer")
+
+
+_COMMA_IN_PARENS = "\x00"
+
+
+def _protect(text: str) -> str:
+    out, depth = [], 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        out.append(_COMMA_IN_PARENS if ch == "," and depth > 0 else ch)
+    return "".join(out)
+
+
+def _unprotect(text: str) -> str:
+    return text.replace(_COMMA_IN_PARENS, ",")
+
+
 def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> OptimizerSpec:
     """Parse ``NAME`` or ``NAME:key=value,...`` into an :class:`OptimizerSpec`.
 
     Parameters
     ----------
     text
-        The spec string; ``label=`` sets the legend label.
+        The spec string; ``label=`` sets the legend label; ``schedule=``,
+        ``gamma=``, ``every=``, ``warmup=`` the learning-rate schedule;
+        ``noise=``/``batch=`` make any optimizer's gradient stochastic.
+        ``torch:NAME:...`` and ``optax:NAME:...`` run another library's optimizer.
     base
         Values to start from instead of the optimizer's defaults (a surface preset).
         Keys given in ``text`` override them.
@@ -203,17 +356,39 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
     SpecError
         Unknown optimizer or key (the message lists the valid ones), or a value out
         of range.
+
+    Examples
+    --------
+    >>> parse_optimizer("gd:lr=0.1,schedule=exponential,gamma=0.9").text()
+    'gd:lr=0.1,schedule=exponential,gamma=0.9'
     """
-    name, raw = split_spec(text, kind="optimizer")
-    if name not in OPTIMIZERS:
-        raise SpecError(
-            f"unknown optimizer {name!r}{did_you_mean(name, OPTIMIZERS)}; "
-            f"choose from {', '.join(OPTIMIZERS)}"
-        )
-    info = OPTIMIZERS[name]
+    name, raw = _split(text)
     label = raw.pop("label", None)
     if label is not None:
         check_plain_text("label", label, max_chars=MAX_LABEL_CHARS)
+    timing = {k: raw.pop(k) for k in SCHEDULE_KEYS if k in raw}
+    schedule = parse_schedule(timing, owner=name)
+    oracle = {h.name: h.parse(raw.pop(h.name), owner=name) for h in ORACLE_PARAMS if h.name in raw}
+    if name.partition(":")[0] in BRIDGES and ":" in name:
+        from visualizer import bridges
+
+        prefix, _, target = name.partition(":")
+        check = bridges.check_torch if prefix == "torch" else bridges.check_optax
+        hyper = check(target, {k: bridges.parse_value(v) for k, v in raw.items()})
+        given = set(raw) | set(oracle)
+        return OptimizerSpec(
+            name=name,
+            hyper={**hyper, **oracle},
+            given=frozenset(given),
+            label=label,
+            schedule=schedule,
+        )
+    if name not in OPTIMIZERS:
+        raise SpecError(
+            f"unknown optimizer {name!r}{did_you_mean(name, OPTIMIZERS)}; "
+            f"choose from {', '.join(OPTIMIZERS)}, or torch:NAME, optax:NAME"
+        )
+    info = OPTIMIZERS[name]
     valid = [h.name for h in info.hypers]
     hyper = {h.name: float(h.default) for h in info.hypers}
     given: set[str] = set()
@@ -221,24 +396,37 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
         hyper.update(base.hyper)
         given |= base.given
         label = label if label is not None else base.label
+        schedule = schedule if timing else base.schedule
     for key, value in raw.items():
         if key not in valid:
+            keys = [*valid, *(h.name for h in ORACLE_PARAMS if h.name not in valid)]
             raise SpecError(
-                f"{name}: unknown key {key!r}{did_you_mean(key, [*valid, 'label'])}; "
-                f"valid keys are {', '.join([*valid, 'label'])}"
+                f"{name}: unknown key {key!r}{did_you_mean(key, [*keys, *SCHEDULE_KEYS])}; "
+                f"valid keys are {', '.join([*keys, *SCHEDULE_KEYS, 'label'])}"
             )
-        parsed = info.hyper(key).parse(value, owner=name)
-        hyper[key] = parsed
+        hyper[key] = info.hyper(key).parse(value, owner=name)
         given.add(key)
-    return OptimizerSpec(name=name, hyper=hyper, given=frozenset(given), label=label)
+    hyper.update(oracle)
+    given |= set(oracle)
+    return OptimizerSpec(
+        name=name, hyper=hyper, given=frozenset(given), label=label, schedule=schedule
+    )
 
 
-def resolve_optimizers(texts: Sequence[str], preset: Sequence[str]) -> list[OptimizerSpec]:
+#: What a scene's or ``animate``'s list of optimizers may hold.
+OptimizerLike = str | OptimizerSpec | opt.Optimizer
+
+
+def resolve_optimizers(
+    texts: Sequence[OptimizerLike], preset: Sequence[str]
+) -> list[OptimizerSpec]:
     """Parse user specs on top of a surface preset.
 
     A spec without a key takes the preset's values for an optimizer of the same
     name (the first one in the preset), so ``-O momentum`` on the ravine uses the
     ravine's tuned learning rate. An empty ``texts`` gives the preset itself.
+    Parsed specs and a user's :class:`~visualizer.optimizers.Optimizer` objects
+    are taken as they are.
     """
     preset_specs = [parse_optimizer(p) for p in preset]
     if not texts:
@@ -248,8 +436,13 @@ def resolve_optimizers(texts: Sequence[str], preset: Sequence[str]) -> list[Opti
         by_name.setdefault(p.name, p)
     out = []
     for t in texts:
-        name, _ = split_spec(t, kind="optimizer")
-        out.append(parse_optimizer(t, base=by_name.get(name)))
+        if isinstance(t, OptimizerSpec):
+            out.append(t)
+        elif not isinstance(t, str):
+            out.append(from_optimizer(t))
+        else:
+            name, _ = _split(t)
+            out.append(parse_optimizer(t, base=by_name.get(name)))
     return out
 
 
@@ -267,7 +460,11 @@ def matches_preset(specs: Sequence[OptimizerSpec], preset: Sequence[str]) -> boo
     """
     parsed = [parse_optimizer(p) for p in preset]
     return all(
-        any(p.name == s.name and dict(p.hyper) == dict(s.hyper) for p in parsed) for s in specs
+        any(
+            s.builtin and p.name == s.name and p.shown() == s.shown() and dict(p.hyper) == s.hyper
+            for p in parsed
+        )
+        for s in specs
     )
 
 
@@ -289,7 +486,9 @@ def labels_for(specs: Sequence[OptimizerSpec]) -> list[str]:
         if len(same) == 1:
             labels.append(spec.name)
             continue
-        keys = [h.name for h in spec.info.hypers if len({s.hyper[h.name] for s in same}) > 1]
+        values = [{**s.hyper, **s.schedule.items()} for s in same]
+        mine = values[same.index(spec)]
+        keys = [k for k in mine if len({v.get(k) for v in values}) > 1]
         labels.append(f"{spec.name} {spec.hyper_text(keys)}".strip())
     taken = set(labels)
     used: set[str] = set()
