@@ -221,7 +221,7 @@ def optax_optimizer(name: str, hyper: Mapping[str, Any]) -> Optimizer:
         return optax.apply_updates(params, updates), state
 
     jitted = jax.jit(step)
-    x64 = getattr(jax, "enable_x64", None) or jax.experimental.enable_x64  # older jax
+    x64 = jax.enable_x64 if hasattr(jax, "enable_x64") else jax.experimental.enable_x64
 
     def init(params: Array) -> Any:
         with x64(True):
