@@ -30,31 +30,6 @@ def test_the_formulas_of_the_issue():
     assert factors(warmup="3")[:4] == [1 / 3, 2 / 3, 1.0, 1.0]
 
 
-def test_the_factors_match_torch_lr_scheduler():
-    torch = pytest.importorskip("torch", reason="torch (lossviz[torch]) is not installed")
-    sched = torch.optim.lr_scheduler
-
-    def lrs(make) -> list[float]:
-        opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
-        scheduler = make(opt)
-        out = []
-        for _ in range(T):
-            out.append(opt.param_groups[0]["lr"])
-            opt.step()
-            scheduler.step()
-        return out
-
-    np.testing.assert_allclose(
-        factors(schedule="exponential", gamma="0.8"), lrs(lambda o: sched.ExponentialLR(o, 0.8))
-    )
-    np.testing.assert_allclose(
-        factors(schedule="step", gamma="0.5", every="3"), lrs(lambda o: sched.StepLR(o, 3, 0.5))
-    )
-    np.testing.assert_allclose(
-        factors(schedule="cosine"), lrs(lambda o: sched.CosineAnnealingLR(o, T)), atol=1e-12
-    )
-
-
 @pytest.mark.parametrize(
     ("text", "words"),
     [

@@ -345,9 +345,13 @@ def render_frames(
     jobs: Sequence[tuple[int, float]] = [(i, float(a)) for i, a in enumerate(azims)]
     import multiprocessing as mp
     import os
+    import sys
 
     count = workers if workers is not None else (os.cpu_count() or 1)
-    if count <= 1 or n < 4 or "fork" not in mp.get_all_start_methods():
+    # a process that has loaded torch or jax (-O torch:…, optax:…) has threads, and
+    # forking it can deadlock: draw in this process then
+    threaded = "torch" in sys.modules or "jaxlib" in sys.modules
+    if count <= 1 or n < 4 or threaded or "fork" not in mp.get_all_start_methods():
         renderer = FrameRenderer(rec, options)  # the pool's workers build their own
         for i, a in jobs:
             yield renderer.frame_at(i, a)
