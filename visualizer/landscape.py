@@ -81,7 +81,7 @@ class ModelRun(Run):
         Examples
         --------
         >>> nan = np.full(1, np.nan)
-        >>> run = ModelRun(None, "gd", nan, np.array([0.25]), nan, None, None, nan,
+        >>> run = ModelRun(None, "gd", nan, np.array([0.25]), nan, None, None, None, nan,
         ...                np.array([0.2]), np.array([0.0123]), np.array([0.975]))
         >>> print(run.readout(0))
         test acc 97.5%  ·  off-plane 0.012
@@ -140,13 +140,13 @@ def _train(
     """Train one run in full dimension; returns the run (in full dimension) and accuracies."""
     land: Landscape = surface.model
     problem = land.problem
-    optimizer = spec.build()
+    optimizer = spec.build(steps)
     oracle = gradient_oracle(surface, spec, rng)
     dim = problem.net.size
     params_t = np.full((steps + 1, dim), np.nan)
     losses = np.full(steps + 1, np.nan)
     grads = np.full((steps + 1, dim), np.nan)
-    velocities = np.full((steps + 1, dim), np.nan) if spec.info.has_velocity else None
+    velocities = np.full((steps + 1, dim), np.nan) if spec.has_velocity else None
     accuracy = np.full(steps + 1, np.nan)
     params = problem.init.copy()
     state = optimizer.init(params)
@@ -167,8 +167,8 @@ def _train(
             params_t[t], losses[t], grads[t] = params, loss, grad
             accuracy[t] = problem.accuracy(params)
             if velocities is not None:
-                velocities[t] = state.velocity
-    run = Run(spec, label, params_t, losses, grads, velocities, diverged_at)
+                velocities[t] = getattr(state, "inner", state).velocity  # through a schedule
+    run = Run(spec, label, params_t, losses, grads, velocities, diverged_at, spec.lrs(steps))
     return run, params_t, accuracy
 
 
@@ -246,6 +246,7 @@ def record_model(
                 gradients=run.gradients @ units.T,
                 velocities=velocities,
                 diverged_at=run.diverged_at,
+                lrs=run.lrs,
                 params=params,
                 plane_losses=on_plane,
                 off_plane=off,

@@ -70,7 +70,7 @@ class Run:
     gradients: Array
     velocities: Array | None
     diverged_at: int | None
-    lrs: Array | None = None
+    lrs: Array | None
 
     @property
     def last_step(self) -> int:
