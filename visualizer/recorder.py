@@ -159,7 +159,8 @@ def gradient_oracle(
     return minibatch
 
 
-def _bounds(surface: Surface) -> tuple[Array, Array]:
+def divergence_bounds(surface: Surface) -> tuple[Array, Array]:
+    """Lower and upper corners beyond which a run is stopped as diverged."""
     xmin, xmax, ymin, ymax = surface.window
     center = np.array([(xmin + xmax) / 2, (ymin + ymax) / 2])
     half = DIVERGENCE_FACTOR * np.array([xmax - xmin, ymax - ymin]) / 2
@@ -178,7 +179,7 @@ def run_one(
     """Run one optimizer; see :func:`record`."""
     optimizer = spec.build(steps)
     oracle = gradient_oracle(surface, spec, rng)
-    lo, hi = _bounds(surface)
+    lo, hi = divergence_bounds(surface)
     positions = np.full((steps + 1, 2), np.nan)
     losses = np.full(steps + 1, np.nan)
     gradients = np.full((steps + 1, 2), np.nan)

@@ -206,8 +206,12 @@ class OptimizerSpec:
         value = self.hyper.get(self.lr_key) if self.lr_key else None
         return float(value) if isinstance(value, (int, float)) else None
 
-    def build(self, steps: int | None = None) -> opt.Optimizer:
-        """The ``init``/``update`` pair, with the schedule over ``steps`` steps applied."""
+    def build(self, steps: int | None = None, *, lr: Any = None) -> opt.Optimizer:
+        """The ``init``/``update`` pair, with the schedule over ``steps`` steps applied.
+
+        ``lr`` overrides the learning rate of a built-in: an array of rates runs
+        one candidate per column (see :mod:`visualizer.tune`).
+        """
         if self.optimizer is not None:
             base = self.optimizer
         elif self.bridge is not None:
@@ -217,7 +221,8 @@ class OptimizerSpec:
             rule = {k: v for k, v in self.hyper.items() if k not in _ORACLE_KEYS}
             base = make(self.name.partition(":")[2], rule)
         else:
-            base = self.info.factory(**{h.name: self.hyper[h.name] for h in self.info.rule_params})
+            rule = {h.name: self.hyper[h.name] for h in self.info.rule_params}
+            base = self.info.factory(**(rule if lr is None else {**rule, "lr": lr}))
         if self.schedule.is_constant:
             return base
         if steps is None:

@@ -1,0 +1,70 @@
+"""Tests for visualizer/tune.py: the --tune search is the documented rule, and fair."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from surfaces import get_surface
+from visualizer.optimizers import sign_sgd
+from visualizer.specs import from_optimizer, parse_optimizer
+from visualizer.tune import GRID, final_loss, final_losses, tune
+
+#: Four times finer than the search's grid, over the same range.
+FINE = 10.0 ** (np.arange(-6 * 96, 96 + 1) / 96.0)
+
+
+def test_the_grid_is_24_rates_per_decade_to_two_digits():
+    assert GRID.size == 169 and GRID[0] == 1e-6 and GRID[-1] == 10.0
+    assert list(GRID[72:80]) == [0.001, 0.0011, 0.0012, 0.0013, 0.0015, 0.0016, 0.0018, 0.002]
+    assert all(float(f"{v:.2g}") == v for v in GRID)
+
+
+@pytest.mark.parametrize(
+    "text", ["gd", "sgd:noise=5", "nesterov", "adam", "rmsprop:schedule=cosine"]
+)
+def test_all_candidates_at_once_are_each_candidate_alone(text):
+    s, spec = get_surface("rosenbrock"), parse_optimizer(text)
+    lrs = GRID[::9]
+    where = {"start": s.start, "steps": 80, "seed": 3, "index": 1}
+    together = final_losses(s, spec, lrs, **where)
+    alone = [final_loss(s, spec.with_lr(float(lr)), **where) for lr in lrs]
+    np.testing.assert_allclose(together, alone, rtol=1e-12)
+    assert np.isfinite(together).any()
+    if text == "gd":  # large rates diverge: both ways say so
+        assert np.isinf(together).any()
+
+
+@pytest.mark.parametrize(
+    ("surface", "names", "steps"),
+    [
+        ("ravine", ["gd", "sgd", "momentum"], 120),
+        ("rosenbrock", ["gd", "momentum", "nesterov", "adagrad"], 500),
+        ("himmelblau", ["gd", "momentum", "adam"], 150),
+    ],
+)
+def test_the_chosen_rate_is_within_1_5_of_the_best_on_a_finer_grid(surface, names, steps):
+    s = get_surface(surface)
+    tuned = tune(s, [parse_optimizer(n) for n in names], steps=steps)
+    for index, (name, spec) in enumerate(zip(names, tuned, strict=True)):
+        assert spec.tuned and spec.given >= {"lr"}
+        where = {"start": s.start, "steps": steps, "seed": 0, "index": index}
+        losses = final_losses(s, parse_optimizer(name), FINE, **where)
+        best = FINE[int(np.argmin(losses))]
+        assert 1 / 1.5 <= spec.hyper["lr"] / best <= 1.5, (name, spec.hyper["lr"], best)
+
+
+def test_tuning_is_deterministic_and_reproducible_from_the_spec_text():
+    s = get_surface("ravine")
+    a = tune(s, [parse_optimizer("gd"), parse_optimizer("sgd:noise=2")], steps=60, seed=4)
+    b = tune(s, [parse_optimizer("gd"), parse_optimizer("sgd:noise=2")], steps=60, seed=4)
+    assert a == b
+    assert [parse_optimizer(spec.text()).hyper for spec in a] == [spec.hyper for spec in a]
+
+
+def test_a_users_object_runs_as_it_is_and_hopeless_runs_keep_their_rate():
+    mine = from_optimizer(sign_sgd(lr=0.05))
+    assert tune(get_surface("bowl"), [mine], steps=10) == [mine]
+    # no candidate qualifies (here the loss is nan at the start): the spec is unchanged
+    hopeless = parse_optimizer("gd:lr=0.1")
+    assert tune(get_surface("sqrt(x) + y**2"), [hopeless], steps=10) == [hopeless]
