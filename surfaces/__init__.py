@@ -18,14 +18,17 @@ from dataclasses import dataclass
 from functools import partial
 from types import MappingProxyType
 
+import numpy as np
+
 from surfaces import analytic as a
+from surfaces import logistic
 from surfaces.base import Dataset, Preset, Surface
 from surfaces.errors import SpecError, did_you_mean
 from surfaces.mlp import DATASETS
 from surfaces.model import mlp_surface
 from surfaces.params import Param, split_spec
 from surfaces.plane import PLANES
-from surfaces.regression import DEFAULT_NOISE, make_data
+from surfaces.regression import DEFAULT_NOISE, RegressionData, make_data
 from surfaces.tuning import RAVINE_START, ravine_best_lrs
 
 __all__ = [
@@ -48,6 +51,8 @@ class SurfaceType:
     summary: str
     params: tuple[Param, ...]
     build: Callable[..., Surface]
+    data_file: bool = False
+    """Whether it takes ``data=FILE`` (two columns), replacing its generated dataset."""
 
 
 def _bowl() -> Surface:
@@ -255,7 +260,79 @@ def _mlp(hidden: int, data: str, samples: int, seed: int, plane: str, grid: int)
     return mlp_surface(hidden=hidden, data=data, samples=samples, seed=seed, plane=plane, grid=grid)
 
 
-def _regression(samples: int, noise: float, seed: int) -> Surface:
+def _data_preset(lr: float, n_samples: int) -> Preset:
+    """Users' data: one learning rate for all, ``1/L`` from the loss's curvature."""
+    batch = min(32, max(1, n_samples // 2))
+    return Preset(
+        optimizers=(
+            f"gd:lr={lr:g}",
+            f"sgd:lr={lr:g},batch={batch}",
+            f"momentum:lr={lr:g},beta=0.9",
+        ),
+        steps=100,
+        note=f"same lr={lr:g} for every optimizer (1/L, L the loss's largest curvature)",
+    )
+
+
+def _user_regression(table: np.ndarray, source: str) -> Surface:
+    data = RegressionData(x=table[:, 0], y=table[:, 1])
+    w, b = data.minimum()
+    x2, x1 = float(np.mean(data.x**2)), float(np.mean(data.x))
+    curvature = 0.5 * (x2 + 1) + float(np.hypot(0.5 * (x2 - 1), x1))  # of [[x2, x1], [x1, 1]]
+    spread = float(np.std(data.y)) or 1.0
+    half_w, half_b = 3 * spread / max(np.sqrt(x2), 1e-12), 3 * spread
+    return Surface(
+        name="regression",
+        title=f"Linear regression, N = {data.n_samples} ({source})",
+        formula=r"$L(w,b) = \frac{1}{N}\sum_{i=1}^{N} \frac{1}{2}(w\,x_i + b - y_i)^2$",
+        f=data.f,
+        grad=data.grad,
+        window=(w - half_w, w + half_w, b - half_b, b + half_b),
+        start=(w - 0.8 * half_w, b + 0.8 * half_b),
+        minima=((w, b),),
+        preset=partial(_data_preset, float(f"{1 / curvature:.2g}"), data.n_samples),
+        params={},
+        dataset=Dataset(n_samples=data.n_samples, batch_grad=data.batch_grad),
+        labels=("slope w", "intercept b"),
+    )
+
+
+def _logistic(samples: int, seed: int, data: np.ndarray | None = None, source: str = "") -> Surface:
+    if data is None:
+        points = logistic.make_data(samples=samples, seed=seed)
+        title, params = (
+            f"Logistic regression, N = {samples}",
+            {"samples": float(samples), "seed": float(seed)},
+        )
+    else:
+        points = logistic.logistic_data(data[:, 0], data[:, 1], source=f"data file {source!r}")
+        title, params = f"Logistic regression, N = {points.n_samples} ({source})", {}
+    best = points.minimum()
+    w, b = best if best is not None else (0.0, 0.0)
+    scale = max(float(np.sqrt(np.mean(points.x**2))), 1e-12)
+    half_w, half_b = max(3.0 / scale, 1.5 * abs(w)), max(3.0, 1.5 * abs(b))
+    lr = float(f"{1 / points.curvature():.2g}")
+    return Surface(
+        name="logistic",
+        title=title,
+        formula=r"$L(w,b) = \frac{1}{N}\sum_{i=1}^{N} \log(1 + e^{-\tilde y_i (w\,x_i + b)})$",
+        f=points.f,
+        grad=points.grad,
+        window=(w - half_w, w + half_w, b - half_b, b + half_b),
+        start=(w - 0.8 * half_w, b + 0.8 * half_b),
+        minima=() if best is None else (best,),
+        preset=partial(_data_preset, lr, points.n_samples),
+        params=params,
+        dataset=Dataset(n_samples=points.n_samples, batch_grad=points.batch_grad),
+        labels=("weight w", "bias b"),
+    )
+
+
+def _regression(
+    samples: int, noise: float, seed: int, data: np.ndarray | None = None, source: str = ""
+) -> Surface:
+    if data is not None:
+        return _user_regression(data, source)
     data = make_data(samples=samples, noise=noise, seed=seed)
     return Surface(
         name="regression",
@@ -306,6 +383,17 @@ SURFACES: Mapping[str, SurfaceType] = MappingProxyType(
                 Param("seed", 0, lambda v: v >= 0, ">= 0", True),
             ),
             _regression,
+            data_file=True,
+        ),
+        "logistic": SurfaceType(
+            "logistic",
+            "logistic-regression loss over a seeded dataset, or data=FILE (real minibatches)",
+            (
+                Param("samples", 512, lambda v: 2 <= v <= 1_000_000, "in [2, 1000000]", True),
+                Param("seed", 0, lambda v: v >= 0, ">= 0", True),
+            ),
+            _logistic,
+            data_file=True,
         ),
         "mlp": SurfaceType(
             "mlp",
@@ -329,20 +417,29 @@ def surface_names() -> list[str]:
     return list(SURFACES)
 
 
-def get_surface(text: str) -> Surface:
+def get_surface(text: str, *, read_data: Callable[[str], np.ndarray] | None = None) -> Surface:
     """A surface from ``NAME``, ``NAME:key=value,...`` or an expression in x and y.
+
+    Parameters
+    ----------
+    text
+        The spec. Data surfaces take ``data=FILE``: a CSV of two columns (feature,
+        target or 0/1 label) instead of their generated dataset.
+    read_data
+        Reads such a file into an ``(N, 2)`` array; by default
+        :func:`visualizer.datafiles.read_columns` (the only I/O, outside the maths).
 
     Raises
     ------
     SpecError
-        Unknown name or key (the message lists the valid ones), a bad value, or a
-        malformed expression.
+        Unknown name or key (the message lists the valid ones), a bad value, a bad
+        data file, or a malformed expression.
     """
     from surfaces.expression import expression_surface, looks_like_expression
 
     text = text.strip()
-    if looks_like_expression(text):
-        return expression_surface(text)
+    if text.partition(":")[0].strip() not in SURFACES and looks_like_expression(text):
+        return expression_surface(text)  # (a registry name first: data=FILE paths hold "/")
     name, raw = split_spec(text, kind="surface")
     if name not in SURFACES:
         raise SpecError(
@@ -353,11 +450,27 @@ def get_surface(text: str) -> Surface:
     kind = SURFACES[name]
     values: dict[str, float | str] = {p.name: p.default for p in kind.params}
     valid = [p.name for p in kind.params]
+    extra: dict[str, object] = {}
+    if kind.data_file and "data" in raw:
+        generated = sorted(set(raw) & set(valid))
+        if generated:
+            raise SpecError(
+                f"surface {name}: data= replaces the generated data; drop {generated[0]}="
+            )
+        path = raw.pop("data")
+        if read_data is None:
+            from visualizer.datafiles import read_columns as read_data
+        extra = {"data": read_data(path), "source": path.rsplit("/", 1)[-1]}
+    if kind.data_file:
+        valid_keys = [*valid, "data"]
+    else:
+        valid_keys = valid
     for key, value in raw.items():
         if key not in valid:
-            keys = ", ".join(valid) if valid else "none"
+            keys = ", ".join(valid_keys) if valid_keys else "none"
             raise SpecError(
-                f"surface {name}: unknown key {key!r}{did_you_mean(key, valid)}; valid keys: {keys}"
+                f"surface {name}: unknown key {key!r}{did_you_mean(key, valid_keys)}; "
+                f"valid keys: {keys}"
             )
         values[key] = next(p for p in kind.params if p.name == key).parse(
             value, owner=f"surface {name}"
@@ -372,4 +485,4 @@ def get_surface(text: str) -> Surface:
         )
         for p in kind.params
     }
-    return kind.build(**kwargs)
+    return kind.build(**kwargs, **extra)

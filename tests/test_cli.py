@@ -77,7 +77,7 @@ def test_trace_default_is_the_ravine_preset(capsys):
     code, out, err = run_main(capsys, "trace")
     assert code == 0
     assert err == "lossviz: note: gd lr=0.041 diverged at step 5; its rows stop at step 4\n"
-    assert out.splitlines()[0] == "optimizer,step,x,y,loss"
+    assert out.splitlines()[0] == "optimizer,step,x,y,loss,lr,spec"
     table = rows(out)
     steps = get_surface("ravine").preset.steps
     labels = [r["optimizer"] for r in table]
@@ -129,6 +129,8 @@ def test_trace_seed_changes_only_sgd(capsys):
     assert a == c
     ra, rb = rows(a), rows(b)
     for x, y in zip(ra, rb, strict=True):
+        spec_a, spec_b = x.pop("spec"), y.pop("spec")  # the scene, with its seed, on step 0
+        assert x["step"] != "0" or (spec_a.endswith("--seed 1") and spec_b.endswith("--seed 2"))
         assert (x == y) == (x["optimizer"] != "sgd" or x["step"] == "0")
 
 

@@ -448,3 +448,42 @@ def test_expression_preset_is_computed_only_when_read(monkeypatch):
     assert calls == []  # building the surface costs no preset search
     assert surface.preset.steps == 150 and surface.preset is surface.preset
     assert calls == [1]  # computed once, then kept
+
+
+# --- your own Python function ------------------------------------------------------
+
+
+def test_a_python_function_is_a_surface_with_numeric_or_given_gradients():
+    from surfaces.expression import function_surface
+
+    def wavy(x, y):
+        return np.sin(x) * np.cos(y) + 0.1 * (x**2 + y**2)
+
+    s = function_surface(wavy, window=(-3, 3, -3, 3), title="mine")
+    p = np.array([0.7, -1.2])
+    exact = [np.cos(0.7) * np.cos(-1.2) + 0.14, -np.sin(0.7) * np.sin(-1.2) - 0.24]
+    np.testing.assert_allclose(s.grad(p), exact, rtol=1e-8)
+    assert s.title == "mine" and s.name == "wavy" and s.window == (-3.0, 3.0, -3.0, 3.0)
+    assert s.start == (-2.1, 1.5) and s.f(np.stack([X, Y])).shape == X.shape
+    given = function_surface(lambda x, y: x**2 + y**2, grad=lambda x, y: (2 * x, 2 * y))
+    assert given.grad(p).tolist() == [1.4, -2.4] and given.name == "f"
+    assert given.preset.optimizers[0].startswith("gd:lr=")
+
+
+def test_animate_takes_a_function_your_optimizer_and_tune():
+    from visualizer import animate
+    from visualizer.optimizers import sign_sgd
+
+    anim = animate(
+        lambda x, y: x**2 + 5 * y**2,
+        ["gd", sign_sgd(lr=0.05)],
+        steps=20,
+        tune=True,
+        window=(-4, 4, -3, 3),
+        size=(320, 180),
+    )
+    gd, mine = anim.recording.runs
+    assert gd.spec.tuned and not mine.spec.tuned and mine.label == "sign-sgd"
+    assert anim.recording.surface.window == (-4.0, 4.0, -3.0, 3.0)
+    assert anim.recording.note.startswith("each lr tuned")
+    assert next(anim.frames()).shape == (180, 320, 4)

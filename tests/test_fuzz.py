@@ -186,12 +186,13 @@ def scratch() -> Iterator[Path]:
 def check_trace_csv(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows and rows[0] == ["optimizer", "step", "x", "y", "loss"], text[:200]
+    assert rows and rows[0] == ["optimizer", "step", "x", "y", "loss", "lr", "spec"], text[:200]
     for row in rows[1:]:
-        assert len(row) == 5, row
+        assert len(row) == 7, row
         int(row[1])
-        for value in row[2:]:
+        for value in row[2:6]:
             assert math.isfinite(float(value)), row
+        assert (row[6] != "") == (row[1] == "0"), row
 
 
 # --- 1. expression surfaces through `trace` --------------------------------------------

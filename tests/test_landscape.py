@@ -165,7 +165,7 @@ def test_trace_writes_projected_coordinates_and_true_losses(capsys):
     rows = list(csv.DictReader(io.StringIO(out)))
     assert len(rows) == 5
     assert list(rows[0]) == [
-        *("optimizer", "step", "x", "y", "loss"),
+        *("optimizer", "step", "x", "y", "loss", "lr", "spec"),
         *("plane_loss", "off_plane", "test_accuracy"),
     ]
     assert float(rows[-1]["x"]) == 0.0 and float(rows[-1]["off_plane"]) == 0.0

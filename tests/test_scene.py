@@ -23,6 +23,7 @@ start = [-4.0, 1.5]
 steps = 120
 seed = 3
 window = [-5, 5, -2, 2]
+tune = true
 view = "both"
 frames = 60
 fps = 25
@@ -68,6 +69,7 @@ def test_full_scene_file_round_trip(tmp_path):
         steps=120,
         seed=3,
         window=(-5.0, 5.0, -2.0, 2.0),
+        tune=True,
         view="both",
         frames=60,
         fps=25,

@@ -68,3 +68,29 @@ def test_a_users_object_runs_as_it_is_and_hopeless_runs_keep_their_rate():
     # no candidate qualifies (here the loss is nan at the start): the spec is unchanged
     hopeless = parse_optimizer("gd:lr=0.1")
     assert tune(get_surface("sqrt(x) + y**2"), [hopeless], steps=10) == [hopeless]
+
+
+def test_trace_says_the_tuned_rates_and_its_spec_column_reproduces_the_runs(capsys):
+    import csv
+    import io
+    import shlex
+
+    from helpers import run_main
+
+    argv = ["trace", "-s", "ravine:kappa=50", "-O", "gd", "-O", "momentum:schedule=cosine"]
+    code, out, _ = run_main(capsys, *argv, "--tune", "--steps", "60", "--seed", "2")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    firsts = [r for r in rows if r["step"] == "0"]
+    assert [r["optimizer"] for r in firsts] == ["gd", "momentum"]
+    again = ["trace"]
+    for r in firsts:
+        words = shlex.split(r["spec"])
+        assert words[0] == "-O" and "lr=" in words[1]
+        again += words[:2]
+    again += shlex.split(firsts[0]["spec"])[2:]  # the scene: -s ... --start ... --seed 2
+    assert "--seed" in again and "2" in again
+    code, out_again, _ = run_main(capsys, *again)
+    assert code == 0
+    cut = [{k: v for k, v in r.items()} for r in csv.DictReader(io.StringIO(out_again))]
+    assert cut == rows  # the same numbers, and the same spec column (no --tune needed)

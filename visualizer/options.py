@@ -253,11 +253,15 @@ def _flag(key: str, value: Any) -> bool:
     return value
 
 
-def _specs(key: str, value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
+def _specs(key: str, value: Any) -> tuple[Any, ...]:
+    from visualizer.optimizers import Optimizer
+    from visualizer.specs import OptimizerSpec
+
+    one = (str, Optimizer, OptimizerSpec)
+    if isinstance(value, one):  # an Optimizer is a tuple too: test it first
         value = [value]
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise SpecError(f"{key} must be a list of optimizer specs (strings)")
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, one) for v in value):
+        raise SpecError(f"{key} must be a list of optimizer specs (strings) or Optimizer objects")
     if len(value) > MAX_OPTIMIZERS:
         raise SpecError(f"{key}: {len(value)} optimizers; at most {MAX_OPTIMIZERS} in one scene")
     return tuple(value)
@@ -266,8 +270,19 @@ def _specs(key: str, value: Any) -> tuple[str, ...]:
 TITLE = text(MAX_TITLE_CHARS)
 CAPTION = text(MAX_CAPTION_CHARS, lines=True)
 NAME = Kind(check=_name)
+
+
+def _surface(key: str, value: Any) -> Any:
+    from surfaces.base import Surface
+
+    if isinstance(value, Surface) or (callable(value) and not isinstance(value, str)):
+        return value  # from animate(): a Surface, or your own function f(x, y)
+    return _name(key, value)
+
+
+SURFACE = Kind(check=_surface, type_doc="str, Surface or callable f(x, y)")
 FLAG = Kind(check=_flag, type_doc="bool", flag_action="store_true")
-SPECS = Kind(check=_specs, type_doc="sequence of str", flag_action="append")
+SPECS = Kind(check=_specs, type_doc="sequence of str or Optimizer", flag_action="append")
 PAIR = Kind(
     check=lambda key, v: parse_pair(v, what=key),
     show=_numbers,

@@ -16,7 +16,9 @@ Examples
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
+import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -78,8 +80,10 @@ class Run:
         return (self.diverged_at - 1) if self.diverged_at is not None else len(self.losses) - 1
 
     def readout(self, step: int) -> str:
-        """Extra live numbers for the legend at ``step`` (model runs); empty here."""
-        return ""
+        """Extra live numbers for the legend at ``step``: the learning rate, when scheduled."""
+        if self.lrs is None or self.spec.schedule.is_constant or step > self.last_step:
+            return ""
+        return f"lr {self.lrs[step]:.3g}"
 
     def trace_columns(self) -> dict[str, Array]:
         """Extra per-step columns for ``lossviz trace`` (model runs); none here."""
@@ -98,7 +102,9 @@ class Recording:
 
     @property
     def note(self) -> str:
-        """One line for the subtitle about how the runs are shown; empty here."""
+        """One line for the subtitle: how the learning rates were chosen, under ``--tune``."""
+        if any(run.spec.tuned for run in self.runs):
+            return "each lr tuned (--tune: lowest final loss over a log grid)"
         return ""
 
     @property
@@ -280,11 +286,16 @@ def record(
 
 
 def trace_csv(rec: Recording) -> str:
-    """CSV ``optimizer,step,x,y,loss`` of every finite row of every run.
+    """CSV ``optimizer,step,x,y,loss,lr,spec`` of every finite row of every run.
 
-    Runs with more to say add columns (a model run: ``plane_loss``, ``off_plane``,
-    ``test_accuracy``; there ``x, y`` are plane coordinates and ``loss`` the true loss).
-    Floats are written with ``repr``, so they read back exactly.
+    ``lr`` is the learning rate of the step from that row to the next (the
+    schedule's; empty when unknown: a user's object declaring none). ``spec``, on
+    each run's first row only, is everything needed to run it again: its full
+    optimizer spec (every hyperparameter, the schedule, a tuned lr, the label)
+    then the scene, as ``lossviz trace`` arguments. Runs with more to say add
+    columns after these (a model run: ``plane_loss``, ``off_plane``,
+    ``test_accuracy``; there ``x, y`` are plane coordinates and ``loss`` the true
+    loss). Floats are written with ``repr``, so they read back exactly.
 
     Examples
     --------
@@ -292,20 +303,48 @@ def trace_csv(rec: Recording) -> str:
     >>> from visualizer.specs import parse_optimizer
     >>> rec = record(get_surface("bowl"), [parse_optimizer("gd:lr=0.5")], start=(2, 0), steps=1)
     >>> print(trace_csv(rec), end="")
-    optimizer,step,x,y,loss
-    gd,0,2.0,0.0,2.0
-    gd,1,1.0,0.0,0.5
+    optimizer,step,x,y,loss,lr,spec
+    gd,0,2.0,0.0,2.0,0.5,"-O gd:lr=0.5 -s bowl --start=2,0 --steps 1 --seed 0"
+    gd,1,1.0,0.0,0.5,0.5,
     """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     extra = list(rec.runs[0].trace_columns()) if rec.runs else []
-    w.writerow(["optimizer", "step", "x", "y", "loss", *extra])
+    w.writerow(["optimizer", "step", "x", "y", "loss", "lr", "spec", *extra])
+    scene = scene_args(rec)
     for run in rec.runs:
         columns = run.trace_columns()
         for t in range(run.last_step + 1):
             x, y = run.positions[t]
+            lr = "" if run.lrs is None else repr(float(run.lrs[t]))
+            spec = f"-O {shlex.quote(full_text(run))} {scene}" if t == 0 else ""
             more = [repr(float(columns[k][t])) for k in extra]
-            w.writerow(
-                [run.label, t, repr(float(x)), repr(float(y)), repr(float(run.losses[t])), *more]
-            )
+            row = [run.label, t, repr(float(x)), repr(float(y)), repr(float(run.losses[t]))]
+            w.writerow([*row, lr, spec, *more])
     return buf.getvalue()
+
+
+def full_text(run: Run) -> str:
+    """The run's spec with every hyperparameter written out."""
+    spec = run.spec
+    if spec.optimizer is not None:
+        return f"{spec.name} (your object: {spec.hyper_text()})".strip()
+    every = dataclasses.replace(spec, given=frozenset(spec.hyper))
+    return every.text()
+
+
+def scene_args(rec: Recording) -> str:
+    """The scene of a recording as ``lossviz trace`` arguments (surface, start, steps, seed)."""
+    surface = rec.surface
+    text = surface.name
+    if surface.params:
+        items = ",".join(f"{k}={_number(v)}" for k, v in surface.params.items())
+        text += f":{items}"
+    start = f"{_number(rec.start[0])},{_number(rec.start[1])}"
+    return f"-s {shlex.quote(text)} --start={start} --steps {rec.steps} --seed {rec.seed}"
+
+
+def _number(value: object) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value) if isinstance(value, float) else str(value)

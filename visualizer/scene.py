@@ -29,7 +29,7 @@ import errno
 import os
 import stat
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,10 +38,11 @@ from surfaces import Surface, get_surface
 from surfaces.errors import SpecError, did_you_mean
 from visualizer.options import (
     CAPTION,
+    FLAG,
     MAX_STEPS,
-    NAME,
     PAIR,
     SPECS,
+    SURFACE,
     WINDOW,
     RenderOptions,
     integer,
@@ -67,9 +68,9 @@ class RecordOptions:
     ``None`` means "the surface's default" for ``start``, ``steps`` and ``window``.
     """
 
-    surface: str = option(
+    surface: str | Surface | Callable[..., Any] = option(  # noqa: RUF009
         "ravine",
-        NAME,
+        SURFACE,
         "surface name, NAME:key=value,... or an expression in x, y",
         short="-s",
         metavar="SURFACE",
@@ -94,10 +95,22 @@ class RecordOptions:
     window: tuple[float, float, float, float] | None = option(
         None, WINDOW, "view window", metavar="XMIN,XMAX,YMIN,YMAX"
     )
+    tune: bool = option(
+        False,
+        FLAG,
+        "choose each optimizer's lr by one search: the lowest final loss over a log grid",
+    )
 
     def build_surface(self) -> Surface:
         """The surface, with the window override applied."""
-        surface = get_surface(self.surface)
+        if isinstance(self.surface, Surface):
+            surface = self.surface
+        elif callable(self.surface):
+            from surfaces.expression import function_surface
+
+            return function_surface(self.surface, window=self.window, start=self.start)
+        else:
+            surface = get_surface(self.surface)
         if self.window is not None:
             surface = dataclasses.replace(surface, window=self.window)
         return surface
@@ -110,6 +123,10 @@ class RecordOptions:
         """Build the surface and the optimizers and record the runs."""
         surface = self.build_surface()
         specs = self.optimizer_specs(surface)
+        if self.tune:
+            from visualizer.tune import tune
+
+            specs = tune(surface, specs, start=self.start, steps=self.steps, seed=self.seed)
         return record(surface, specs, start=self.start, steps=self.steps, seed=self.seed)
 
 
