@@ -1,4 +1,6 @@
-"""The maths (surfaces, optimizers, recorder) must not pull in plotting or I/O libraries."""
+"""The maths (surfaces, optimizers, recorder) must not pull in plotting, I/O or the extras.
+
+torch and optax are imported only when a torch:… or optax:… spec is run."""
 
 import subprocess
 import sys
@@ -7,18 +9,22 @@ MATHS = [
     "surfaces",
     "surfaces.analytic",
     "surfaces.expression",
+    "surfaces.logistic",
     "surfaces.mlp",
     "surfaces.model",
     "surfaces.plane",
     "surfaces.regression",
     "surfaces.tuning",
     "visualizer.geometry",
+    "visualizer.bridges",
     "visualizer.landscape",
     "visualizer.optimizers",
     "visualizer.recorder",
+    "visualizer.schedules",
     "visualizer.specs",
     "visualizer.scene",
     "visualizer.options",
+    "visualizer.tune",
 ]
 
 
@@ -26,7 +32,8 @@ def test_maths_modules_import_numpy_only():
     code = (
         "import sys\n"
         + "".join(f"import {m}\n" for m in MATHS)
-        + "bad = sorted(m for m in ('matplotlib', 'PIL', 'imageio', 'imageio_ffmpeg', 'tqdm')"
+        + "bad = sorted(m for m in ('matplotlib', 'PIL', 'imageio', 'imageio_ffmpeg', 'tqdm',"
+        " 'torch', 'jax', 'optax')"
         " if m in sys.modules)\n"
         "print(','.join(bad))\n"
     )
