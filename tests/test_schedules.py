@@ -81,3 +81,17 @@ def test_scheduled_momentum_is_torch_sgd_with_the_same_scheduler():
         p = p - 0.004 * 0.5 * (1 + math.cos(math.pi * t / 60)) * buf
     np.testing.assert_allclose(rec.runs[0].positions[-1], p, rtol=1e-9, atol=1e-12)
     assert rec.runs[0].velocities is not None  # still read through the schedule's state
+
+
+def test_the_loss_panel_draws_scheduled_rates_and_the_legend_reads_them_out():
+    from visualizer.panels import LossPanel
+    from visualizer.render import FrameRenderer, RenderOptions
+
+    rec = record(get_surface("bowl"), ["gd:lr=0.1", "gd:lr=0.2,schedule=cosine"], steps=20)
+    renderer = FrameRenderer(rec, RenderOptions(size=(480, 270), loss_panel=True))
+    panel = next(layer for layer in renderer.layers if isinstance(layer, LossPanel))
+    (line,) = panel.lr_ax.get_lines()  # the scheduled run only
+    np.testing.assert_allclose(line.get_ydata()[:-1], rec.runs[1].lrs[:-1])
+    assert "lr dotted" in panel.ax.get_title(loc="left")
+    assert rec.runs[0].readout(3) == "" and rec.runs[1].readout(0) == "lr 0.2"
+    assert rec.runs[1].readout(10) == "lr 0.1"

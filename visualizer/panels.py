@@ -360,6 +360,24 @@ class LossPanel(Layer):
             ax.add_line(dot)
             self.lines.append(line)
             self.dots.append(dot)
+        scheduled = [
+            (run, style)
+            for run, style in zip(rec.runs, run_styles(rec, theme), strict=True)
+            if run.lrs is not None and not run.spec.schedule.is_constant
+        ]
+        self.lr_ax = None
+        if scheduled:  # the learning rates of scheduled runs, dotted, on a right-hand log axis
+            self.lr_ax = lr_ax = ax.twinx()
+            for run, style in scheduled:
+                lrs = np.where(run.lrs > 0, run.lrs, np.nan)  # cosine ends at 0
+                lr_ax.plot(lrs, color=style.color, linestyle=":", linewidth=1.4)
+            lr_ax.set_yscale("log")
+            ax.set_title(
+                f"{title}, lr dotted (right)", color=theme.muted, fontsize=10.5, loc="left"
+            )
+            lr_ax.tick_params(colors=theme.muted, labelsize=8, length=2.5)
+            for spine in lr_ax.spines.values():
+                spine.set_color(theme.grid)
 
     def _gap(self, values: np.ndarray) -> np.ndarray:
         return np.maximum(values - self.f_star, self.floor)
