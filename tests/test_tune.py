@@ -94,3 +94,11 @@ def test_trace_says_the_tuned_rates_and_its_spec_column_reproduces_the_runs(caps
     assert code == 0
     cut = [{k: v for k, v in r.items()} for r in csv.DictReader(io.StringIO(out_again))]
     assert cut == rows  # the same numbers, and the same spec column (no --tune needed)
+
+
+def test_tune_is_refused_on_a_network_surface(capsys):
+    from helpers import run_main
+
+    code, out, err = run_main(capsys, "trace", "-s", "mlp", "--tune", "--steps", "3")
+    assert code == 2 and out == ""
+    assert err == "lossviz: error: --tune is not available on mlp (a network's surface)\n"

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from surfaces.base import Surface
+from surfaces.errors import SpecError
 from visualizer.recorder import divergence_bounds, run_one
 from visualizer.specs import OptimizerSpec
 
@@ -140,6 +141,8 @@ def tune(
     unchanged when it is a user's optimizer object, or when no candidate qualifies
     (every run diverged or ended above its start).
     """
+    if surface.model is not None:
+        raise SpecError(f"--tune is not available on {surface.name} (a network's surface)")
     start = surface.start if start is None else (float(start[0]), float(start[1]))
     steps = surface.preset.steps if steps is None else int(steps)
     out = []
