@@ -12,6 +12,7 @@ bigger step, the control would do as well; the tests show it does not.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from functools import cache
 
@@ -21,6 +22,7 @@ import pytest
 from surfaces import get_surface
 from visualizer.gallery import GalleryScene, load_gallery
 from visualizer.recorder import DIVERGENCE_FACTOR, Recording, Run
+from visualizer.render import FrameRenderer
 from visualizer.scene import Scene
 
 SCENES: dict[str, GalleryScene] = {item.name: item for item in load_gallery()}
@@ -108,6 +110,22 @@ def test_momentum_scenes_keep_gd_at_the_effective_step_as_a_control(name):
     assert mom.diverged_at is None
     assert control.diverged_at is not None or settle_step(control) == math.inf, name
     assert "effective step" in caption(name), name
+
+
+def subtitle(name: str) -> str:
+    """The subtitle drawn on the shipped scene ``name``'s frames."""
+    scene = dataclasses.replace(SCENES[name].scene, size=(320, 180))
+    renderer = FrameRenderer(scene.record(), scene.render_options())
+    return next(t.get_text() for t in renderer.figure.texts if t.get_text().startswith("start ("))
+
+
+def test_subtitles_describe_the_runs_that_are_there():
+    # one optimizer: no "same lr for every optimizer"
+    assert subtitle("bowl") == "start (-4, 2.5)"
+    # the control is named where it is drawn
+    for name in ("saddle", "local-minimum", "plateau"):
+        assert "as a control" in subtitle(name), name
+    assert "as a control" in subtitle("ravine") and "own best lr" in subtitle("ravine")
 
 
 def test_every_shipped_scene_has_a_number_in_its_caption():

@@ -83,9 +83,12 @@ class LegendPanel(Layer):
                 va="top",
                 ha="right",
             )
+        # the note compares optimizers ("same lr for every optimizer"): it describes
+        # the runs only when there are several, all with the preset's values
         note = (
             surface.preset.note
-            if matches_preset([r.spec for r in rec.runs], surface.preset.optimizers)
+            if len(rec.runs) > 1
+            and matches_preset([r.spec for r in rec.runs], surface.preset.optimizers)
             else ""
         )
         sub = f"start ({rec.start[0]:.4g}, {rec.start[1]:.4g})"
