@@ -136,6 +136,21 @@ def test_every_shipped_scene_has_a_number_in_its_caption():
 # --- one test per scene ------------------------------------------------------------
 
 
+def test_gradient_field_downhill_is_not_towards_the_minimum():
+    rec = recording("gradient-field")
+    (gd,) = rec.runs
+    start = np.asarray(rec.start)
+    down = -gd.gradients[0]
+    to_min = np.asarray(rec.surface.minima[0]) - start
+    angle = np.degrees(np.arccos(down @ to_min / np.linalg.norm(down) / np.linalg.norm(to_min)))
+    assert round(angle) == 36
+    # GD's first step is along -grad f, so it too leaves the straight line
+    step = gd.positions[1] - gd.positions[0]
+    assert abs(step[0] * down[1] - step[1] * down[0]) < 1e-12
+    assert SCENES["gradient-field"].scene.field
+    says("gradient-field", "36° away", "right angle", "lr 0.1")
+
+
 def test_bowl_gd_keeps_a_tenth_less_distance_each_step():
     rec = recording("bowl")
     (gd,) = rec.runs

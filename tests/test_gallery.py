@@ -16,7 +16,7 @@ from visualizer.cli import build_parser, main, scene_from_args
 from visualizer.gallery import DEFAULT_SCENES, load_gallery
 
 SHIPPED = [
-    *("bowl", "learning-rate", "ravine", "ravine-3d", "momentum-beta"),
+    *("gradient-field", "bowl", "learning-rate", "ravine", "ravine-3d", "momentum-beta"),
     *("saddle", "saddle-3d", "plateau", "local-minimum", "minibatch", "all-optimizers"),
     *("mlp-moons", "mlp-batch"),
 ]
@@ -24,7 +24,7 @@ SHIPPED = [
 #: empty this set then).
 PENDING_RENDER = {
     *("mlp-moons", "mlp-batch"),
-    *("learning-rate", "momentum-beta", "saddle-3d", "plateau"),
+    *("gradient-field", "learning-rate", "momentum-beta", "saddle-3d", "plateau"),
 }
 
 

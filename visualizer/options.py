@@ -487,6 +487,9 @@ class RenderOptions:
         False, FLAG, "draw the negative gradient (and momentum's velocity) at each ball"
     )
     orbit: bool = option(False, FLAG, "turn the 3D camera during the animation")
+    field: bool = option(
+        False, FLAG, "draw the negative gradient field (at right angles to the contours)"
+    )
     title: str | None = option(None, TITLE, "title (default: the surface's)", metavar="TEXT")
     hold_first_ms: int = option(
         1500,

@@ -31,6 +31,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
+from visualizer.field import GradientField
 from visualizer.geometry import Projection
 from visualizer.layer import Layer
 from visualizer.layout import Layout, make_layout
@@ -89,9 +90,15 @@ class FrameRenderer:
         self.layers: list[Layer] = []
         fig, lay, theme = self.figure, self.layout, self.theme
         if lay.contour is not None:
-            self.layers.append(ContourView(fig, lay.contour, rec, theme, arrows=options.arrows))
+            contour = ContourView(fig, lay.contour, rec, theme, arrows=options.arrows)
+            self.layers.append(contour)
+            if options.field:
+                self.layers.append(GradientField(contour.ax, rec.surface, theme))
         for i, panel in enumerate(lay.grid):
-            self.layers.append(ContourView(fig, panel, rec, theme, arrows=options.arrows, only=i))
+            view = ContourView(fig, panel, rec, theme, arrows=options.arrows, only=i)
+            self.layers.append(view)
+            if options.field:
+                self.layers.append(GradientField(view.ax, rec.surface, theme))
         if lay.surface is not None:
             self.layers.append(
                 SurfaceView(
