@@ -114,7 +114,7 @@ def test_momentum_scenes_keep_gd_at_the_effective_step_as_a_control(name):
 
 def subtitle(name: str) -> str:
     """The subtitle drawn on the shipped scene ``name``'s frames."""
-    scene = dataclasses.replace(SCENES[name].scene, size=(320, 180))
+    scene = dataclasses.replace(SCENES[name].scene, size=(1280, 720))  # small sizes drop it
     renderer = FrameRenderer(scene.record(), scene.render_options())
     return next(t.get_text() for t in renderer.figure.texts if t.get_text().startswith("start ("))
 

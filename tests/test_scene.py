@@ -33,6 +33,7 @@ theme = "dark"
 loss_panel = true
 arrows = true
 orbit = false
+field = true
 title = "Ravine"
 hold_first_ms = 1000
 hold_last_ms = 2500
@@ -79,6 +80,7 @@ def test_full_scene_file_round_trip(tmp_path):
         loss_panel=True,
         arrows=True,
         orbit=False,
+        field=True,
         title="Ravine",
         hold_first_ms=1000,
         hold_last_ms=2500,
