@@ -79,6 +79,15 @@ def test_unknown_names_get_a_suggestion(capsys, tmp_path, monkeypatch, argv, sug
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_flag_of_another_command_says_whose_it_is(capsys):
+    code, out, err = run_main(capsys, "trace", "--title", "-x")
+    assert (code, out) == (2, "")
+    assert (
+        err
+        == "lossviz: error: unrecognized arguments: --title -x (--title is an option of render)\n"
+    )
+
+
 def test_unknown_scene_key_gets_a_suggestion(capsys, tmp_path):
     config = tmp_path / "scene.toml"
     config.write_text("loss_pannel = true\n")

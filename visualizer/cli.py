@@ -83,16 +83,20 @@ class _Parser(argparse.ArgumentParser):
         unknown = re.match(r"unrecognized arguments: (\S+)", line)
         if unknown and unknown.group(1).startswith("-"):
             flag = unknown.group(1).split("=")[0]
-            return did_you_mean(flag, _flags(self))
+            known = getattr(self, "command_flags", None) or _flags(self)
+            elsewhere = [name for name, sub in _commands(self).items() if flag in _flags(sub)]
+            if flag not in known and elsewhere:
+                return f" ({flag} is an option of {' and '.join(elsewhere)})"
+            return did_you_mean(flag, [f for f in known if f != flag])
         return ""
 
 
-def _flags(parser: argparse.ArgumentParser) -> list[str]:
-    """Every option string of ``parser`` and of its subcommands."""
+def _flags(parser: argparse.ArgumentParser, *, nested: bool = True) -> list[str]:
+    """Every option string of ``parser`` (``nested``: and of its subcommands)."""
     out = []
     for action in parser._actions:
         out += action.option_strings
-        if isinstance(action, argparse._SubParsersAction):
+        if nested and isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
                 out += _flags(sub)
     return out
@@ -245,8 +249,9 @@ def join_negative_values(argv: Sequence[str], parser: argparse.ArgumentParser) -
     >>> join_negative_values(["render", "--steps", "-q"], build_parser())
     ['render', '--steps', '-q']
     """
-    flags = set(_flags(parser))
-    takes_value = set(_value_flags(parser))
+    command = _command_parser(parser, argv)
+    flags = set(_flags(command)) | set(_flags(parser, nested=False))
+    takes_value = set(_value_flags(command))
     out: list[str] = []
     i = 0
     while i < len(argv):
@@ -267,6 +272,24 @@ def join_negative_values(argv: Sequence[str], parser: argparse.ArgumentParser) -
         out.append(word)
         i += 1
     return out
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, Any]:
+    """The subcommands' parsers, by name."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _command_parser(parser: argparse.ArgumentParser, argv: Sequence[str]) -> Any:
+    """The parser of the subcommand named in ``argv``, or ``parser`` itself."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for word in argv:
+                if word in action.choices:
+                    return action.choices[word]
+    return parser
 
 
 def _value_flags(parser: argparse.ArgumentParser) -> list[str]:
@@ -656,6 +679,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv:
         parser.print_help(sys.stderr)
         return 2
+    parser.command_flags = _flags(_command_parser(parser, argv))  # type: ignore[attr-defined]
     try:
         args = parser.parse_args(join_negative_values(argv, parser))
         return COMMANDS[args.command](args)
