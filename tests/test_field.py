@@ -7,7 +7,7 @@ import pytest
 
 from surfaces import get_surface
 from visualizer.animation import animate
-from visualizer.field import LONGEST, GradientField, field_vectors
+from visualizer.field import LONGEST, GradientField, field_vectors, grid_for
 from visualizer.render import FrameRenderer
 
 
@@ -39,7 +39,8 @@ def test_the_field_option_draws_the_quiver_on_the_contour_view():
     anim = animate("bowl", ["gd:lr=0.1"], steps=2, size=(320, 180), field=True)
     renderer = FrameRenderer(anim.recording, anim.options)
     (field,) = [layer for layer in renderer.layers if isinstance(layer, GradientField)]
-    _, _, U, V = field_vectors(anim.recording.surface)
+    ax = field.quiver.axes
+    _, _, U, V = field_vectors(anim.recording.surface, n=grid_for(ax.bbox.width, ax.bbox.height))
     np.testing.assert_allclose(field.quiver.U, U.ravel())
     np.testing.assert_allclose(field.quiver.V, V.ravel())
     plain = FrameRenderer(anim.recording, anim.options.__class__(size=(320, 180)))

@@ -28,6 +28,8 @@ from visualizer.theme import Theme
 
 #: Longest arrow, as a fraction of the grid spacing (so arrows never touch).
 LONGEST = 0.8
+#: About one arrow per this many pixels of the view, so small frames get fewer, not tinier.
+PIXELS_PER_ARROW = 45
 
 
 def field_vectors(
@@ -60,11 +62,24 @@ def field_vectors(
     return X, Y, G[0] * scale, G[1] * scale
 
 
+def grid_for(width_px: float, height_px: float) -> tuple[int, int]:
+    """Arrows along x and y for a view of this many pixels: one per ~45 px, 5..17 by 4..11.
+
+    Examples
+    --------
+    >>> grid_for(800, 420), grid_for(300, 160)
+    ((17, 9), (7, 4))
+    """
+    nx = int(np.clip(round(width_px / PIXELS_PER_ARROW), 5, 17))
+    ny = int(np.clip(round(height_px / PIXELS_PER_ARROW), 4, 11))
+    return nx, ny
+
+
 class GradientField(Layer):
     """The −∇f arrows on a contour view's axes, drawn once with the background."""
 
     def __init__(self, ax: Axes, surface: Surface, theme: Theme) -> None:
-        X, Y, U, V = field_vectors(surface)
+        X, Y, U, V = field_vectors(surface, n=grid_for(ax.bbox.width, ax.bbox.height))
         self.quiver = ax.quiver(
             X,
             Y,
