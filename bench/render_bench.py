@@ -497,17 +497,19 @@ def prerender(
 
 
 def encoder_save(frames: Any, anim: Any, path: Path) -> Path:
-    """Pipe pre-rendered frames straight into lossviz's writer: the encoder floor."""
-    from visualizer.animation import HOLD_LAST_MS
-    from visualizer.writers import write_frames
+    """``anim.save(path)`` with its frames already rendered: the encoder floor.
 
-    return write_frames(
-        path,
-        iter(frames),
-        fps=anim.fps,
-        hold_last_ms=HOLD_LAST_MS,
-        extra_colors=anim.palette_colors(),
-    )
+    The same animation (holds, palette, writers), whose ``frames()`` hands out
+    the pre-rendered frames instead of drawing them.
+    """
+    from dataclasses import fields
+
+    class Prerendered(type(anim)):  # type: ignore[misc]
+        def frames(self) -> Any:
+            return iter(frames)
+
+    kept = {f.name: getattr(anim, f.name) for f in fields(anim) if f.init}
+    return Prerendered(**kept).save(path)
 
 
 # --- whole processes: as a user runs them -------------------------------------------------
