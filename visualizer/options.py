@@ -32,6 +32,7 @@ surfaces.errors.SpecError: fps must be 1..100, got 0
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import numbers
 import re
@@ -390,8 +391,9 @@ def option(
     )
 
 
+@functools.cache
 def options(cls: type) -> tuple[Option, ...]:
-    """Every option declared on the dataclass ``cls``, in declaration order."""
+    """Every option declared on the dataclass ``cls``, in declaration order (computed once)."""
     out = []
     for f in dataclasses.fields(cls):
         opt = f.metadata.get("option")
