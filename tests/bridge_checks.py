@@ -126,8 +126,8 @@ def torch_values_keys_and_labels() -> None:
 
 @check("torch")
 def bad_torch_specs_are_one_line_errors() -> None:
-    refused("torch:SDG:lr=0.1", "unknown torch optimizer 'SDG'", "SGD")
-    refused("torch:SGD:lr=0.1,momentun=0.9", "torch:SGD", "'momentun'", "momentum")
+    refused("torch:SDG:lr=0.1", "unknown torch optimizer 'SDG'", "mean 'SGD'")
+    refused("torch:SGD:lr=0.1,momentun=0.9", "torch:SGD", "'momentun'", "mean 'momentum'")
     refused("torch:SGD:lr=-1", "torch:SGD", "learning rate")
     refused("torch:LBFGS:lr=0.1", "torch:LBFGS", "closure")
 

@@ -16,7 +16,6 @@ per run, as the recorder does. Optax states are immutable, as in optax.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import inspect
 import re
@@ -25,7 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from surfaces.errors import SpecError
+from surfaces.errors import SpecError, did_you_mean
 from surfaces.params import show
 from visualizer.optimizers import Optimizer
 
@@ -100,7 +99,10 @@ def _check_keys(owner: str, function: Any, hyper: Mapping[str, Any]) -> dict[str
     keywords = _keywords(function)
     for key in hyper:
         if key not in keywords:
-            raise SpecError(f"{owner}: unknown key {key!r}; valid keys are {', '.join(keywords)}")
+            raise SpecError(
+                f"{owner}: unknown key {key!r}{did_you_mean(key, keywords)}; "
+                f"valid keys are {', '.join(keywords)}"
+            )
     missing = [
         k
         for k, p in keywords.items()
@@ -132,7 +134,10 @@ def _torch_class(name: str) -> Any:
     ]
     known = [k for k in known if k != "Optimizer"]
     if name not in known:
-        raise SpecError(f"unknown torch optimizer {name!r}; choose from {', '.join(sorted(known))}")
+        raise SpecError(
+            f"unknown torch optimizer {name!r}{did_you_mean(name, known)}; "
+            f"choose from {', '.join(sorted(known))}"
+        )
     return getattr(torch.optim, name)
 
 
@@ -183,8 +188,7 @@ def _optax_alias(name: str) -> Any:
     alias = getattr(optax, name, None) if not name.startswith("_") else None
     if alias is None or not callable(alias) or isinstance(alias, type):
         known = [k for k in dir(optax) if k.islower() and not k.startswith("_")]
-        close = difflib.get_close_matches(name.lower(), known, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else "; see optax's documentation"
+        hint = did_you_mean(name, known) or "; see optax's documentation"
         raise SpecError(f"unknown optax alias {name!r}{hint}")
     return alias
 
