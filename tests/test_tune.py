@@ -78,8 +78,10 @@ def test_trace_says_the_tuned_rates_and_its_spec_column_reproduces_the_runs(caps
     from helpers import run_main
 
     argv = ["trace", "-s", "ravine:kappa=50", "-O", "gd", "-O", "momentum:schedule=cosine"]
-    code, out, _ = run_main(capsys, *argv, "--tune", "--steps", "60", "--seed", "2")
+    code, out, err = run_main(capsys, *argv, "--tune", "--steps", "60", "--seed", "2")
     assert code == 0
+    assert err.startswith("lossviz: note: --tune chose gd lr=0.0")  # and momentum's
+    assert ", momentum lr=0.0" in err.splitlines()[0]
     rows = list(csv.DictReader(io.StringIO(out)))
     firsts = [r for r in rows if r["step"] == "0"]
     assert [r["optimizer"] for r in firsts] == ["gd", "momentum"]

@@ -549,6 +549,11 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _notes(runs: Sequence[Any], *, rows: bool = False) -> None:
+    tuned = [
+        f"{run.label} {run.spec.hyper_text([run.spec.lr_key])}" for run in runs if run.spec.tuned
+    ]
+    if tuned:
+        print(f"{PROG}: note: --tune chose {', '.join(tuned)}", file=sys.stderr)
     for run in runs:
         if run.diverged_at is not None:
             tail = f"; its rows stop at step {run.last_step}" if rows else ""
