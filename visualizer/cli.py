@@ -203,7 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p_gallery = _subcommand(
-        sub, "gallery", "render the curated scenes (GIF, MP4, poster) plus index.html, gallery.md"
+        sub,
+        "gallery",
+        "render the curated scenes (GIF, MP4, poster, player) plus index.html, gallery.md",
     )
     p_gallery.add_argument(
         "-o",
