@@ -72,7 +72,9 @@ class Split:
     n_classes: int
 
 
-def two_moons(samples: int, rng: np.random.Generator, noise: float = MOONS_NOISE) -> tuple:
+def two_moons(
+    samples: int, rng: np.random.Generator, noise: float = MOONS_NOISE
+) -> tuple[Array, Array]:
     """Two interleaving half-circles, labels 0 and 1 alternating by sample.
 
     Returns ``(x, y)`` with ``x`` of shape ``(samples, 2)``.
@@ -96,7 +98,7 @@ def two_circles(
     rng: np.random.Generator,
     noise: float = CIRCLES_NOISE,
     factor: float = CIRCLES_FACTOR,
-) -> tuple:
+) -> tuple[Array, Array]:
     """Two concentric circles (outer label 0, inner label 1).
 
     Examples

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from surfaces.base import Dataset, Preset, Surface
+from surfaces.base import Dataset, Preset, ScalarField, Surface, VectorField
 from surfaces.mlp import Classifier, make_problem
 from surfaces.plane import Plane
 
@@ -145,7 +145,7 @@ def fit_window(coords: Array) -> tuple[float, float, float, float]:
     return tuple(float(round(v, 12)) for v in (lo[0], hi[0], lo[1], hi[1]))  # type: ignore[return-value]
 
 
-def bilinear(xs: Array, ys: Array, Z: Array) -> tuple:
+def bilinear(xs: Array, ys: Array, Z: Array) -> tuple[ScalarField, VectorField]:
     """``f`` and ``grad`` interpolating ``Z[j, i]`` at ``(xs[i], ys[j])`` bilinearly.
 
     Both take ``(2, ...)`` and broadcast; outside the lattice the nearest edge
@@ -161,7 +161,7 @@ def bilinear(xs: Array, ys: Array, Z: Array) -> tuple:
     xs, ys, Z = (np.asarray(a, dtype=float) for a in (xs, ys, Z))
     dx, dy = xs[1] - xs[0], ys[1] - ys[0]
 
-    def locate(p: Array) -> tuple:
+    def locate(p: Array) -> tuple[Array, ...]:
         x, y = np.asarray(p, dtype=float)
         u = np.clip((x - xs[0]) / dx, 0, len(xs) - 1)
         v = np.clip((y - ys[0]) / dy, 0, len(ys) - 1)
