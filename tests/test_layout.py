@@ -183,7 +183,6 @@ def drawn_text_px(renderer: FrameRenderer) -> list[tuple[str, float]]:
 
 
 LEGIBILITY_SCENES = [
-    ("ravine", {"loss_panel": True}),
     ("ravine", {"view": "surface", "arrows": True}),
     ("local-minimum", {"view": "both", "loss_panel": True}),
     ("rosenbrock", {"loss_panel": True}),  # 7 runs

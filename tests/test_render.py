@@ -530,3 +530,31 @@ def test_grid_view_draws_one_panel_per_run_with_only_that_run():
         for j in range(3):
             drawn = int(color_mask(inside, renderer_color(renderer, j)).sum())
             assert (drawn > 0) == (i == j), (i, j, drawn)
+
+
+def test_a_ball_under_another_still_shows_its_colour_as_a_ring():
+    # two runs of one optimizer that move identically: their balls always coincide
+    rec = rec_of("bowl", "gd:lr=0.1,label=a", "gd:lr=0.1,label=b", steps=4)
+    renderer = FrameRenderer(rec, RenderOptions(size=(960, 540), frames=2))
+    last = list(renderer.frames())[-1]
+    view = renderer.layers[0]
+    point = view.ax.transData.transform(rec.runs[0].positions[-1])
+    under, top = renderer_color(renderer, 0), renderer_color(renderer, 1)
+    assert under != top
+    assert color_near(last, point, top, radius=2)
+    assert color_near(last, point, under, radius=6)  # the ring of the ball beneath
+
+
+def test_labels_option_writes_each_name_next_to_its_ball():
+    rec = rec_of("bowl", "gd:lr=0.1", "momentum:lr=0.05", steps=4)
+    renderer = FrameRenderer(rec, RenderOptions(size=(640, 360), frames=2, labels=True))
+    plain = FrameRenderer(rec, RenderOptions(size=(640, 360), frames=2))
+    last, before = list(renderer.frames())[-1], list(plain.frames())[-1]
+    view = renderer.layers[0]
+    tags = view.name_tags.tags
+    assert [t.get_text() for t in tags] == ["gd", "momentum"]
+    for run, tag in zip(rec.runs, tags, strict=True):
+        ball = view.ax.transData.transform(run.positions[-1])
+        x, y = tag.get_position()
+        assert 0 < x - ball[0] < 20 and 0 < y - ball[1] < 20  # just up and right of it
+    assert np.any(last != before)

@@ -34,6 +34,7 @@ loss_panel = true
 arrows = true
 orbit = false
 field = true
+labels = true
 title = "Ravine"
 hold_first_ms = 1000
 hold_last_ms = 2500
@@ -81,6 +82,7 @@ def test_full_scene_file_round_trip(tmp_path):
         arrows=True,
         orbit=False,
         field=True,
+        labels=True,
         title="Ravine",
         hold_first_ms=1000,
         hold_last_ms=2500,

@@ -361,7 +361,7 @@ def choose_camera(
     travel_deg: float,
     *,
     elevations: tuple[float, ...] = (28.0, 34.0, 40.0, 46.0, 52.0, 58.0, 64.0),
-    enough: float = 0.85,
+    enough: float = 0.92,
 ) -> tuple[float, float]:
     """A camera ``(elev, azim)`` that sees the paths' travel side-on, and sees the paths.
 
@@ -419,18 +419,24 @@ class ArrowScales:
 
     @classmethod
     def of(cls, runs: list[Run], window: tuple[float, float, float, float]) -> ArrowScales:
-        """Scales for ``runs`` drawn over ``window``."""
+        """Scales for ``runs`` drawn over ``window``.
+
+        The gradient's reference is its size at the start; the step's, the longest
+        step of the runs that did not diverge (a diverging run's steps grow without
+        bound and would shrink every other arrow to nothing).
+        """
         xmin, xmax, ymin, ymax = window
         longest = cls.FRACTION * float(np.hypot(xmax - xmin, ymax - ymin))
 
-        def scale(vectors: list[np.ndarray]) -> float | None:
-            norms = [np.hypot(*v.T) for v in vectors if len(v)]
+        def scale(norms: list[np.ndarray]) -> float | None:
             norms = [n[np.isfinite(n)] for n in norms]
             top = max((float(n.max()) for n in norms if n.size), default=0.0)
             return nice_below(longest / top) if top > 0 else None
 
-        grads = scale([r.gradients[: r.last_step + 1] for r in runs])
-        steps = scale([r.velocities[: r.last_step + 1] for r in runs if r.velocities is not None])
+        grads = scale([np.hypot(*r.gradients[:1].T) for r in runs])
+        moving = [r for r in runs if r.velocities is not None]
+        calm = [r for r in moving if r.diverged_at is None] or moving
+        steps = scale([np.hypot(*r.velocities[: r.last_step + 1].T) for r in calm])
         return cls(grads, steps, 0.012 * longest / cls.FRACTION)
 
     def legend_text(self) -> str:
@@ -454,20 +460,20 @@ def stacked_sizes(points: np.ndarray, radius: float) -> np.ndarray:
     """Size factor of each ball, drawn in order, so none hides another completely.
 
     A ball whose centre lies within ``radius`` (pixels) of balls drawn before it
-    is drawn smaller, 0.3 smaller per such ball (down to 0.4): the balls under it
+    is drawn smaller, 0.4 smaller per such ball (down to 0.3): the balls under it
     show as rings of their colours around it.
 
     Examples
     --------
     >>> stacked_sizes(np.array([[0.0, 0.0], [1.0, 0.0], [50.0, 0.0], [0.0, 1.0]]), 5.0).tolist()
-    [1.0, 0.7, 1.0, 0.4]
+    [1.0, 0.6, 1.0, 0.3]
     """
     points = np.asarray(points, dtype=float).reshape(-1, 2)
     out = np.ones(len(points))
     for j in range(1, len(points)):
         d = np.hypot(*(points[:j] - points[j]).T)
         under = int(np.sum(d < radius))
-        out[j] = max(0.4, 1.0 - 0.3 * under)
+        out[j] = max(0.3, round(1.0 - 0.4 * under, 12))
     return out
 
 

@@ -492,6 +492,7 @@ class RenderOptions:
     field: bool = option(
         False, FLAG, "draw the negative gradient field (at right angles to the contours)"
     )
+    labels: bool = option(False, FLAG, "write each optimizer's name next to its ball")
     title: str | None = option(None, TITLE, "title (default: the surface's)", metavar="TEXT")
     hold_first_ms: int = option(
         1500,

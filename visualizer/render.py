@@ -90,7 +90,9 @@ class FrameRenderer:
         self.layers: list[Layer] = []
         fig, lay, theme = self.figure, self.layout, self.theme
         if lay.contour is not None:
-            contour = ContourView(fig, lay.contour, rec, theme, arrows=options.arrows)
+            contour = ContourView(
+                fig, lay.contour, rec, theme, arrows=options.arrows, labels=options.labels
+            )
             self.layers.append(contour)
             if options.field:
                 self.layers.append(GradientField(contour.ax, rec.surface, theme))
@@ -110,6 +112,7 @@ class FrameRenderer:
                     azim=options.azim,
                     arrows=options.arrows,
                     orbit=options.orbit,
+                    labels=options.labels,
                 )
             )
         if lay.loss is not None:

@@ -19,6 +19,7 @@ from matplotlib.lines import Line2D
 from matplotlib.markers import MarkerStyle
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.path import Path
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import (
     Affine2D,
@@ -153,6 +154,45 @@ class ArrowSet:
         return out
 
 
+class NameTags:
+    """Each run's name next to its ball, in the run's colour on a halo of the background.
+
+    Balls stacked at one place (see :func:`~visualizer.geometry.stacked_sizes`) get
+    their names one line apart.
+    """
+
+    def __init__(self, figure: Figure, rec: Recording, theme: Theme) -> None:
+        self.figure = figure
+        size = text_pt(12, figure.dpi, primary=True)
+        halo = [patheffects.withStroke(linewidth=3.0, foreground=theme.background)]
+        self.tags = [
+            Text(
+                0,
+                0,
+                run.label,
+                color=style.color,
+                fontsize=size,
+                fontweight="bold",
+                va="bottom",
+                ha="left",
+                path_effects=halo,
+                transform=IdentityTransform(),
+                figure=figure,
+                animated=True,
+                zorder=12,
+            )
+            for run, style in zip(rec.runs, run_styles(rec, theme), strict=True)
+        ]
+        self.line_px = (size or 12) * figure.dpi / 72.0 * 1.2
+
+    def draw(self, i: int, x_px: float, y_px: float, radius_px: float, size: float) -> None:
+        """Draw run ``i``'s name beside a ball at ``(x_px, y_px)`` drawn at ``size``."""
+        level = round((1.0 - size) / 0.4)  # how many balls lie under this one
+        tag = self.tags[i]
+        tag.set_position((x_px + 0.9 * radius_px, y_px + 0.5 * radius_px + level * self.line_px))
+        tag.draw(self.figure.canvas.get_renderer())
+
+
 class ContourView(Layer):
     """Filled contours of the surface with trails and balls on top.
 
@@ -185,8 +225,10 @@ class ContourView(Layer):
         *,
         arrows: bool = False,
         only: int | None = None,
+        labels: bool = False,
     ) -> None:
         self.figure, self.rec, self.theme, self.arrows = figure, rec, theme, arrows
+        self.name_tags = NameTags(figure, rec, theme) if labels else None
         self.indices = list(range(len(rec.runs))) if only is None else [only]
         surface = rec.surface
         ax = figure.add_axes(rect.bounds)
@@ -309,11 +351,18 @@ class ContourView(Layer):
         for (i, _run), (x, y), size in zip(shown, xy, stacked_sizes(px, radius), strict=True):
             ball, shine = self.balls[i], self.shines[i]
             ball.set_markersize(self.BALL_PT * size)
+            # a ball on top of others: a thin edge, so their rings show
+            ball.set_markeredgewidth(self.BALL_PT * 0.14 if size == 1.0 else 0.5)
             shine.set_markersize(self.BALL_PT * size * 0.32)
             ball.set_data([x], [y])
             shine.set_data([x], [y])
             self.ax.draw_artist(ball)
             self.ax.draw_artist(shine)
+        if self.name_tags is not None:
+            for (i, _run), (px_x, px_y), size in zip(
+                shown, px, stacked_sizes(px, radius), strict=True
+            ):
+                self.name_tags.draw(i, px_x, px_y, radius, size)
 
     def drawing_box(self) -> Bbox:
         """The axes: trails, balls and arrows are clipped to them."""
@@ -364,13 +413,14 @@ class SurfaceView(Layer):
         azim: float | None = None,
         arrows: bool = False,
         orbit: bool = False,
+        labels: bool = False,
     ) -> None:
         self.figure, self.rec, self.theme, self.arrows = figure, rec, theme, arrows
         surface = rec.surface
         ax = figure.add_axes(rect.bounds, projection="3d", computed_zorder=False)
         self.ax = ax
         paths = [run.positions[: run.last_step + 1] for run in rec.runs]
-        window = path_window(surface.window, paths, surface.minima)
+        window = path_window(surface.window, paths, surface.minima, pad=0.25)
         X, Y, Z = surface_grid(surface, 80, window)
         self.heights = heights = HeightField.of(surface, Z, window=window, top=self._top(window, Z))
         self.lift = self.LIFT * heights.span
@@ -393,7 +443,7 @@ class SurfaceView(Layer):
         ax.set_zlim(heights.hmin, heights.hmin + heights.span * 1.02)
         dx, dy = xmax - xmin, ymax - ymin
         ratio = float(np.clip(dy / dx, 0.45, 2.2))
-        ax.set_box_aspect((1.0, ratio, 0.42 * max(1.0, ratio)), zoom=1.0)
+        ax.set_box_aspect((1.0, ratio, 0.34 * max(1.0, ratio)), zoom=1.0)
         ax.set_proj_type("persp", focal_length=0.6)
         default_elev, default_azim = surface.camera
         ax.view_init(
@@ -499,6 +549,10 @@ class SurfaceView(Layer):
                 if arrow is not None:
                     arrow.set_figure(figure)
                     arrow.set_clip_box(clip)
+        self.name_tags = NameTags(figure, rec, theme) if labels else None
+        if self.name_tags is not None:
+            for tag in self.name_tags.tags:
+                tag.set_clip_box(clip)
         # per run: screen pixels (with depth) and visibility of the points along its chords
         self._screen: list[tuple[np.ndarray, np.ndarray]] | None = None
         # the last step _screen covers; after a turn only up to the step drawn (a full
@@ -679,6 +733,8 @@ class SurfaceView(Layer):
             ball, shine = self.balls[i], self.shines[i]
             color = self.styles[i].color
             ball.set_markersize(self.BALL_PT * size)
+            # a ball on top of others: a thin edge, so their rings show
+            ball.set_markeredgewidth(self.BALL_PT * 0.14 if size == 1.0 else 0.5)
             shine.set_markersize(self.BALL_PT * size * 0.32)
             ball.set_data([px], [cy])
             shine.set_data([px], [cy])
@@ -691,6 +747,8 @@ class SurfaceView(Layer):
             ball.draw(renderer)
             if seen:
                 shine.draw(renderer)
+            if self.name_tags is not None:
+                self.name_tags.draw(i, px, cy, radius, size)
 
     def _draw_arrows(
         self, i: int, run: Run, step: int, start_px: tuple[float, float], renderer: object
