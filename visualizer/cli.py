@@ -596,6 +596,7 @@ def progress_bar(total: int, *, label: str, quiet: bool) -> Any:
     """A tqdm progress bar on stderr, disabled when quiet or stderr is not a terminal."""
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: a thread would stop the gallery forking
     disable = quiet or not sys.stderr.isatty()
     return tqdm(
         total=total, desc=label, unit="frame", disable=disable, leave=False, file=sys.stderr

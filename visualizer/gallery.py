@@ -200,7 +200,10 @@ def _render_jobs(jobs: list[tuple[GalleryScene, Any, list[Path]]], workers: int 
     import multiprocessing as mp
 
     count = min(len(jobs), workers if workers is not None else _cores())
-    if count <= 1 or "fork" not in mp.get_all_start_methods():
+    # forking a process with other threads can deadlock the child on a lock one of
+    # them held: render in this process then
+    threaded = threading.active_count() > 1
+    if count <= 1 or threaded or "fork" not in mp.get_all_start_methods():
         for index, (_item, anim, outputs) in enumerate(jobs):
             yield index, anim.save_all(outputs)
         return

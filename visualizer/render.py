@@ -358,9 +358,12 @@ def render_frames(
     import sys
 
     count = workers if workers is not None else (os.cpu_count() or 1)
-    # a process that has loaded torch or jax (-O torch:…, optax:…) has threads, and
-    # forking it can deadlock: draw in this process then
-    threaded = "torch" in sys.modules or "jaxlib" in sys.modules
+    # forking a process that has other threads can deadlock the child on a lock one
+    # of them held (the writer's ffmpeg pump, torch's or jax's pools): draw in this
+    # process then
+    import threading
+
+    threaded = threading.active_count() > 1 or "torch" in sys.modules or "jaxlib" in sys.modules
     if count <= 1 or n < 4 or threaded or "fork" not in mp.get_all_start_methods():
         renderer = FrameRenderer(rec, options)  # the pool's workers build their own
         for i, a in jobs:
