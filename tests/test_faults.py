@@ -340,3 +340,14 @@ def test_seeds_up_to_the_maximum_are_exact(capsys):
         traces.append(out)
     assert len(set(traces)) == 3  # no two seeds collide (none passes through a float)
     assert "9223372036854775808" in refused(capsys, "trace", "--seed", str(2**63))
+
+
+def test_a_deeply_nested_expression_renders(tmp_path, capsys):
+    """Its formula title nests 40 deep: drawn, or drawn as plain text, never exit 1."""
+    expression = "sin(" * 40 + "x" + ")" * 40 + " + y*y"
+    path = tmp_path / "deep.png"
+    code, _, err = run_main(
+        capsys, "render", "-s", expression, "--steps", "2", "--size", "96x64", "-q", "-o", str(path)
+    )
+    assert code == 0, err
+    assert path.read_bytes().startswith(b"\x89PNG")
