@@ -14,7 +14,7 @@ Get one by name, with optional parameters, or as an expression in ``x`` and ``y`
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from types import MappingProxyType
 
@@ -485,4 +485,7 @@ def get_surface(text: str, *, read_data: Callable[[str], np.ndarray] | None = No
         )
         for p in kind.params
     }
-    return kind.build(**kwargs, **extra)
+    surface = kind.build(**kwargs, **extra)
+    if extra:  # the file, for the spec that builds it again (trace's spec column)
+        surface = replace(surface, params={"data": path})
+    return surface

@@ -127,7 +127,9 @@ class Surface:
         Default optimizers and steps for the default animation. May be given as a
         function returning the :class:`Preset`, which then runs on first read.
     params
-        The surface's parameters after defaults were applied (``{"kappa": 20.0}``).
+        The surface's parameters after defaults were applied (``{"kappa": 20.0}``),
+        the spec's text values (``data``, a data file's path) as text: with the name,
+        they build the surface again.
     log_levels
         Whether contour levels should be log-spaced (large dynamic range).
     dataset
@@ -155,7 +157,7 @@ class Surface:
     start: tuple[float, float]
     minima: tuple[tuple[float, float], ...]
     preset: Preset = _LazyPreset()  # type: ignore[assignment]
-    params: Mapping[str, float] = field(default_factory=dict)
+    params: Mapping[str, float | str] = field(default_factory=dict)
     log_levels: bool = False
     dataset: Dataset | None = None
     labels: tuple[str, str] = ("x", "y")

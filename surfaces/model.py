@@ -107,8 +107,10 @@ def mlp_surface(
         ),
         params={
             "hidden": float(hidden),
+            "data": data,
             "samples": float(samples),
             "seed": float(seed),
+            "plane": plane,
             "grid": float(grid),
         },
         dataset=Dataset(n_samples=problem.n_samples, batch_grad=problem.batch_grad),

@@ -374,3 +374,35 @@ def test_any_optimizer_takes_noise_or_real_minibatches():
     (noisy,) = record(get_surface("bowl"), ["adam:lr=0.1,noise=0.5"], steps=5).runs
     (clean,) = record(get_surface("bowl"), ["adam:lr=0.1"], steps=5).runs
     assert not np.array_equal(noisy.positions, clean.positions)
+
+
+# --- trace's spec column reproduces the figure ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("surface", "more"),
+    [
+        ("himmelblau", ["-O", "gd", "-O", "sgd", "--start", "1,-2"]),  # sgd: noise, not batch
+        ("DATA", ["-O", "gd", "-O", "sgd:batch=8"]),  # sgd: batch, not noise; data=FILE kept
+        ("mlp:data=circles,hidden=4,samples=40,plane=random", ["-O", "sgd:batch=8"]),
+    ],
+)
+def test_trace_spec_column_runs_again_to_the_same_rows(capsys, tmp_path, surface, more):
+    """Every run's spec, then the first run's scene, as ``lossviz trace`` arguments."""
+    import shlex
+
+    if surface == "DATA":  # a CSV of the user's, with a header; start read as np.float64
+        points = np.c_[np.linspace(-1, 2, 30), 3 * np.linspace(-1, 2, 30) ** 2]
+        path = tmp_path / "points.csv"
+        np.savetxt(path, points, delimiter=",", header="x,y", comments="")
+        surface = f"regression:data={path}"
+    argv = ["trace", "-s", surface, *more, "--steps", "12", "--seed", "3"]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    firsts = [r for r in csv.DictReader(io.StringIO(out)) if r["step"] == "0"]
+    again = ["trace"]
+    for r in firsts:
+        again += shlex.split(r["spec"])[:2]  # -O SPEC
+    again += shlex.split(firsts[0]["spec"])[2:]  # the scene
+    assert cli.main(again) == 0, capsys.readouterr().err
+    assert capsys.readouterr().out == out

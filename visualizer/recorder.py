@@ -312,39 +312,49 @@ def trace_csv(rec: Recording) -> str:
     extra = list(rec.runs[0].trace_columns()) if rec.runs else []
     w.writerow(["optimizer", "step", "x", "y", "loss", "lr", "spec", *extra])
     scene = scene_args(rec)
+    data = rec.surface.dataset is not None
     for run in rec.runs:
         columns = run.trace_columns()
         for t in range(run.last_step + 1):
             x, y = run.positions[t]
             lr = "" if run.lrs is None else repr(float(run.lrs[t]))
-            spec = f"-O {shlex.quote(full_text(run))} {scene}" if t == 0 else ""
+            spec = f"-O {shlex.quote(full_text(run, data=data))} {scene}" if t == 0 else ""
             more = [repr(float(columns[k][t])) for k in extra]
             row = [run.label, t, repr(float(x)), repr(float(y)), repr(float(run.losses[t]))]
             w.writerow([*row, lr, spec, *more])
     return buf.getvalue()
 
 
-def full_text(run: Run) -> str:
-    """The run's spec with every hyperparameter written out."""
+def full_text(run: Run, *, data: bool = False) -> str:
+    """The run's spec with every hyperparameter written out.
+
+    A stochastic run's gradient key is the one its surface takes: ``batch`` on a
+    data surface (``data=True``), ``noise`` on the others (the other is refused).
+    """
     spec = run.spec
     if spec.optimizer is not None:
         return f"{spec.name} (your object: {spec.hyper_text()})".strip()
-    every = dataclasses.replace(spec, given=frozenset(spec.hyper))
+    every = dataclasses.replace(spec, given=frozenset(spec.hyper) - {"noise" if data else "batch"})
     return every.text()
 
 
 def scene_args(rec: Recording) -> str:
-    """The scene of a recording as ``lossviz trace`` arguments (surface, start, steps, seed)."""
+    """The scene of a recording as ``lossviz trace`` arguments (surface, start, steps, seed).
+
+    A model recording (:class:`visualizer.landscape.ModelRecording`) has no ``--start``:
+    its runs start from the seeded network.
+    """
     surface = rec.surface
     text = surface.name
     if surface.params:
         items = ",".join(f"{k}={_number(v)}" for k, v in surface.params.items())
         text += f":{items}"
-    start = f"{_number(rec.start[0])},{_number(rec.start[1])}"
-    return f"-s {shlex.quote(text)} --start={start} --steps {rec.steps} --seed {rec.seed}"
+    start = f" --start={_number(rec.start[0])},{_number(rec.start[1])}"
+    start = "" if isinstance(getattr(rec, "model", None), Surface) else start
+    return f"-s {shlex.quote(text)}{start} --steps {rec.steps} --seed {rec.seed}"
 
 
 def _number(value: object) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
-    return repr(value) if isinstance(value, float) else str(value)
+    return repr(float(value)) if isinstance(value, float) else str(value)  # np.float64 too
