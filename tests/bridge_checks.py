@@ -113,6 +113,17 @@ def schedule_factors_are_torch_lr_schedulers() -> None:
     np.testing.assert_allclose(
         ours(schedule="cosine"), lrs(lambda o: sched.CosineAnnealingLR(o, steps)), atol=1e-12
     )
+    # warmup=W: torch's LinearLR from 1/W to 1 over W - 1 steps, chained with the schedule
+    np.testing.assert_allclose(
+        ours(warmup="4"), lrs(lambda o: sched.LinearLR(o, 1 / 4, 1.0, 3)), atol=1e-12
+    )
+    warm_step = ours(schedule="step", gamma="0.5", every="3", warmup="5")
+    chained = lrs(
+        lambda o: sched.ChainedScheduler(
+            [sched.LinearLR(o, 1 / 5, 1.0, 4), sched.StepLR(o, 3, 0.5)]
+        )
+    )
+    np.testing.assert_allclose(warm_step, chained, atol=1e-12)
 
 
 @check("torch")
