@@ -63,13 +63,13 @@ def write_project(folder: Path, pages: dict[str, str]) -> Path:
     return folder
 
 
-def build(src: Path, out: Path) -> str:
-    """Build ``src`` to HTML in ``out`` from a fresh environment; returns the warnings."""
+def build(src: Path, out: Path, *, fresh: bool = True) -> str:
+    """Build ``src`` to HTML in ``out`` (from a fresh environment); returns the warnings."""
     warnings = io.StringIO()
     with docutils_namespace():  # one process, several builds: their own node registries
         app = sphinx_application.Sphinx(
             str(src), str(src), str(out), str(out / ".doctrees"), "html",
-            status=None, warning=warnings, freshenv=True,
+            status=None, warning=warnings, freshenv=fresh,
         )  # fmt: skip
         app.build()
     return warnings.getvalue()
@@ -129,6 +129,22 @@ def test_unchanged_scenes_are_not_rendered_again(built, monkeypatch):
     monkeypatch.setattr(sphinxext, "render_media", no_render)
     assert build(built["src"], built["out"]) == ""
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
+
+
+def test_a_changed_data_file_is_rendered_again(tmp_path, monkeypatch):
+    """The data file is part of the scene: an incremental build re-reads the page."""
+    data = tmp_path / "points.csv"
+    data.write_text("1,2\n2,3\n3,5\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # data= is read as lossviz render reads it
+    directive = ".. lossviz:: -s regression:data=points.csv -O gd --steps 2 --size 64x64"
+    src = write_project(tmp_path / "src", {"index.rst": f"Title\n=====\n\n{directive}\n"})
+    out = tmp_path / "out"
+    assert build(src, out, fresh=False) == ""
+    (before, _) = media(out / "index.html")["video"]
+    data.write_text("1,2\n2,3\n3,7\n", encoding="utf-8")
+    assert build(src, out, fresh=False) == ""
+    (after, _) = media(out / "index.html")["video"]
+    assert after != before and after.is_file()
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,8 @@ The argument is what ``lossviz render`` takes, without ``-o``. ``:format:`` is `
 (the default: an H.264 video with a poster), ``gif`` or ``html`` (the scrubbable
 player of :mod:`visualizer.player`, in a frame). The media go to the build's static
 files, ``_static/lossviz/``, named by a hash of the scene (every option, after any
-``--config`` file is read) and the format, so an unchanged scene is not rendered again.
+``--config`` file is read, and the content of a ``data=FILE``) and the format, so an
+unchanged scene is not rendered again.
 A bad scene stops the build with an error naming the document and the line.
 
 This module owns the directive, its node and the node's HTML; rendering is
@@ -74,6 +75,23 @@ def scene_key(command: list[str], format: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+def data_file(surface: object) -> Path | None:
+    """The ``data=FILE`` a surface spec reads (``regression:data=points.csv``), if any.
+
+    Examples
+    --------
+    >>> data_file("regression:data=points.csv"), data_file("mlp:data=moons")
+    (PosixPath('points.csv'), None)
+    """
+    from surfaces import SURFACES
+    from surfaces.params import split_spec
+
+    if not isinstance(surface, str) or surface.partition(":")[0].strip() not in SURFACES:
+        return None
+    name, raw = split_spec(surface, kind="surface")
+    return Path(raw["data"]) if SURFACES[name].data_file and "data" in raw else None
+
+
 def render_media(scene: Any, paths: list[Path]) -> None:
     """Render ``scene`` once into every one of ``paths``."""
     from visualizer.animation import animation_from_scene
@@ -120,7 +138,12 @@ class LossvizDirective(SphinxDirective):
         if args.config:
             self.env.note_dependency(str(Path(args.config).resolve()))
         scene = scene_from_args(args)
-        key = scene_key(command_args(scene, always=("surface",)), format)
+        command = command_args(scene, always=("surface",))
+        data = data_file(scene.surface)
+        if data is not None and data.is_file():  # its content is part of the scene
+            self.env.note_dependency(str(data.resolve()))
+            command.append(hashlib.sha256(data.read_bytes()).hexdigest())
+        key = scene_key(command, format)
         folder = Path(self.env.lossviz_outdir) / STATIC
         paths = [folder / f"{key}{suffix}" for suffix in suffixes]
         if not all(p.is_file() for p in paths):
