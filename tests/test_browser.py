@@ -434,7 +434,8 @@ def test_committed_gallery_in_chromium(browser):
     assert sizes, "no scenes in outputs/index.html"
     report = browser.check_page((OUTPUTS / "index.html").as_uri())
     assert_media_ok(report, sizes)
-    check_players(browser, OUTPUTS / "index.html")  # the player pages it links, if any
+    players = check_players(browser, OUTPUTS / "index.html")  # each loads and reads out
+    assert sorted(players) == sorted(sizes), "a scene without its player page"
 
 
 # --- the HTML player ---------------------------------------------------------------------
