@@ -48,7 +48,6 @@ from hypothesis import strategies as st
 import visualizer.animation as animation_module
 import visualizer.cli as cli_module
 import visualizer.scene as scene_module
-import visualizer.writers as writers_module
 from visualizer.cli import main
 
 if sys.version_info >= (3, 11):
@@ -744,7 +743,7 @@ def test_ffmpeg_failure_is_exit_1(capsys, tmp_path, monkeypatch, kind, suffix, e
     for d in (tools, work, system_tmp):
         d.mkdir()
     exe = _failing_ffmpeg(kind, tools)
-    monkeypatch.setattr(writers_module, "_ffmpeg_exe", lambda: exe)
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", exe)  # imageio-ffmpeg runs this one
     monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))  # catch palette leftovers
     target = work / f"anim{suffix}"
     if existing:

@@ -391,7 +391,7 @@ def test_malformed_frame_is_an_error(tmp_path, frame):
 @needs_encoder("libx264")
 @pytest.mark.parametrize("size", [(8, 8), (256, 256)])  # fails in finish / while writing
 def test_encoder_failure_is_a_one_line_writer_error(tmp_path, monkeypatch, size):
-    monkeypatch.setattr(writers.Mp4Writer, "_codec_args", lambda self, frame: ["-crf", "banana"])
+    monkeypatch.setattr(writers.Mp4Writer, "_output_params", lambda self: ["-crf", "banana"])
     path = tmp_path / "a.mp4"
     path.write_bytes(b"old")
     frames = (np.zeros((*size, 3), np.uint8) for _ in range(20))
@@ -464,3 +464,38 @@ def test_gif_palette_is_never_a_file(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", None)
     write_frames(tmp_path / "a.gif", make_frames(3), fps=10)
     assert files_in(tmp_path) == ["a.gif"]
+
+
+@needs_encoder("gif")
+@needs_encoder("libx264")
+@needs_encoder("libvpx-vp9")
+def test_encoders_run_through_imageio(tmp_path, monkeypatch):
+    import imageio.v3 as iio
+
+    calls = []
+    real_frames, real_imwrite = imageio_ffmpeg.write_frames, iio.imwrite
+
+    def spy_frames(path, size, **kw):
+        calls.append((Path(path).suffix, kw["codec"], kw["pix_fmt_out"]))
+        return real_frames(path, size, **kw)
+
+    def spy_imwrite(path, image, **kw):
+        calls.append((Path(path).suffix, "imwrite", kw.get("extension")))
+        return real_imwrite(path, image, **kw)
+
+    monkeypatch.setattr(imageio_ffmpeg, "write_frames", spy_frames)
+    monkeypatch.setattr(iio, "imwrite", spy_imwrite)
+    stripes = np.array([(30 * i, 90, 160) for i in range(8)], np.uint8)[np.arange(64) // 8]
+    # every frame holds the first frame's colours (the shared palette's), rolled along
+    frames = [np.broadcast_to(np.roll(stripes, 8 * i, axis=0), (36, 64, 3)) for i in range(5)]
+    names = ["a.gif", "a.mp4", "a.webm", "a.png"]
+    writers.write_frames_to_all([tmp_path / n for n in names], frames, fps=10)
+    assert calls == [
+        (".gif", "gif", "pal8"),
+        (".mp4", "libx264", "yuv420p"),
+        (".webm", "libvpx-vp9", "yuv420p"),
+        (".png", "imwrite", ".png"),
+    ]
+    decoded, _, _ = gif_frames(tmp_path / "a.gif")
+    assert len(decoded) == 5  # the carrier of the palette is not a frame
+    assert all(np.array_equal(d, f) for d, f in zip(decoded, frames, strict=True))

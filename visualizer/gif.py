@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 __all__ = [
+    "GIF_PALETTE_SIDE",
     "GIF_PALETTE_SIZE",
     "MAX_DELAY_CS",
     "MAX_FPS",
@@ -39,6 +40,7 @@ MAX_FPS = 100
 MAX_DELAY_CS = 65_535  # GIF delays are 16-bit centiseconds
 MAX_HOLD_LAST_MS = 10 * MAX_DELAY_CS
 GIF_PALETTE_SIZE = 256
+GIF_PALETTE_SIDE = 16  # the palette as an image: 16x16 pixels, one per colour
 MIN_GIF_DELAY_CS = 2  # browsers slow delays of 0 or 1 cs down to 10 cs
 
 RGB = tuple[int, int, int]

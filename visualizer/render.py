@@ -359,7 +359,7 @@ def render_frames(
 
     count = workers if workers is not None else (os.cpu_count() or 1)
     # forking a process that has other threads can deadlock the child on a lock one
-    # of them held (the writer's ffmpeg pump, torch's or jax's pools): draw in this
+    # of them held (the writer's thread feeding ffmpeg, torch's or jax's pools): draw in this
     # process then
     import threading
 

@@ -7,11 +7,13 @@ all the same size. Writers follow ``matplotlib.animation``: ``setup`` /
 context manager. File safety (checks, temporary files, renames, signals) is
 :mod:`visualizer.files`; the GIF palette and delay maths is :mod:`visualizer.gif`.
 
-- **Streaming.** Frames are never collected. GIF, MP4 and WebM frames are piped
-  raw to the ffmpeg that ``imageio-ffmpeg`` ships, which encodes in its own
-  process (so on a second core) while the next frame renders; a PNG poster keeps
-  only the last frame. A frame can be held: ``grab_frame(frame, repeat=n)``
-  shows it for ``n`` frame periods (in a GIF, one frame with a longer delay).
+- **Streaming.** Frames are never collected. GIF, MP4 and WebM frames go to
+  ffmpeg through ``imageio_ffmpeg.write_frames`` (the encoder imageio itself
+  uses), fed from a thread so that ffmpeg encodes, in its own process and so on
+  a second core, while the next frame renders; a PNG poster keeps only its
+  frame and is written with ``imageio.v3.imwrite``. A frame can be held:
+  ``grab_frame(frame, repeat=n)`` shows it for ``n`` frame periods (in a GIF,
+  one frame with a longer delay).
 - **Atomic.** Frames go to a hidden temporary file next to the target, which
   replaces the target only after the encoder succeeded; several files written
   from the same frames are replaced together or not at all. On any error,
@@ -21,11 +23,11 @@ context manager. File safety (checks, temporary files, renames, signals) is
 - **Deterministic.** The same frames give byte-identical files: bit-exact
   flags, no metadata or timestamps, fixed thread counts.
 
-Why not ``imageio_ffmpeg.write_frames``: it never reads ffmpeg's exit status (an
-encoder that fails after the last frame leaves a broken file that looks
-written), it sends ffmpeg's messages to the user's terminal rather than to one
-line of error, and it waits by polling. Here imageio-ffmpeg provides the ffmpeg
-executable; the process is run with the standard library.
+What imageio-ffmpeg does not do is added here: the temporary file and its
+rename, the shared GIF palette (sent as an extra first frame that the filter
+graph turns into the palette), the held frames' GIF delays, and a one-line
+reason when ffmpeg fails (its messages, at level ``error``, go to a temporary
+file instead of the user's terminal).
 
 Examples
 --------
@@ -41,28 +43,27 @@ Examples
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import io
 import os
 import re
-import subprocess
+import sys
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from fractions import Fraction
 from pathlib import Path
-from typing import IO, ClassVar
+from typing import IO, Any, ClassVar
 
 import numpy as np
-from PIL import Image
 
 from surfaces.errors import OutputPathError, SpecError, WriterError
 from visualizer import files
 from visualizer.files import check_output_folder, write_text_atomic
 from visualizer.formats import SUFFIXES
 from visualizer.gif import (
+    GIF_PALETTE_SIDE,
     GIF_PALETTE_SIZE,
     MAX_FPS,
     MAX_HOLD_LAST_MS,
@@ -75,11 +76,6 @@ from visualizer.gif import (
     rgb_channels,
     set_gif_delays,
 )
-
-try:  # pipe buffer sizes are a Linux feature
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "GIF_PALETTE_SIZE",
@@ -108,8 +104,7 @@ __all__ = [
 ]
 
 MAX_REPEAT = 10_000  # frame periods one frame may be held
-PIPE_BUFFER_BYTES = 8 << 20  # asked for; the kernel caps it at /proc/sys/fs/pipe-max-size
-PIPE_QUEUE_FRAMES = 4  # frames waiting for the pipe at most: bounded memory
+PIPE_QUEUE_FRAMES = 4  # frames waiting for ffmpeg at most: bounded memory
 PIPE_QUEUE_BYTES = 16 << 20  # and no more bytes than this, unless a single frame is larger
 FFMPEG_THREADS = 2  # fixed, never "auto": output must not depend on the machine
 #: Memory a render holds per pixel of a frame, measured (peak python + ffmpeg, at 1920x1080
@@ -119,6 +114,7 @@ RENDER_BYTES_PER_PIXEL = 50
 ENCODER_BYTES_PER_PIXEL = {".gif": 20, ".mp4": 80, ".webm": 80, ".png": 4, ".html": 80}
 BASE_MEMORY_BYTES = 150_000_000
 _FFMPEG_LOG_PREFIX = re.compile(r"^(\[[^\]]* @ 0x[0-9a-f]+\] *)+")  # "[libx264 @ 0x55d0] "
+_FFMPEG_PROGRESS = re.compile(r"^[a-z0-9_]+=")  # "frame=12", ..., "progress=end"
 
 RGB = tuple[int, int, int]
 PathLike = str | os.PathLike[str]
@@ -298,7 +294,7 @@ class FrameWriter:
 
 
 class PngWriter(FrameWriter):
-    """A poster: only the last frame, written with Pillow."""
+    """A poster: only the last frame it is given, written with ``imageio.v3.imwrite``."""
 
     suffix = ".png"
     _last: np.ndarray | None = None
@@ -310,8 +306,10 @@ class PngWriter(FrameWriter):
         np.copyto(self._last, frame)  # a copy: renderers may reuse their buffer
 
     def _close(self) -> None:
+        import imageio.v3 as iio
+
         try:
-            Image.fromarray(rgb_channels(self._last)).save(self._temp_path, format="PNG")
+            iio.imwrite(self._temp_path, rgb_channels(self._last), extension=".png")
         except OSError as error:
             raise WriterError(f"cannot write '{self.path}': {error.strerror or error}") from None
         self._last = None
@@ -321,42 +319,49 @@ class PngWriter(FrameWriter):
 
 
 class _FFmpegWriter(FrameWriter):
-    """Pipe raw ``rgb24`` or ``rgba`` frames to an ffmpeg process writing the temporary file."""
+    """Raw ``rgb24`` or ``rgba`` frames to ffmpeg, which writes the temporary file.
 
+    A subclass names its codec and output pixel format and adds its output
+    options; :class:`_Encoder` runs ffmpeg through imageio-ffmpeg.
+    """
+
+    codec: ClassVar[str] = ""
+    pix_fmt_out: ClassVar[str] = ""
     muxer: ClassVar[str] = ""
-    _ffmpeg: str = ""
-    _encoder: _FFmpeg | None = None
+    _encoder: _Encoder | None = None
 
     def setup(self) -> None:
-        self._ffmpeg = _ffmpeg_exe()
+        _ffmpeg_exe()  # a missing ffmpeg fails before the temporary file exists
         super().setup()
 
-    def _input_rate(self) -> str:
-        return str(self.fps)
+    def _input_rate(self) -> Fraction:
+        return Fraction(self.fps)
 
-    def _codec_args(self, frame: np.ndarray) -> list[str]:
+    def _output_params(self) -> list[str]:
         raise NotImplementedError
 
     def _start(self, frame: np.ndarray) -> None:
         height, width = self._pad(frame).shape[:2]
-        args = [
-            self._ffmpeg,
-            *("-hide_banner", "-nostdin", "-nostats", "-loglevel", "error"),
-            *("-f", "rawvideo", "-pix_fmt", "rgba" if frame.shape[2] == 4 else "rgb24"),
-            *("-video_size", f"{width}x{height}"),
-            *("-framerate", self._input_rate(), "-i", "pipe:0"),
-            *self._codec_args(frame),
-            *("-threads", str(FFMPEG_THREADS)),
-            *("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"),
-            *("-f", self.muxer, "-y", str(self._temp_path)),
-        ]
-        self._encoder = _FFmpeg(args)
+        self._encoder = _Encoder(
+            self._temp_path,
+            size=(width, height),
+            pix_fmt_in="rgba" if frame.shape[2] == 4 else "rgb24",
+            fps=self._input_rate(),
+            codec=self.codec,
+            pix_fmt_out=self.pix_fmt_out,
+            output_params=[
+                *self._output_params(),
+                *("-threads", str(FFMPEG_THREADS)),
+                *("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"),
+                *("-f", self.muxer),
+            ],
+        )
 
     def _pad(self, frame: np.ndarray) -> np.ndarray:
         return frame
 
     def _write(self, frame: np.ndarray, repeat: int) -> None:
-        data = np.array(self._pad(frame))  # a copy: the pipe thread owns it
+        data = np.array(self._pad(frame))  # a copy: the feeding thread owns it
         for _ in range(repeat):
             if not self._encoder.write(data):
                 self._raise_failure()  # ffmpeg exited early
@@ -380,39 +385,49 @@ class GifWriter(_FFmpegWriter):
     """Looping GIF with one shared palette and frame differencing.
 
     The palette comes from the first frame plus ``extra_colors``
-    (:func:`~visualizer.gif.gif_palette`), without dithering; it is handed to
-    ffmpeg inline, so no palette file is ever written. ffmpeg's ``paletteuse``
-    maps only the rectangle that changed (``diff_mode=rectangle``) and the GIF
+    (:func:`~visualizer.gif.gif_palette`), without dithering. It reaches ffmpeg
+    as an extra first frame whose top-left 16x16 pixels are its 256 colours; the
+    filter graph crops that frame into ``paletteuse``'s palette and drops it
+    from the animation, so no palette file is ever written. ``paletteuse`` maps
+    only the rectangle that changed (``diff_mode=rectangle``) and the GIF
     encoder stores only that rectangle, with unchanged pixels transparent, so
     frames where a few markers move cost a few hundred bytes. A held frame is
     one GIF frame with a longer delay.
     """
 
     suffix = ".gif"
+    codec = "gif"
+    pix_fmt_out = "pal8"
     muxer = "gif"
     _repeats: list[int]
 
-    def _input_rate(self) -> str:
+    def _input_rate(self) -> Fraction:
         # Time stamps on a 1/100 s grid, so every GIF delay is the same.
-        return f"100/{gif_frame_duration_ms(self.fps) // 10}"
+        return Fraction(100, gif_frame_duration_ms(self.fps) // 10)
 
-    def _codec_args(self, frame: np.ndarray) -> list[str]:
-        palette = gif_palette(frame, extra_colors=self.extra_colors)
-        png = io.BytesIO()
-        Image.fromarray(palette.reshape(16, 16, 3)).save(png, format="PNG")
-        inline = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii")
+    def _output_params(self) -> list[str]:
         last_cs = gif_frame_delays_cs([1], fps=self.fps, hold_last_ms=self.hold_last_ms)[-1]
+        graph = (
+            "[0:v]split[frames][first];"
+            f"[first]trim=end_frame=1,crop={GIF_PALETTE_SIDE}:{GIF_PALETTE_SIDE}:0:0[palette];"
+            "[frames]trim=start_frame=1,setpts=PTS-STARTPTS[animation];"
+            "[animation][palette]paletteuse=dither=none:diff_mode=rectangle[gif]"
+        )
         return [
-            *("-f", "png_pipe", "-i", inline),
-            *("-filter_complex", "[0:v][1:v]paletteuse=dither=none:diff_mode=rectangle[gif]"),
-            *("-filter_complex_threads", "1", "-map", "[gif]"),
-            *("-c:v", "gif", "-gifflags", "+offsetting+transdiff"),
-            *("-loop", "0", "-final_delay", str(last_cs)),
+            *("-filter_complex", graph, "-filter_complex_threads", "1", "-map", "[gif]"),
+            *("-gifflags", "+offsetting+transdiff", "-loop", "0", "-final_delay", str(last_cs)),
         ]
 
     def _start(self, frame: np.ndarray) -> None:
         self._repeats = []
         super()._start(frame)
+        side = GIF_PALETTE_SIDE
+        palette = gif_palette(frame, extra_colors=self.extra_colors).reshape(side, side, 3)
+        carrier = np.zeros_like(frame)
+        carrier[:side, :side, :3] = palette
+        if frame.shape[2] == 4:
+            carrier[..., 3] = 255
+        self._encoder.write(carrier)
 
     def _write(self, frame: np.ndarray, repeat: int) -> None:
         self._repeats.append(repeat)
@@ -435,13 +450,15 @@ class GifWriter(_FFmpegWriter):
 class _VideoWriter(_FFmpegWriter):
     """A yuv420p video: BT.709 colours, odd sizes padded by one pixel."""
 
+    pix_fmt_out = "yuv420p"
+
     def _pad(self, frame: np.ndarray) -> np.ndarray:
         height, width = frame.shape[:2]
         if height % 2 == 0 and width % 2 == 0:
             return frame
         return np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
 
-    def _color_args(self) -> list[str]:
+    def _color_params(self) -> list[str]:
         to_yuv = "scale=out_color_matrix=bt709:out_range=tv:flags=bicubic+accurate_rnd"
         tags = "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
         return ["-vf", f"{to_yuv},format=yuv420p,{tags}", "-filter_threads", "1"]
@@ -451,12 +468,13 @@ class Mp4Writer(_VideoWriter):
     """H.264 (libx264) MP4 that plays in browsers: yuv420p, index up front."""
 
     suffix = ".mp4"
+    codec = "libx264"
     muxer = "mp4"
 
-    def _codec_args(self, frame: np.ndarray) -> list[str]:
+    def _output_params(self) -> list[str]:
         return [
-            *self._color_args(),
-            *("-c:v", "libx264", "-preset", "veryfast", "-tune", "animation", "-crf", "20"),
+            *self._color_params(),
+            *("-preset", "veryfast", "-tune", "animation", "-crf", "20"),
             *("-movflags", "+faststart"),
         ]
 
@@ -465,12 +483,13 @@ class WebmWriter(_VideoWriter):
     """VP9 (libvpx-vp9) WebM, yuv420p, tuned for speed."""
 
     suffix = ".webm"
+    codec = "libvpx-vp9"
     muxer = "webm"
 
-    def _codec_args(self, frame: np.ndarray) -> list[str]:
+    def _output_params(self) -> list[str]:
         return [
-            *self._color_args(),
-            *("-c:v", "libvpx-vp9", "-crf", "32", "-b:v", "0"),
+            *self._color_params(),
+            *("-crf", "32", "-b:v", "0"),
             *("-deadline", "realtime", "-cpu-used", "6", "-row-mt", "1"),
         ]
 
@@ -718,42 +737,66 @@ def _writing(
             raise
 
 
-class _FFmpeg:
-    """An ffmpeg process reading raw frames on its standard input.
+class _Abort(BaseException):
+    """Thrown into imageio-ffmpeg's generator: its policy for these is to kill ffmpeg."""
 
-    Frames are written to the pipe from a thread (writing releases the GIL), so
-    the caller renders the next frame while ffmpeg reads this one; at most
-    :func:`queued_frames` frames wait (a few, fewer for big frames). ffmpeg runs
-    in a session of its own (Ctrl-C reaches Python only, which then stops it)
-    with its messages going to
-    an anonymous temporary file, so a chatty ffmpeg never blocks and the first
-    error becomes the one-line reason of a failure.
+
+class _Encoder:
+    """An ffmpeg process run by ``imageio_ffmpeg.write_frames``, fed from a thread.
+
+    Frames are sent to the generator from one worker thread (writing to the
+    pipe releases the GIL), so the caller renders the next frame while ffmpeg
+    reads this one; at most :func:`queued_frames` frames wait (a few, fewer for
+    big frames). imageio-ffmpeg starts ffmpeg in a process group of its own, so
+    Ctrl-C reaches Python only, which then stops it. ffmpeg's messages (level
+    ``error``: any message is a failure) go to an anonymous temporary file,
+    whose first line becomes the one-line reason of a failure.
     """
 
-    def __init__(self, args: list[str]) -> None:
-        self._stderr: IO[bytes] = tempfile.TemporaryFile()
+    def __init__(
+        self,
+        path: Path,
+        *,
+        size: tuple[int, int],
+        pix_fmt_in: str,
+        fps: Fraction,
+        codec: str,
+        pix_fmt_out: str,
+        output_params: list[str],
+    ) -> None:
+        import imageio_ffmpeg
+
+        self._log: IO[bytes] = tempfile.TemporaryFile()
+        self._frames: Generator[None, Any, None] = imageio_ffmpeg.write_frames(
+            str(path),
+            size,
+            pix_fmt_in=pix_fmt_in,
+            pix_fmt_out=pix_fmt_out,
+            fps=fps,
+            codec=codec,
+            quality=None,  # the codec's own quality options are in output_params
+            macro_block_size=1,  # sizes are the writers' business (videos are padded to even)
+            ffmpeg_log_level="error",
+            # on its standard error, beside the errors: "key=value" progress lines, the
+            # last "progress=end" once the file is complete (the exit status is imageio's)
+            output_params=["-hide_banner", "-nostats", "-progress", "pipe:2", *output_params],
+        )
         try:
-            self._process = subprocess.Popen(
-                args,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=self._stderr,
-                start_new_session=True,
-            )
+            with _stderr_into(self._log):
+                self._frames.send(None)  # starts ffmpeg, its stderr now the log
         except OSError as error:
-            self._stderr.close()
-            raise WriterError(f"cannot run ffmpeg '{args[0]}': {error.strerror}") from None
-        _grow_pipe(self._process.stdin)
+            self._log.close()
+            raise WriterError(f"cannot run ffmpeg: {error.strerror or error}") from None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="lossviz-ffmpeg")
         self._pending: deque[Future[object]] = deque()
         self._failed = False
 
     def write(self, frame: np.ndarray) -> bool:
-        """Queue a contiguous frame for the pipe; ``False`` once ffmpeg has stopped reading."""
+        """Queue a contiguous frame; ``False`` once ffmpeg has stopped reading."""
         if self._failed:
             return False
         data = memoryview(frame).cast("B")
-        self._pending.append(self._thread.submit(self._process.stdin.write, data))
+        self._pending.append(self._thread.submit(self._frames.send, data))
         limit = queued_frames(data.nbytes)
         while self._pending and (len(self._pending) > limit or self._pending[0].done()):
             if self._pending.popleft().exception() is not None:
@@ -761,43 +804,86 @@ class _FFmpeg:
         return not self._failed
 
     def close(self) -> bool:
-        """Write what is queued, close the pipe, wait for ffmpeg; ``True`` if all went well."""
-        for future in self._pending:
-            self._failed |= future.exception() is not None
-        self._pending.clear()
-        self._thread.shutdown()
-        with contextlib.suppress(OSError, ValueError):
-            self._process.stdin.close()
-        status = self._process.wait()
-        if status == 0 and not self._failed:
-            self._stderr.close()
-            return True
-        self._failed = True
-        return False
+        """Send what is queued, let ffmpeg finish; ``True`` if all went well."""
+        self._drain()
+        try:
+            self._frames.close()  # closes ffmpeg's input and waits for it
+        except Exception:
+            self._failed = True
+        self._failed |= self._message() != "" or not self._finished
+        if not self._failed:
+            self._log.close()
+        return not self._failed
 
     def failure(self) -> str:
         """Stop ffmpeg if it still runs and return the first line of its complaint."""
-        with contextlib.suppress(OSError, ValueError):
-            self._process.stdin.close()
-        status = self._process.wait()
-        self._stderr.seek(0)
-        text = self._stderr.read().decode(errors="replace")
-        # The first error names the cause; later ones ("Error opening output files",
-        # "Conversion failed!") only repeat that something failed.
-        lines = [_FFMPEG_LOG_PREFIX.sub("", line).strip() for line in text.splitlines()]
-        return next((line for line in lines if line), f"exit status {status}")
+        self._stop()
+        return self._message() or "ffmpeg stopped without saying why"
 
     def kill(self) -> None:
         """Stop ffmpeg at once and release everything."""
-        if self._process.poll() is None:
-            self._process.kill()
-        for future in self._pending:
-            future.cancel()
-        self._thread.shutdown()  # a write blocked on the pipe fails now that ffmpeg is gone
-        with contextlib.suppress(OSError, ValueError):
-            self._process.stdin.close()
-        self._process.wait()
-        self._stderr.close()
+        self._stop()
+        self._log.close()
+
+    def _drain(self) -> None:
+        # Every queued write ends: ffmpeg either reads it or has exited (a broken pipe).
+        while self._pending:
+            self._failed |= self._pending.popleft().exception() is not None
+        self._thread.shutdown()
+
+    def _stop(self) -> None:
+        self._drain()
+        with contextlib.suppress(_Abort, StopIteration, OSError, ValueError):
+            self._frames.throw(_Abort())  # imageio-ffmpeg kills ffmpeg and waits for it
+
+    def _lines(self) -> list[str]:
+        if self._log.closed:
+            return []
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace").splitlines()
+
+    @property
+    def _finished(self) -> bool:
+        """Whether ffmpeg said it completed the file (a killed ffmpeg says nothing)."""
+        progress = [line for line in self._lines() if _FFMPEG_PROGRESS.match(line)]
+        return bool(progress) and progress[-1].strip() == "progress=end"
+
+    def _message(self) -> str:
+        """The first error ffmpeg printed, without its ``[codec @ 0x..]`` prefixes, or ``""``."""
+        # The first error names the cause; later ones ("Error opening output files",
+        # "Conversion failed!") only repeat that something failed.
+        for line in self._lines():
+            text = _FFMPEG_LOG_PREFIX.sub("", line).strip()
+            if text and not _FFMPEG_PROGRESS.match(line):
+                return text
+        return ""
+
+
+@contextmanager
+def _stderr_into(log: IO[bytes]) -> Iterator[None]:
+    """Make ``log`` file descriptor 2 while a child process starts, which inherits it.
+
+    imageio-ffmpeg leaves ffmpeg's standard error to the parent's; this gives
+    ffmpeg its own. Only the process start runs inside, in the main thread.
+    """
+    if log.fileno() == 2:  # standard error was closed, and the log took its number
+        yield
+        return
+    if sys.stderr is not None:
+        sys.stderr.flush()
+    try:
+        saved: int | None = os.dup(2)
+    except OSError:  # standard error is closed: restore that afterwards
+        saved = None
+    os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.close(2)
+        else:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def queued_frames(frame_bytes: int) -> int:
@@ -835,24 +921,6 @@ def _check_frame_array(frame: np.ndarray, name: str) -> np.ndarray:
     # RGBA stays RGBA: ffmpeg reads it directly (pix_fmt rgba), which is cheaper than
     # dropping the alpha channel in Python
     return np.ascontiguousarray(frame)
-
-
-def _grow_pipe(pipe: IO[bytes] | None) -> None:
-    """Enlarge a pipe's kernel buffer (Linux) so a whole frame fits in it.
-
-    With the default 64 KiB, every frame is handed over in dozens of round trips
-    and Python waits for ffmpeg on each; with a larger buffer Python drops the
-    frame and goes on rendering while ffmpeg encodes it.
-    """
-    set_size = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
-    if pipe is None or set_size is None:
-        return
-    try:
-        limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
-    except (OSError, ValueError):
-        limit = 1 << 20
-    with contextlib.suppress(OSError):
-        fcntl.fcntl(pipe.fileno(), set_size, min(limit, PIPE_BUFFER_BYTES))
 
 
 def _ffmpeg_exe() -> str:
