@@ -211,6 +211,22 @@ def test_rendered_frames_carry_the_live_readouts():
     assert FrameRenderer(plain, RenderOptions(size=(320, 180))).legend.readout_lines == 0
 
 
+@pytest.mark.parametrize("view", ["contour", "both"])
+@pytest.mark.parametrize("labels", [("gd", "sgd", "momentum"), ("gd", "sgd batch=64", "sgd 8")])
+def test_the_loss_panel_leaves_room_for_the_live_readouts(view, labels):
+    """At 1280x720 every entry keeps its hyperparameters and both readout lines."""
+    import dataclasses
+
+    from visualizer.render import FrameRenderer, RenderOptions
+
+    rec = recording()  # long labels put the loss on a line of its own
+    runs = [dataclasses.replace(r, label=t) for r, t in zip(rec.runs, labels, strict=True)]
+    rec = dataclasses.replace(rec, runs=tuple(runs))
+    renderer = FrameRenderer(rec, RenderOptions(view=view, loss_panel=True, frames=1))
+    assert renderer.layout.loss is not None
+    assert [len(stamps) for stamps in renderer.legend.readout_stamps] == [2, 2, 2]
+
+
 # --- the gallery's claims ---------------------------------------------------------------
 
 

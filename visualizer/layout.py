@@ -147,6 +147,11 @@ def make_layout(rec: Recording, options: RenderOptions) -> Layout:
     title_band = 0.13
     top = 1.0 - title_band
     n = len(rec.runs)
+    # live lines under each legend entry (a model run's readouts, a scheduled lr) are
+    # drawn with the hyperparameters: room for them, and for the loss on a line of its
+    # own (a label too wide for it beside), or the legend drops them all
+    readouts = max((len(run.readout(0).splitlines()) for run in rec.runs), default=0)
+    live = 1.0 + 1.05 * readouts if readouts else 0.0
 
     if options.view != "both":  # one view (or the grid's panels) left, a sidebar right
         side_w = 0.29
@@ -166,12 +171,13 @@ def make_layout(rec: Recording, options: RenderOptions) -> Layout:
         loss = None
         legend = side
         # the legend takes what its entries need (about 2.6 lines of 13 pt each, a line
-        # more with the hyperparameters), the loss panel the rest; a frame too small for
-        # both keeps the legend and drops the loss panel
+        # more with the hyperparameters, and the live lines), the loss panel the rest; a
+        # frame too small for both keeps the legend and drops the loss panel
         small = 13.0 * options.resolved_dpi() / 72.0 < MIN_TEXT_PX
         line = max(13.0 * options.resolved_dpi() / 72.0, MIN_TEXT_PX) / h
         key = 2.6 if options.arrows else 0.0  # the arrows' key: two lines
-        needed = (2.0 + n * (2.1 if small else 2.6) + key) * line + 0.09
+        entry = 2.1 if small else 2.6 + live
+        needed = (2.0 + n * entry + key) * line + 0.09
         loss_h = float(np.clip(side.h - needed, 0.22 * side.h, 0.42 * side.h))
         if options.loss_panel and not (small and side.h - needed < 0.22 * side.h):
             loss = Rect(side.x + 0.045, side.y + 0.02, side.w - 0.055, loss_h)
@@ -183,7 +189,7 @@ def make_layout(rec: Recording, options: RenderOptions) -> Layout:
     rows = -(-n // columns)
     line = max(13.0 * options.resolved_dpi() / 72.0, MIN_TEXT_PX) / h
     small = 13.0 * options.resolved_dpi() / 72.0 < MIN_TEXT_PX
-    per_row = 2.6 if small else 3.6  # label, hyperparameters (not when small), loss
+    per_row = 2.6 if small else 3.6 + live  # label, hyperparameters (not when small), loss
     key = 2.6 if options.arrows else 0.0  # the arrows' key: two lines
     band_h = float(np.clip((2.2 + rows * per_row + key) * line + 0.04, 0.25, 0.5))
     band = Rect(0.02, 0.015, 0.96, band_h - 0.03)
