@@ -135,6 +135,36 @@ def test_a_second_ctrl_c_inside_the_cleanup_does_not_cut_it_short(tmp_path, monk
     assert contents(tmp_path) == old
 
 
+def frames_through_a_c_extension(signum: int, *, swallow: bool = False):
+    """Frames whose renderer gets ``signum`` inside a C extension's callback, which
+    turns the signal's exception into an error of its own, as matplotlib's Agg
+    renderer does ("Invalid affine transformation matrix"); or swallows it."""
+    yield from frames(2)
+    try:
+        os.kill(os.getpid(), signum)
+        time.sleep(5)  # the handler raises here
+    except BaseException:
+        if not swallow:
+            raise ValueError("Invalid affine transformation matrix") from None
+    yield from frames(2)
+
+
+@pytest.mark.parametrize(
+    ("signum", "error"),
+    [(signal.SIGTERM, Terminated), (signal.SIGINT, KeyboardInterrupt)],
+)
+@pytest.mark.parametrize("swallow", [False, True])
+def test_a_signal_turned_into_another_error_still_stops_the_write(tmp_path, signum, error, swallow):
+    """A gallery worker that took SIGTERM for a ValueError went on waiting for work,
+    and the gallery waited for it forever."""
+    old = old_files(tmp_path, ["a.png"])
+    with pytest.raises(error):
+        write_frames(
+            tmp_path / "a.png", frames_through_a_c_extension(signum, swallow=swallow), fps=10
+        )
+    assert contents(tmp_path) == old
+
+
 @needs_encoder("gif")
 def test_ctrl_c_during_the_renames_waits_until_every_file_is_in_place(tmp_path, monkeypatch):
     replace = os.replace

@@ -230,7 +230,17 @@ def commit(pairs: Sequence[tuple[Path, Path]]) -> list[Path]:
     ------
     WriterError
         If a rename failed; no target has changed then.
+    KeyboardInterrupt, Terminated
+        If a signal came during this write and its exception was swallowed on the
+        way (see :func:`cleanup_on_signals`): nothing is renamed then.
     """
+    in_write = (
+        getattr(_local, "scopes", None) and threading.current_thread() is threading.main_thread()
+    )
+    if in_write and _state["caught"] is not None:
+        for temp, _ in pairs:
+            discard(temp)
+        raise _signal_exception(_state["caught"])
     with _signals_held():
         backups: list[tuple[Path, Path | None]] = []
         try:
@@ -293,6 +303,12 @@ def cleanup_on_signals() -> Iterator[None]:
     Handlers are only installed in the main thread and only over the default
     ones: a signal the application handles or ignores (``nohup``) stays so.
     Blocks nest; the outermost one does the work.
+
+    A signal's exception can be swallowed or replaced on its way out: a C
+    extension that calls back into Python turns it into an error of its own
+    (matplotlib's Agg renderer: ``ValueError: Invalid affine transformation
+    matrix``). The outermost block then raises the signal's exception in its
+    place, so that the process still stops as the signal asked.
     """
     scopes: list[set[Path]] = _local.__dict__.setdefault("scopes", [])
     scope: set[Path] = set()
@@ -308,6 +324,15 @@ def cleanup_on_signals() -> Iterator[None]:
                     installed[signum] = handler
     try:
         yield
+    except BaseException as error:
+        caught = _state["caught"] if installed else None
+        if caught is not None and not isinstance(error, (KeyboardInterrupt, Terminated)):
+            raise _signal_exception(caught) from error
+        raise
+    else:
+        caught = _state["caught"] if installed else None
+        if caught is not None:  # the signal's exception was swallowed: stop all the same
+            raise _signal_exception(caught)
     finally:
         try:
             with _signals_held():
@@ -379,9 +404,12 @@ def _on_signal(signum: int, frame: object) -> None:
         _state["pending"] = _state["pending"] or signum  # raised when the renames are done
         return
     _state["caught"] = signum
-    if signum == signal.SIGINT:
-        raise KeyboardInterrupt
-    raise Terminated(signum)
+    raise _signal_exception(signum)
+
+
+def _signal_exception(signum: int) -> BaseException:
+    """What a signal raises: ``KeyboardInterrupt`` for SIGINT, else :class:`Terminated`."""
+    return KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
 
 
 @contextmanager
