@@ -304,6 +304,9 @@ def test_a_render_larger_than_memory_is_refused_before_any_frame(tmp_path, capsy
     )
     assert "7680x4320 render to .mp4 needs about 4.5 GB of memory; this machine has 2.0 GB" in err
     assert list(tmp_path.iterdir()) == []
+    # into a folder still to be made: one line (no "created folder"), and no folder
+    refused(capsys, "render", "--size", "7680x4320", "-o", str(tmp_path / "new" / "a.gif"))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_largest_accepted_inputs_render(tmp_path, capsys):

@@ -186,6 +186,23 @@ def test_non_integer_order_is_a_usage_error(tmp_path, capsys):
     assert_usage_error(code, out, err, "order", "bad.toml")
 
 
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ('surface = "nope"\n', "unknown surface 'nope'"),
+        ('surface = "bowl"\noptimizers = ["gd:label=$x^$"]\n', "not valid mathtext"),
+    ],
+)
+def test_a_scene_that_cannot_render_is_refused_before_any_folder_is_made(
+    tmp_path, capsys, text, needle
+):
+    scenes = write_scenes(tmp_path / "scenes", {"bad": text})
+    missing = tmp_path / "new" / "gallery"
+    code, out, err = run_main(capsys, "gallery", "-o", str(missing), "--scenes", str(scenes))
+    assert_usage_error(code, out, err, needle, "bad.toml")  # no "created folder" line
+    assert [p.name for p in tmp_path.iterdir()] == ["scenes"]
+
+
 # --- load_gallery ------------------------------------------------------------------------
 
 

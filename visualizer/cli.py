@@ -625,8 +625,10 @@ def cmd_render(args: argparse.Namespace) -> int:
     scene = scene_from_args(args)
     rec = scene.record()  # the optimizers' input is checked here, before any plotting import
     from visualizer.animation import animation_from_scene
+    from visualizer.writers import check_memory
 
     anim = animation_from_scene(scene, recording=rec)
+    check_memory(scene.size, [out.path.suffix.lower()])  # before any folder is made
     _view_notes(scene, out.path)
     out.make_folders(quiet=args.quiet)
     try:
@@ -644,7 +646,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_gallery(args: argparse.Namespace) -> int:
     """``lossviz gallery``: every curated scene, the page and the Markdown."""
     from visualizer.files import check_output_folder
-    from visualizer.gallery import DEFAULT_SCENES, load_gallery, render_gallery
+    from visualizer.gallery import DEFAULT_SCENES, check_gallery, load_gallery, render_gallery
 
     out = Output(args.output, folder=True).check(check_output_folder)
     workers = parse_int("jobs", args.jobs, lo=1, hi=1024) if args.jobs is not None else None
@@ -658,6 +660,7 @@ def cmd_gallery(args: argparse.Namespace) -> int:
                     f"choose from {', '.join(sorted(names))}"
                 )
         scenes = [s for s in scenes if s.name in args.only]
+    animations = check_gallery(scenes)  # every scene's input, before any folder is made
     out.make_folders(quiet=args.quiet)
 
     def progress(item: Any, done: int) -> None:
@@ -666,7 +669,12 @@ def cmd_gallery(args: argparse.Namespace) -> int:
 
     try:
         written = render_gallery(
-            out.path, scenes, progress=progress, page_scenes=every, workers=workers
+            out.path,
+            scenes,
+            progress=progress,
+            page_scenes=every,
+            workers=workers,
+            animations=animations,
         )
     except BaseException:
         out.undo()

@@ -105,6 +105,30 @@ def scene_command(scene: Scene, output: str) -> str:
     return shlex.join(args)
 
 
+def check_gallery(scenes: Sequence[GalleryScene]) -> list[Any]:
+    """Record and check every scene before anything is written; their animations.
+
+    Each scene's input (surface, optimizers, labels) and the memory its render
+    needs (:func:`visualizer.writers.check_memory`) are checked here.
+
+    Raises
+    ------
+    SpecError
+        On any bad input, naming the scene file.
+    """
+    from visualizer.animation import animation_from_scene
+    from visualizer.writers import check_memory
+
+    animations = []
+    for item in scenes:
+        try:
+            animations.append(animation_from_scene(item.rendered))
+            check_memory(item.scene.size, GALLERY_SUFFIXES)
+        except SpecError as exc:
+            raise SpecError(f"config '{item.path}': {exc}") from None
+    return animations
+
+
 def render_gallery(
     out_dir: str | Path,
     scenes: Sequence[GalleryScene],
@@ -112,6 +136,7 @@ def render_gallery(
     progress: Callable[[GalleryScene, int], None] | None = None,
     page_scenes: Sequence[GalleryScene] | None = None,
     workers: int | None = None,
+    animations: Sequence[Any] | None = None,
 ) -> list[Path]:
     """Render every scene into ``out_dir`` and write ``index.html`` and ``gallery.md``.
 
@@ -135,23 +160,26 @@ def render_gallery(
         in ``out_dir`` already. ``None`` for ``scenes``.
     workers
         Number of processes; ``1`` renders in this process.
+    animations
+        :func:`check_gallery`'s result for ``scenes``, if the caller has it already.
 
     Returns
     -------
     list of Path
         Every file written.
     """
-    from visualizer.animation import animation_from_scene
     from visualizer.files import check_output_path, write_text_atomic
 
     folder = Path(out_dir)
+    if animations is None:
+        animations = check_gallery(scenes)
     jobs = []
-    for item in scenes:
+    for item, anim in zip(scenes, animations, strict=True):
         outputs = [
             check_output_path(folder / f"{item.name}{s}", suffixes=GALLERY_SUFFIXES)
             for s in GALLERY_SUFFIXES
         ]
-        jobs.append((item, animation_from_scene(item.rendered), outputs))
+        jobs.append((item, anim, outputs))
     written: list[Path] = []
     for done, (index, files) in enumerate(_render_jobs(jobs, workers), start=1):
         written += files
