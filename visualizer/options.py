@@ -99,10 +99,13 @@ class Kind:
 
 
 def _items(value: Any) -> list[Any]:
-    """Comma-separated text or a list/tuple as a list; anything else is malformed."""
+    """Comma-separated text or a list/tuple as a list; anything else is malformed.
+
+    A list holds numbers, not text: ``["1", 2]`` in a scene file is a type error.
+    """
     if isinstance(value, str):
         return value.split(",")
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple)) and not any(isinstance(v, str) for v in value):
         return list(value)
     raise ValueError
 
