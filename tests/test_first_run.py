@@ -191,7 +191,10 @@ def test_list_shows_scenes_and_plain_formulas(capsys):
     assert code == 0
     formulas = [line.split("formula", 1)[1] for line in out.splitlines() if " formula " in line]
     assert formulas and not any("$" in f or "\\" in f for f in formulas), formulas
+    commands = re.compile(r"\b(tilde|frac|sqrt|mathrm|operatorname|left|right)\b")
+    assert not any(commands.search(f) for f in formulas), formulas  # no LaTeX, even unslashed
     assert "f(x,y) = ½(x² + 100y²)" in out
+    assert "log(1 + e^(-\u1ef9ᵢ (w xᵢ + b)))" in out  # ỹ, one character
     for item in load_gallery():
         assert re.search(rf"^  {re.escape(item.name)}\s+{re.escape(item.title)}$", out, re.M)
     code, out, _ = run_main(capsys, "list", "--json")

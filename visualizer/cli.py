@@ -18,6 +18,7 @@ import os
 import re
 import signal
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -433,6 +434,7 @@ def plain_formula(tex: str) -> str:
     text = tex.strip().strip("$")
     text = re.sub(r"\\(?:mathrm|operatorname|text)" + _GROUP, r"\1", text)
     text = re.sub(r"(?<=\d)\\,", "", text)  # 100\,y: 100y
+    text = re.sub(r"\\tilde\s*\{?([A-Za-z])\}?", "\\1\u0303", text)  # \tilde y: ỹ
     for command, symbol in _SYMBOLS.items():
         word_end = r"(?![A-Za-z])" if command[-1].isalpha() else ""
         text = re.sub(re.escape(command) + word_end, symbol, text)
@@ -442,7 +444,7 @@ def plain_formula(tex: str) -> str:
         text = re.sub(r"\\frac" + _GROUP + _GROUP, lambda m: _fraction(m[1], m[2]), text)
         text = re.sub(r"\\sqrt" + _GROUP, lambda m: "√" + _grouped(m[1]), text)
     text = re.sub(r"\\([A-Za-z]+)", r"\1", _scripts(text))
-    return re.sub(r" {2,}", " ", text).strip()
+    return unicodedata.normalize("NFC", re.sub(r" {2,}", " ", text).strip())
 
 
 def _scripts(text: str) -> str:
