@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from helpers import needs_encoder, run_main
 
-from surfaces.errors import WriterError
+from surfaces.errors import SpecError, WriterError
 from visualizer import files, writers
 from visualizer.files import Terminated
 from visualizer.writers import write_frames, write_frames_to_all
@@ -394,3 +394,49 @@ def test_a_deeply_nested_expression_renders(tmp_path, capsys):
     )
     assert code == 0, err
     assert path.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["-s", "mlp:hidden=256,samples=20000", "--steps", "2"], "the plane's 80x80 lattice is"),
+        (["-s", "mlp", "--steps", "100000"], "300000 steps in all; at most 20000"),
+        (["-s", "mlp:hidden=256", "--steps", "6000"], "2.31e+07 values per array; at most 2e+07"),
+        (["-s", "regression:samples=1000000", "--steps", "100000"], "operations; at most 5e+09"),
+        (["-s", "logistic:samples=100000", "--steps", "200", "--tune"], "× 169 learning rates"),
+    ],
+)
+def test_a_recording_of_minutes_or_gigabytes_is_refused_up_front(capsys, argv, expected):
+    """Each value within its own range, together minutes of work or GBs of memory."""
+    assert expected in refused(capsys, "trace", *argv)
+
+
+def test_the_work_bounds_are_exact():
+    from surfaces import get_surface
+    from visualizer.scene import MAX_TRAINING_WORK, check_work
+
+    regression = get_surface("regression:samples=1000000")
+    steps = MAX_TRAINING_WORK // (1_000_000 * 2)
+    check_work(regression, runs=1, steps=steps)
+    with pytest.raises(SpecError, match="at most 5e"):
+        check_work(regression, runs=1, steps=steps + 1)
+    check_work(get_surface("mlp"), runs=4, steps=5000)  # 20000 steps, 1.6 million values
+    with pytest.raises(SpecError, match="at most 20000"):
+        check_work(get_surface("mlp"), runs=4, steps=5001)
+    check_work(get_surface("ravine"), runs=12, steps=100_000)  # analytic: only the step bound
+
+
+def test_the_readme_states_the_bounds():
+    from visualizer.options import MAX_OPTIMIZERS, MAX_TITLE_CHARS
+    from visualizer.scene import MAX_NETWORK_STEPS
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for row in (
+        f"| title | {MAX_TITLE_CHARS} characters",
+        f"| optimizers | {MAX_OPTIMIZERS} per scene |",
+        "samples × parameters (2, or the network's) ≤ 5·10⁹",
+        f"steps × optimizers ≤ {MAX_NETWORK_STEPS};",
+        "parameters ≤ 2·10⁷",
+        "grid² × samples × hidden units ≤ 10⁹",
+    ):
+        assert row in readme, row
