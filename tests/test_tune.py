@@ -85,6 +85,14 @@ def test_trace_says_the_tuned_rates_and_its_spec_column_reproduces_the_runs(caps
     rows = list(csv.DictReader(io.StringIO(out)))
     firsts = [r for r in rows if r["step"] == "0"]
     assert [r["optimizer"] for r in firsts] == ["gd", "momentum"]
+    # two runs of one optimizer: their labels hold the rate, which the note says once
+    code, _, err = run_main(capsys, "trace", "-s", "regression", "--tune", "--steps", "20")
+    assert code == 0
+    note = err.splitlines()[0]
+    for label in ("sgd lr=", "batch=256", "batch=32"):
+        assert label in note, note
+    entries = note.split("--tune chose ", 1)[1].split(", ")
+    assert [e.count("lr=") for e in entries] == [1, 1, 1], note  # not "sgd lr=a batch=256 lr=a"
     again = ["trace"]
     for r in firsts:
         words = shlex.split(r["spec"])

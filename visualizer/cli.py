@@ -553,9 +553,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _notes(runs: Sequence[Any], *, rows: bool = False) -> None:
-    tuned = [
-        f"{run.label} {run.spec.hyper_text([run.spec.lr_key])}" for run in runs if run.spec.tuned
-    ]
+    tuned = [_tuned_rate(run) for run in runs if run.spec.tuned]
     if tuned:
         print(f"{PROG}: note: --tune chose {', '.join(tuned)}", file=sys.stderr)
     for run in runs:
@@ -565,6 +563,12 @@ def _notes(runs: Sequence[Any], *, rows: bool = False) -> None:
                 f"{PROG}: note: {run.label} diverged at step {run.diverged_at}{tail}",
                 file=sys.stderr,
             )
+
+
+def _tuned_rate(run: Any) -> str:
+    """A tuned run's label and rate, the rate once (a label may hold it already)."""
+    rate = run.spec.hyper_text([run.spec.lr_key])
+    return run.label if rate in run.label.split() else f"{run.label} {rate}"
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
