@@ -284,3 +284,22 @@ def test_list_and_input_errors_import_no_plotting_or_encoding(tmp_path):
     assert result["codes"] == [expected for _, expected in runs], done.stderr
     assert result["heavy"] == [], "imported before the input was checked"
     assert list(tmp_path.iterdir()) == [bad_scene]
+
+
+def test_the_readme_shows_each_gallery_image_with_the_command_that_made_it():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    scenes = {item.name: item for item in load_gallery()}
+    shown = re.findall(r"\]\(outputs/([\w-]+)\.gif\)\n\n```sh\n([^\n]+)\n```", readme)
+    assert shown, "no gallery image with its command"
+    for name, command in shown:
+        made_it = (f"lossviz render --scene {name} -o {name}.gif", scenes[name].command)
+        assert command in made_it, (name, command)
+
+
+def test_the_readme_says_how_long_the_last_frame_is_held():
+    from visualizer.options import RenderOptions
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert RenderOptions().hold_last_ms == 3000
+    assert "hold the last frame for three seconds" in readme
+    assert "(`--hold-last-ms`, default 3000)" in readme
