@@ -250,6 +250,9 @@ def test_list_and_input_errors_import_no_plotting_or_encoding(tmp_path):
     """
     bad_scene = tmp_path / "bad.toml"
     bad_scene.write_text('steps = "50"\n')
+    bad_gallery = tmp_path / "scenes"
+    bad_gallery.mkdir()
+    (bad_gallery / "nope.toml").write_text('surface = "nope"\n')
     runs = [
         (["list"], 0),
         (["list", "--json"], 0),
@@ -261,6 +264,9 @@ def test_list_and_input_errors_import_no_plotting_or_encoding(tmp_path):
         (["render", "--config", str(bad_scene), "-o", str(tmp_path / "a.gif")], 2),
         (["trace", "-s", "x**", "-o", str(tmp_path / "a.csv")], 2),
         (["gallery", "--only", "ravene", "-o", str(tmp_path / "g")], 2),
+        (["gallery", "--scenes", str(bad_gallery), "-o", str(tmp_path / "g")], 2),
+        (["trace", "-s", "mlp", "--steps", "100000"], 2),
+        (["trace", "-s", "log(x*0)"], 2),
         (["--version"], 0),
         ([], 2),
     ]
@@ -283,7 +289,7 @@ def test_list_and_input_errors_import_no_plotting_or_encoding(tmp_path):
     result = json.loads(done.stdout)
     assert result["codes"] == [expected for _, expected in runs], done.stderr
     assert result["heavy"] == [], "imported before the input was checked"
-    assert list(tmp_path.iterdir()) == [bad_scene]
+    assert sorted(tmp_path.iterdir()) == [bad_scene, bad_gallery]
 
 
 def test_the_readme_shows_each_gallery_image_with_the_command_that_made_it():

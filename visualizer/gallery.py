@@ -116,13 +116,19 @@ def check_gallery(scenes: Sequence[GalleryScene]) -> list[Any]:
     SpecError
         On any bad input, naming the scene file.
     """
+    recordings = []
+    for item in scenes:  # numpy only: most bad input is found before any plotting import
+        try:
+            recordings.append(item.rendered.record())
+        except SpecError as exc:
+            raise SpecError(f"config '{item.path}': {exc}") from None
     from visualizer.animation import animation_from_scene
     from visualizer.writers import check_memory
 
     animations = []
-    for item in scenes:
+    for item, rec in zip(scenes, recordings, strict=True):
         try:
-            animations.append(animation_from_scene(item.rendered))
+            animations.append(animation_from_scene(item.rendered, recording=rec))
             check_memory(item.scene.size, GALLERY_SUFFIXES)
         except SpecError as exc:
             raise SpecError(f"config '{item.path}': {exc}") from None
