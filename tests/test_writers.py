@@ -499,3 +499,15 @@ def test_encoders_run_through_imageio(tmp_path, monkeypatch):
     decoded, _, _ = gif_frames(tmp_path / "a.gif")
     assert len(decoded) == 5  # the carrier of the palette is not a frame
     assert all(np.array_equal(d, f) for d, f in zip(decoded, frames, strict=True))
+
+
+@needs_encoder("libx264")
+def test_abort_waits_for_the_killed_ffmpeg_before_removing_the_file(tmp_path):
+    writer = writers.writer_for(tmp_path / "a.mp4", fps=10)
+    writer.setup()
+    writer.grab_frame(np.zeros((64, 64, 3), np.uint8))
+    process = writer._encoder._process
+    assert process is not None and process.poll() is None  # found in imageio-ffmpeg's generator
+    writer.abort()
+    assert process.returncode is not None  # reaped: it cannot create the file again
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

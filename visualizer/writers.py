@@ -46,6 +46,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import subprocess
 import sys
 import tempfile
 from collections import deque
@@ -787,6 +788,7 @@ class _Encoder:
         except OSError as error:
             self._log.close()
             raise WriterError(f"cannot run ffmpeg: {error.strerror or error}") from None
+        self._process = _generator_process(self._frames)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="lossviz-ffmpeg")
         self._pending: deque[Future[object]] = deque()
         self._failed = False
@@ -811,6 +813,8 @@ class _Encoder:
         except Exception:
             self._failed = True
         self._failed |= self._message() != "" or not self._finished
+        if self._process is not None:
+            self._failed |= self._process.wait() != 0
         if not self._failed:
             self._log.close()
         return not self._failed
@@ -834,7 +838,11 @@ class _Encoder:
     def _stop(self) -> None:
         self._drain()
         with contextlib.suppress(_Abort, StopIteration, OSError, ValueError):
-            self._frames.throw(_Abort())  # imageio-ffmpeg kills ffmpeg and waits for it
+            self._frames.throw(_Abort())  # imageio-ffmpeg kills ffmpeg (without waiting)
+        if self._process is not None:
+            # gone before the temporary file is removed: a dying ffmpeg that was still
+            # opening its output would otherwise create the file again
+            self._process.wait()
 
     def _lines(self) -> list[str]:
         if self._log.closed:
@@ -857,6 +865,19 @@ class _Encoder:
             if text and not _FFMPEG_PROGRESS.match(line):
                 return text
         return ""
+
+
+def _generator_process(frames: Generator[None, Any, None]) -> subprocess.Popen[bytes] | None:
+    """The ffmpeg process of an ``imageio_ffmpeg.write_frames`` generator, if it can be found.
+
+    imageio-ffmpeg keeps the process to itself; the generator's suspended frame
+    holds it as ``p``. With it, a killed ffmpeg is waited for and the exit status
+    is checked; without it (another imageio-ffmpeg), ``progress=end`` alone
+    tells that the file is complete.
+    """
+    frame = getattr(frames, "gi_frame", None)
+    process = frame.f_locals.get("p") if frame is not None else None
+    return process if isinstance(process, subprocess.Popen) else None
 
 
 @contextmanager
