@@ -51,6 +51,7 @@ __all__ = [
     "create_temp_file",
     "discard",
     "remove_stale_temp_files",
+    "signals_held",
     "write_text_atomic",
 ]
 
@@ -241,7 +242,7 @@ def commit(pairs: Sequence[tuple[Path, Path]]) -> list[Path]:
         for temp, _ in pairs:
             discard(temp)
         raise _signal_exception(_state["caught"])
-    with _signals_held():
+    with signals_held():
         backups: list[tuple[Path, Path | None]] = []
         try:
             for temp, target in pairs:
@@ -335,7 +336,7 @@ def cleanup_on_signals() -> Iterator[None]:
             raise _signal_exception(caught)
     finally:
         try:
-            with _signals_held():
+            with signals_held():
                 for temp in list(scope):
                     discard(temp)
                 scopes.remove(scope)
@@ -376,7 +377,7 @@ def remove_stale_temp_files(folder: Path) -> list[Path]:
 
 _local = threading.local()
 #: Signal state of :func:`cleanup_on_signals`: the signal being handled, one held back, and
-#: how deep in :func:`_signals_held` we are. Signal handlers run in the main thread.
+#: how deep in :func:`signals_held` we are. Signal handlers run in the main thread.
 _state: dict[str, int | None] = {"caught": None, "pending": None, "held": 0}
 _LIVE_TEMPS: set[Path] = set()  # every temporary file of this process not yet committed
 _CLEANED_FOLDERS: set[Path] = set()
@@ -413,13 +414,15 @@ def _signal_exception(signum: int) -> BaseException:
 
 
 @contextmanager
-def _signals_held() -> Iterator[None]:
+def signals_held(*, mask: bool = True) -> Iterator[None]:
     """Hold back :data:`SIGNALS` in this block; one that came is raised when it ends.
 
     Our handler records a signal while held (whichever thread the kernel picked);
-    blocking them in this thread also covers handlers that are not ours.
+    with ``mask``, blocking them in this thread also covers handlers that are not
+    ours. Without it, only our handler holds them: for a block that starts a
+    child process, which would inherit the blocked mask.
     """
-    block = getattr(signal, "pthread_sigmask", None)
+    block = getattr(signal, "pthread_sigmask", None) if mask else None
     previous = block(signal.SIG_BLOCK, SIGNALS) if block is not None else None
     _state["held"] += 1
     try:

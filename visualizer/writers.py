@@ -343,7 +343,14 @@ class _FFmpegWriter(FrameWriter):
 
     def _start(self, frame: np.ndarray) -> None:
         height, width = self._pad(frame).shape[:2]
-        self._encoder = _Encoder(
+        # A signal that comes while ffmpeg starts is raised once the encoder is ours (and
+        # standard error is back), so that the abort stops that ffmpeg. Not masked: a
+        # child process would inherit the mask.
+        with files.signals_held(mask=False):
+            self._encoder = self._new_encoder(frame, width, height)
+
+    def _new_encoder(self, frame: np.ndarray, width: int, height: int) -> _Encoder:
+        return _Encoder(
             self._temp_path,
             size=(width, height),
             pix_fmt_in="rgba" if frame.shape[2] == 4 else "rgb24",
@@ -779,19 +786,20 @@ class _Encoder:
             macro_block_size=1,  # sizes are the writers' business (videos are padded to even)
             ffmpeg_log_level="error",
             # on its standard error, beside the errors: "key=value" progress lines, the
-            # last "progress=end" once the file is complete (the exit status is imageio's)
+            # last "progress=end" once the file is complete (write_frames hides the exit status)
             output_params=["-hide_banner", "-nostats", "-progress", "pipe:2", *output_params],
         )
+        self._process: subprocess.Popen[bytes] | None = None
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="lossviz-ffmpeg")
+        self._pending: deque[Future[object]] = deque()
+        self._failed = False
         try:
             with _stderr_into(self._log):
                 self._frames.send(None)  # starts ffmpeg, its stderr now the log
         except OSError as error:
-            self._log.close()
+            self.kill()
             raise WriterError(f"cannot run ffmpeg: {error.strerror or error}") from None
         self._process = _generator_process(self._frames)
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="lossviz-ffmpeg")
-        self._pending: deque[Future[object]] = deque()
-        self._failed = False
 
     def write(self, frame: np.ndarray) -> bool:
         """Queue a contiguous frame; ``False`` once ffmpeg has stopped reading."""
