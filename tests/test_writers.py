@@ -511,3 +511,34 @@ def test_abort_waits_for_the_killed_ffmpeg_before_removing_the_file(tmp_path):
     writer.abort()
     assert process.returncode is not None  # reaped: it cannot create the file again
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@needs_encoder("gif")
+def test_ffmpeg_starts_without_python_code_in_the_forked_child(tmp_path, monkeypatch):
+    # a preexec_fn runs Python between fork and exec, which can hang when other threads
+    # hold locks (an orbit's process pool); and the user's own setting is left as it was
+    monkeypatch.delenv("IMAGEIO_FFMPEG_NO_PREVENT_SIGINT", raising=False)
+    seen = []
+    real_init = subprocess.Popen.__init__
+
+    def spy(self, args, *rest, **kw):
+        seen.append(kw.get("preexec_fn"))
+        real_init(self, args, *rest, **kw)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", spy)
+    writers.write_frames(tmp_path / "a.gif", [np.zeros((8, 8, 3), np.uint8)], fps=10)
+    assert seen == [None]
+    assert "IMAGEIO_FFMPEG_NO_PREVENT_SIGINT" not in os.environ
+
+
+@needs_encoder("gif")
+@pytest.mark.parametrize("size", [(1, 1), (8, 8), (3, 100), (100, 3), (15, 17), (16, 16)])
+def test_gif_of_frames_smaller_than_the_palette(tmp_path, size):
+    rng = np.random.default_rng(0)
+    colours = rng.integers(0, 256, (6, 3), dtype=np.uint8)
+    first = colours[rng.integers(0, 6, size)]
+    frames = [first, *(np.roll(first, i, axis=1) for i in range(1, 4))]
+    path = writers.write_frames(tmp_path / "small.gif", frames, fps=10)
+    decoded, _, _ = gif_frames(path)
+    assert len(decoded) == 4
+    assert all(np.array_equal(d, f) for d, f in zip(decoded, frames, strict=True))

@@ -394,9 +394,10 @@ class GifWriter(_FFmpegWriter):
 
     The palette comes from the first frame plus ``extra_colors``
     (:func:`~visualizer.gif.gif_palette`), without dithering. It reaches ffmpeg
-    as an extra first frame whose top-left 16x16 pixels are its 256 colours; the
-    filter graph crops that frame into ``paletteuse``'s palette and drops it
-    from the animation, so no palette file is ever written. ``paletteuse`` maps
+    as an extra first frame whose top-left 16x16 pixels are its 256 colours (in
+    frames smaller than that, a few frames tiled together); the filter graph
+    crops it into ``paletteuse``'s palette and drops it from the animation, so no
+    palette file is ever written. ``paletteuse`` maps
     only the rectangle that changed (``diff_mode=rectangle``) and the GIF
     encoder stores only that rectangle, with unchanged pixels transparent, so
     frames where a few markers move cost a few hundred bytes. A held frame is
@@ -408,6 +409,7 @@ class GifWriter(_FFmpegWriter):
     pix_fmt_out = "pal8"
     muxer = "gif"
     _repeats: list[int]
+    _carriers: tuple[int, int] = (1, 1)  # frames across and down that carry the palette
 
     def _input_rate(self) -> Fraction:
         # Time stamps on a 1/100 s grid, so every GIF delay is the same.
@@ -415,10 +417,14 @@ class GifWriter(_FFmpegWriter):
 
     def _output_params(self) -> list[str]:
         last_cs = gif_frame_delays_cs([1], fps=self.fps, hold_last_ms=self.hold_last_ms)[-1]
+        side = GIF_PALETTE_SIDE
+        across, down = self._carriers
+        count = across * down
+        tile = f",tile={across}x{down}" if count > 1 else ""
         graph = (
             "[0:v]split[frames][first];"
-            f"[first]trim=end_frame=1,crop={GIF_PALETTE_SIDE}:{GIF_PALETTE_SIDE}:0:0[palette];"
-            "[frames]trim=start_frame=1,setpts=PTS-STARTPTS[animation];"
+            f"[first]trim=end_frame={count}{tile},crop={side}:{side}:0:0[palette];"
+            f"[frames]trim=start_frame={count},setpts=PTS-STARTPTS[animation];"
             "[animation][palette]paletteuse=dither=none:diff_mode=rectangle[gif]"
         )
         return [
@@ -428,14 +434,24 @@ class GifWriter(_FFmpegWriter):
 
     def _start(self, frame: np.ndarray) -> None:
         self._repeats = []
-        super()._start(frame)
+        height, width, channels = frame.shape
         side = GIF_PALETTE_SIDE
-        palette = gif_palette(frame, extra_colors=self.extra_colors).reshape(side, side, 3)
-        carrier = np.zeros_like(frame)
-        carrier[:side, :side, :3] = palette
-        if frame.shape[2] == 4:
-            carrier[..., 3] = 255
-        self._encoder.write(carrier)
+        # Frames smaller than the palette carry it in pieces, tiled together again by ffmpeg.
+        self._carriers = (-(-side // width), -(-side // height))
+        super()._start(frame)
+        across, down = self._carriers
+        sheet = np.zeros((down * height, across * width, channels), np.uint8)
+        sheet[:side, :side, :3] = gif_palette(frame, extra_colors=self.extra_colors).reshape(
+            side, side, 3
+        )
+        if channels == 4:
+            sheet[..., 3] = 255
+        for row in range(down):
+            for column in range(across):
+                piece = sheet[
+                    row * height : (row + 1) * height, column * width : (column + 1) * width
+                ]
+                self._encoder.write(np.ascontiguousarray(piece))
 
     def _write(self, frame: np.ndarray, repeat: int) -> None:
         self._repeats.append(repeat)
@@ -755,8 +771,8 @@ class _Encoder:
     Frames are sent to the generator from one worker thread (writing to the
     pipe releases the GIL), so the caller renders the next frame while ffmpeg
     reads this one; at most :func:`queued_frames` frames wait (a few, fewer for
-    big frames). imageio-ffmpeg starts ffmpeg in a process group of its own, so
-    Ctrl-C reaches Python only, which then stops it. ffmpeg's messages (level
+    big frames). ffmpeg is started without imageio-ffmpeg's ``preexec_fn``
+    (:func:`_ffmpeg_starting`), safe beside other threads. ffmpeg's messages (level
     ``error``: any message is a failure) go to an anonymous temporary file,
     whose first line becomes the one-line reason of a failure.
     """
@@ -794,7 +810,7 @@ class _Encoder:
         self._pending: deque[Future[object]] = deque()
         self._failed = False
         try:
-            with _stderr_into(self._log):
+            with _ffmpeg_starting(self._log):
                 self._frames.send(None)  # starts ffmpeg, its stderr now the log
         except OSError as error:
             self.kill()
@@ -889,30 +905,47 @@ def _generator_process(frames: Generator[None, Any, None]) -> subprocess.Popen[b
 
 
 @contextmanager
-def _stderr_into(log: IO[bytes]) -> Iterator[None]:
-    """Make ``log`` file descriptor 2 while a child process starts, which inherits it.
+def _ffmpeg_starting(log: IO[bytes]) -> Iterator[None]:
+    """How ffmpeg is started: standard error into ``log``, and no Python code before exec.
 
-    imageio-ffmpeg leaves ffmpeg's standard error to the parent's; this gives
-    ffmpeg its own. Only the process start runs inside, in the main thread.
+    imageio-ffmpeg leaves ffmpeg's standard error to the parent's; this makes
+    ``log`` file descriptor 2 while the process starts, so ffmpeg inherits it.
+    imageio-ffmpeg also starts ffmpeg through a ``preexec_fn`` (a process group of
+    its own, away from Ctrl-C), which forks the whole process and runs Python in
+    the child: with other threads alive (an orbit's process pool, another
+    writer) the child can hang on a lock before exec, as imageio-ffmpeg's own
+    ``IMAGEIO_FFMPEG_NO_PREVENT_SIGINT`` switch says; it is set while ffmpeg
+    starts. ffmpeg then shares our process group: Ctrl-C stops it too, which
+    is what the abort that follows does anyway. Only the start runs inside, in
+    the main thread.
     """
-    if log.fileno() == 2:  # standard error was closed, and the log took its number
-        yield
-        return
-    if sys.stderr is not None:
-        sys.stderr.flush()
+    switch = "IMAGEIO_FFMPEG_NO_PREVENT_SIGINT"
+    previous_switch = os.environ.get(switch)
+    os.environ[switch] = "1"
     try:
-        saved: int | None = os.dup(2)
-    except OSError:  # standard error is closed: restore that afterwards
-        saved = None
-    os.dup2(log.fileno(), 2)
-    try:
-        yield
+        if log.fileno() == 2:  # standard error was closed, and the log took its number
+            yield
+            return
+        if sys.stderr is not None:
+            sys.stderr.flush()
+        try:
+            saved: int | None = os.dup(2)
+        except OSError:  # standard error is closed: restore that afterwards
+            saved = None
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            if saved is None:
+                os.close(2)
+            else:
+                os.dup2(saved, 2)
+                os.close(saved)
     finally:
-        if saved is None:
-            os.close(2)
+        if previous_switch is None:
+            del os.environ[switch]
         else:
-            os.dup2(saved, 2)
-            os.close(saved)
+            os.environ[switch] = previous_switch
 
 
 def queued_frames(frame_bytes: int) -> int:
