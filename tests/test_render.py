@@ -558,3 +558,21 @@ def test_labels_option_writes_each_name_next_to_its_ball():
         x, y = tag.get_position()
         assert 0 < x - ball[0] < 20 and 0 < y - ball[1] < 20  # just up and right of it
     assert np.any(last != before)
+
+
+def _worker_signals(_: object) -> tuple[object, object]:
+    import signal
+
+    return signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+
+
+def test_orbit_workers_leave_ctrl_c_to_the_parent_and_die_on_sigterm():
+    import multiprocessing as mp
+    import signal
+
+    from visualizer.render import _orbit_worker_init
+
+    rec = rec_of("bowl", "gd:lr=0.2", steps=2)
+    options = RenderOptions(size=(64, 64), view="surface", orbit=True)
+    with mp.get_context("fork").Pool(1, _orbit_worker_init, (rec, options)) as pool:
+        assert pool.map(_worker_signals, [0]) == [(signal.SIG_IGN, signal.SIG_DFL)]
