@@ -347,23 +347,20 @@ class _FFmpegWriter(FrameWriter):
         # standard error is back), so that the abort stops that ffmpeg. Not masked: a
         # child process would inherit the mask.
         with files.signals_held(mask=False):
-            self._encoder = self._new_encoder(frame, width, height)
-
-    def _new_encoder(self, frame: np.ndarray, width: int, height: int) -> _Encoder:
-        return _Encoder(
-            self._temp_path,
-            size=(width, height),
-            pix_fmt_in="rgba" if frame.shape[2] == 4 else "rgb24",
-            fps=self._input_rate(),
-            codec=self.codec,
-            pix_fmt_out=self.pix_fmt_out,
-            output_params=[
-                *self._output_params(),
-                *("-threads", str(FFMPEG_THREADS)),
-                *("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"),
-                *("-f", self.muxer),
-            ],
-        )
+            self._encoder = _Encoder(
+                self._temp_path,
+                size=(width, height),
+                pix_fmt_in="rgba" if frame.shape[2] == 4 else "rgb24",
+                fps=self._input_rate(),
+                codec=self.codec,
+                pix_fmt_out=self.pix_fmt_out,
+                output_params=[
+                    *self._output_params(),
+                    *("-threads", str(FFMPEG_THREADS)),
+                    *("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"),
+                    *("-f", self.muxer),
+                ],
+            )
 
     def _pad(self, frame: np.ndarray) -> np.ndarray:
         return frame
@@ -836,7 +833,8 @@ class _Encoder:
             self._frames.close()  # closes ffmpeg's input and waits for it
         except Exception:
             self._failed = True
-        self._failed |= self._message() != "" or not self._finished
+        lines = self._lines()
+        self._failed |= _first_error(lines) != "" or not _completed(lines)
         if self._process is not None:
             self._failed |= self._process.wait() != 0
         if not self._failed:
@@ -846,7 +844,7 @@ class _Encoder:
     def failure(self) -> str:
         """Stop ffmpeg if it still runs and return the first line of its complaint."""
         self._stop()
-        return self._message() or "ffmpeg stopped without saying why"
+        return _first_error(self._lines()) or "ffmpeg stopped without saying why"
 
     def kill(self) -> None:
         """Stop ffmpeg at once and release everything."""
@@ -874,21 +872,22 @@ class _Encoder:
         self._log.seek(0)
         return self._log.read().decode(errors="replace").splitlines()
 
-    @property
-    def _finished(self) -> bool:
-        """Whether ffmpeg said it completed the file (a killed ffmpeg says nothing)."""
-        progress = [line for line in self._lines() if _FFMPEG_PROGRESS.match(line)]
-        return bool(progress) and progress[-1].strip() == "progress=end"
 
-    def _message(self) -> str:
-        """The first error ffmpeg printed, without its ``[codec @ 0x..]`` prefixes, or ``""``."""
-        # The first error names the cause; later ones ("Error opening output files",
-        # "Conversion failed!") only repeat that something failed.
-        for line in self._lines():
-            text = _FFMPEG_LOG_PREFIX.sub("", line).strip()
-            if text and not _FFMPEG_PROGRESS.match(line):
-                return text
-        return ""
+def _completed(lines: list[str]) -> bool:
+    """Whether ffmpeg's log says it completed the file (a killed ffmpeg says nothing)."""
+    progress = [line for line in lines if _FFMPEG_PROGRESS.match(line)]
+    return bool(progress) and progress[-1].strip() == "progress=end"
+
+
+def _first_error(lines: list[str]) -> str:
+    """The first error in ffmpeg's log, without its ``[codec @ 0x..]`` prefixes, or ``""``."""
+    # The first error names the cause; later ones ("Error opening output files",
+    # "Conversion failed!") only repeat that something failed.
+    for line in lines:
+        text = _FFMPEG_LOG_PREFIX.sub("", line).strip()
+        if text and not _FFMPEG_PROGRESS.match(line):
+            return text
+    return ""
 
 
 def _generator_process(frames: Generator[None, Any, None]) -> subprocess.Popen[bytes] | None:
