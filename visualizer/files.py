@@ -52,6 +52,7 @@ __all__ = [
     "discard",
     "remove_stale_temp_files",
     "signals_held",
+    "signals_of_a_worker",
     "write_text_atomic",
 ]
 
@@ -343,6 +344,18 @@ def cleanup_on_signals() -> Iterator[None]:
         finally:
             for signum, handler in installed.items():
                 signal.signal(signum, handler)  # type: ignore[arg-type]
+
+
+def signals_of_a_worker() -> None:
+    """In a forked worker process: Ctrl-C is the parent's, SIGTERM ends the worker at once.
+
+    The parent stops its workers with SIGTERM (a pool's ``terminate``); the
+    handler the fork copied from the parent's write would raise inside the
+    pool's queues instead, where the exit can hang. A worker that writes files
+    itself gets :func:`cleanup_on_signals` again around each write.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def remove_stale_temp_files(folder: Path) -> list[Path]:

@@ -215,8 +215,9 @@ def _render_job(index: int) -> tuple[int, list[Path]]:
 def _worker_init() -> None:
     """Workers leave Ctrl-C to the parent, which stops them with SIGTERM: each
     writer then removes its temporary files (see :mod:`visualizer.files`)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    from visualizer.files import signals_of_a_worker
+
+    signals_of_a_worker()
 
 
 def _terminated(signum: int, frame: object) -> None:

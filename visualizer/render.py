@@ -314,13 +314,10 @@ def orbit_turns(n_frames: int) -> np.ndarray:
 
 
 def _orbit_worker_init(rec: Recording, options: RenderOptions) -> None:
-    """A worker draws frames only: Ctrl-C is the parent's, and SIGTERM (the pool's
-    ``terminate``) ends it at once, not through the parent's write-cleanup handler
-    that the fork copied (raising there, in the pool's queues, can hang the exit)."""
-    import signal
+    """A worker draws frames only (its signals: :func:`visualizer.files.signals_of_a_worker`)."""
+    from visualizer.files import signals_of_a_worker
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signals_of_a_worker()
     global _WORKER
     _WORKER = FrameRenderer(rec, options)
 
