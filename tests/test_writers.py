@@ -450,6 +450,54 @@ def test_video_held_frames_are_repeated(tmp_path):
     assert imageio_ffmpeg.count_frames_and_secs(str(path))[0] == 7
 
 
+PLANS = {
+    "holds at both ends": [5, 1, 1, 1, 1, 1, 1, 3],
+    "a slow middle": [1, 1, 4, 4, 1, 1, 1, 1],
+    "held last only": [1, 1, 1, 1, 1, 1, 1, 6],
+    "no holds": [1] * 8,
+}
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".webm"])
+@pytest.mark.parametrize("plan", PLANS.values(), ids=PLANS.keys())
+def test_a_video_with_a_plan_pipes_each_frame_once_and_has_the_same_bytes(
+    tmp_path, monkeypatch, suffix, plan
+):
+    frames = make_frames(len(plan))
+    held = list(zip(frames, plan, strict=True))
+    copies = writers.write_frames_to_all([tmp_path / f"copies{suffix}"], held, fps=10)[0]
+    sent = []
+    write = writers._Encoder.write
+    monkeypatch.setattr(writers._Encoder, "write", lambda self, f: sent.append(1) or write(self, f))
+    planned = writers.write_frames_to_all(
+        [tmp_path / f"planned{suffix}"], held, fps=10, repeats=plan
+    )[0]
+    assert planned.read_bytes() == copies.read_bytes()
+    assert len(sent) == len(plan) + (plan[-1] > 1)  # a held last frame marks the end
+    assert imageio_ffmpeg.count_frames_and_secs(str(planned))[0] == sum(plan)
+
+
+def test_a_video_refuses_frames_that_break_its_plan(tmp_path):
+    frames = make_frames(3)
+    with pytest.raises(WriterError, match="frame 1 comes with repeat 1, but 2 was planned"):
+        writers.write_frames_to_all([tmp_path / "a.mp4"], frames, fps=10, repeats=[1, 2, 1])
+    with pytest.raises(WriterError, match="4 frames were planned, 3 came"):
+        writers.write_frames_to_all([tmp_path / "a.mp4"], frames, fps=10, repeats=[1] * 4)
+    with pytest.raises(WriterError, match="repeat 1, but no frame was planned"):
+        writers.write_frames_to_all([tmp_path / "a.mp4"], frames, fps=10, repeats=[1, 1])
+    assert files_in(tmp_path) == []
+
+
+def test_a_plan_of_very_many_holds_sends_copies_with_the_same_bytes(tmp_path, monkeypatch):
+    monkeypatch.setattr(writers, "MAX_PLANNED_HOLDS", 2)
+    frames = make_frames(4)
+    plan = [2, 2, 2, 1]
+    held = list(zip(frames, plan, strict=True))
+    planned = writers.write_frames_to_all([tmp_path / "p.mp4"], held, fps=10, repeats=plan)[0]
+    copies = writers.write_frames_to_all([tmp_path / "c.mp4"], held, fps=10)[0]
+    assert planned.read_bytes() == copies.read_bytes()
+
+
 @pytest.mark.parametrize("repeat", [0, -1, 2.0, True, 10_001])
 def test_bad_repeat_is_a_value_error(tmp_path, repeat):
     with pytest.raises(ValueError, match="repeat must"):

@@ -132,7 +132,8 @@ class Animation:
 
         Each file is written as :meth:`save` writes one; if any fails, none is.
         """
-        paced = zip(self.frames(), self.frame_repeats().tolist(), strict=True)
+        repeats = self.frame_repeats().tolist()
+        paced = zip(self.frames(), repeats, strict=True)
         # A player page embeds the MP4 written before it in ``paths``, if any (the gallery's).
         targets: list[str | os.PathLike[str] | FrameWriter] = []
         mp4: Mp4Writer | None = None
@@ -153,6 +154,7 @@ class Animation:
             extra_colors=self.palette_colors(),
             on_frame=on_frame,
             frame_size=self.options.size,
+            repeats=repeats,
         )
 
     def _player_writer(

@@ -57,6 +57,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
 import numpy as np
 
 from surfaces.errors import OutputPathError, SpecError, WriterError
@@ -106,6 +111,8 @@ __all__ = [
 
 MAX_REPEAT = 10_000  # frame periods one frame may be held
 PIPE_QUEUE_FRAMES = 4  # frames waiting for ffmpeg at most: bounded memory
+MAX_PLANNED_HOLDS = 500  # held frames a video's timing expression names at most
+PIPE_BYTES = 1 << 20  # the pipe to ffmpeg holds this much (Linux's default maximum)
 PIPE_QUEUE_BYTES = 16 << 20  # and no more bytes than this, unless a single frame is larger
 FFMPEG_THREADS = 2  # fixed, never "auto": output must not depend on the machine
 #: Memory a render holds per pixel of a frame, measured (peak python + ffmpeg, at 1920x1080
@@ -277,6 +284,15 @@ class FrameWriter:
         finally:
             files.discard(self._temp_path)
             self._temp_path = None
+
+    def plan_repeats(self, repeats: Sequence[int]) -> None:
+        """Announce, before :meth:`setup`, the ``repeat`` that each frame will come with.
+
+        A video writer then sends each frame to ffmpeg once and lets ffmpeg hold
+        it (the same bytes as sending it ``repeat`` times, with less to pipe and
+        to convert); the frames must then come with exactly these repeats. Other
+        writers ignore the plan.
+        """
 
     # Subclasses encode: _start sees the first frame, _write every frame.
     def _start(self, frame: np.ndarray) -> None:
@@ -469,9 +485,65 @@ class GifWriter(_FFmpegWriter):
 
 
 class _VideoWriter(_FFmpegWriter):
-    """A yuv420p video: BT.709 colours, odd sizes padded by one pixel."""
+    """A yuv420p video: BT.709 colours, odd sizes padded by one pixel.
+
+    A held frame is the same picture ``repeat`` times in the video. With a plan
+    (:meth:`plan_repeats`) it crosses the pipe once: ``setpts`` gives each frame
+    the time it starts at, ffmpeg's ``fps`` filter fills the gaps with copies
+    after the colour conversion, and a held last frame is sent a second time to
+    mark where the video ends. The encoder sees the same frames at the same
+    times, so the file has the same bytes.
+    """
 
     pix_fmt_out = "yuv420p"
+    _plan: list[int] | None = None
+
+    def plan_repeats(self, repeats: Sequence[int]) -> None:
+        plan = [int(r) for r in repeats]
+        if any(not 1 <= r <= MAX_REPEAT for r in plan):
+            raise ValueError(f"repeats must be from 1 to {MAX_REPEAT}")
+        # one term of the timing expression per hold: beyond a few hundred, send copies
+        self._plan = plan if sum(r != 1 for r in plan) <= MAX_PLANNED_HOLDS else None
+
+    def _write(self, frame: np.ndarray, repeat: int) -> None:
+        if self._plan is None:
+            super()._write(frame, repeat)
+            return
+        index = self.frame_count
+        if index >= len(self._plan) or repeat != self._plan[index]:
+            planned = self._plan[index] if index < len(self._plan) else "no frame"
+            raise WriterError(
+                f"frame {index} comes with repeat {repeat}, but {planned} was planned"
+            )
+        last = index == len(self._plan) - 1
+        super()._write(frame, 2 if last and repeat > 1 else 1)
+
+    def _close(self) -> None:
+        if self._plan is not None and self.frame_count != len(self._plan):
+            raise WriterError(
+                f"cannot write '{self.path}': {len(self._plan)} frames were planned,"
+                f" {self.frame_count} came"
+            )
+        super()._close()
+
+    def _timing(self) -> str:
+        """The filters that place each sent frame at its start and fill the holds."""
+        if self._plan is None:
+            return ""
+        # sent frame n starts at n + offset(n) frame periods; the copy of a held last
+        # frame at the video's last period
+        offsets, offset = [], 0
+        for repeat in self._plan:
+            offsets.append(offset)
+            offset += repeat - 1
+        if self._plan[-1] > 1:
+            offsets.append(offset - 1)
+        terms, previous = [], 0
+        for n, value in enumerate(offsets):
+            if value != previous:
+                terms.append(f"+{value - previous}*gte(N\\,{n})")
+                previous = value
+        return f"setpts=N{''.join(terms)},"
 
     def _pad(self, frame: np.ndarray) -> np.ndarray:
         height, width = frame.shape[:2]
@@ -482,7 +554,9 @@ class _VideoWriter(_FFmpegWriter):
     def _color_params(self) -> list[str]:
         to_yuv = "scale=out_color_matrix=bt709:out_range=tv:flags=bicubic+accurate_rnd"
         tags = "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
-        return ["-vf", f"{to_yuv},format=yuv420p,{tags}", "-filter_threads", "1"]
+        fill = f",fps={self.fps}" if self._plan is not None else ""
+        graph = f"{self._timing()}{to_yuv},format=yuv420p,{tags}{fill}"
+        return ["-vf", graph, "-filter_threads", "1"]
 
 
 class Mp4Writer(_VideoWriter):
@@ -640,6 +714,7 @@ def write_frames_to_all(
     on_frame: Callable[[int], None] | None = None,
     frame_size: tuple[int, int] | None = None,
     poster_index: int | None = None,
+    repeats: Sequence[int] | None = None,
 ) -> list[Path]:
     """Write every frame of ``frames`` to each of ``paths`` (say a GIF, an MP4 and a PNG).
 
@@ -655,6 +730,9 @@ def write_frames_to_all(
         need is then checked (:func:`check_memory`) before any frame is rendered.
     poster_index
         Index of the frame a ``.png`` poster keeps; ``None`` for the last.
+    repeats
+        The repeat of every frame, if known before the first
+        (:meth:`FrameWriter.plan_repeats`): videos then pipe each frame once.
 
     Returns
     -------
@@ -664,7 +742,9 @@ def write_frames_to_all(
     if frame_size is not None:
         targets = [p.path if isinstance(p, FrameWriter) else Path(p) for p in paths]
         check_memory(frame_size, [t.suffix.lower() for t in targets])
-    with _writing(paths, fps=fps, hold_last_ms=hold_last_ms, extra_colors=extra_colors) as writers:
+    with _writing(
+        paths, fps=fps, hold_last_ms=hold_last_ms, extra_colors=extra_colors, repeats=repeats
+    ) as writers:
         for index, item in enumerate(frames):
             frame, repeat = item if isinstance(item, tuple) else (item, 1)
             for writer in writers:
@@ -738,6 +818,7 @@ def _writing(
     fps: int,
     hold_last_ms: int,
     extra_colors: Sequence[RGB],
+    repeats: Sequence[int] | None = None,
 ) -> Iterator[list[FrameWriter]]:
     """Set up a writer per path; on success commit all files together, else abort all."""
     writers = [
@@ -746,6 +827,9 @@ def _writing(
         else writer_for(p, fps=fps, hold_last_ms=hold_last_ms, extra_colors=extra_colors)
         for p in paths
     ]
+    if repeats is not None:
+        for writer in writers:
+            writer.plan_repeats(repeats)
     with files.cleanup_on_signals():
         try:
             for writer in writers:
@@ -813,6 +897,8 @@ class _Encoder:
             self.kill()
             raise WriterError(f"cannot run ffmpeg: {error.strerror or error}") from None
         self._process = _generator_process(self._frames)
+        if self._process is not None and self._process.stdin is not None:
+            _widen_pipe(self._process.stdin.fileno())
 
     def write(self, frame: np.ndarray) -> bool:
         """Queue a contiguous frame; ``False`` once ffmpeg has stopped reading."""
@@ -901,6 +987,16 @@ def _generator_process(frames: Generator[None, Any, None]) -> subprocess.Popen[b
     frame = getattr(frames, "gi_frame", None)
     process = frame.f_locals.get("p") if frame is not None else None
     return process if isinstance(process, subprocess.Popen) else None
+
+
+def _widen_pipe(fd: int) -> None:
+    """Let the pipe to ffmpeg hold :data:`PIPE_BYTES` (Linux), so a frame crosses in a
+    few writes instead of one per 64 KiB: fewer wake-ups of both processes."""
+    setter = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if setter is None:
+        return
+    with contextlib.suppress(OSError):  # above /proc/sys/fs/pipe-max-size: keep the default
+        fcntl.fcntl(fd, setter, PIPE_BYTES)
 
 
 @contextmanager
