@@ -70,6 +70,52 @@ def test_module_entry_point_runs():
     assert "ravine" in done.stdout and "momentum" in done.stdout
 
 
+def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_command_runs_exit_handlers_and_flushes_before_its_quick_exit():
+    code = (
+        "import atexit, sys\n"
+        "from visualizer.cli import run\n"
+        "atexit.register(lambda: print('handler ran', file=sys.stderr))\n"
+        "sys.argv[1:] = ['list', '--json']\n"
+        "run()\n"
+    )
+    done = _python(code)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "handler ran\n"
+    assert json.loads(done.stdout)["surfaces"]  # all of it, flushed
+    failed = _python(code.replace("'list', '--json'", "'list', '--nope'"))
+    assert failed.returncode == 2
+    assert failed.stderr.endswith("handler ran\n")
+
+
+def test_a_quiet_render_loads_no_progress_bar_and_puts_kwdoc_back(tmp_path):
+    """``import_plotting`` skips matplotlib's ``set`` docstrings only while importing."""
+    out = tmp_path / "a.gif"
+    code = (
+        "import sys\n"
+        "from visualizer.cli import main\n"
+        "status = main(['render', '-q', '--frames', '3', '--size', '96x64', '-o', sys.argv[1]])\n"
+        "import matplotlib.artist, matplotlib.lines\n"
+        "print(status, 'tqdm' in sys.modules, matplotlib.artist.kwdoc.__module__,\n"
+        "      'linewidth' in matplotlib.artist.kwdoc(matplotlib.lines.Line2D))\n"
+    )
+    done = _python(code, str(out))
+    assert done.stdout.split() == ["0", "False", "matplotlib.artist", "True"], done.stderr
+    assert out.stat().st_size > 0
+
+
 # --- trace ----------------------------------------------------------------------------------
 
 

@@ -1,5 +1,5 @@
 """``python -m visualizer`` runs the ``lossviz`` command."""
 
-from visualizer.cli import main
+from visualizer.cli import run
 
-raise SystemExit(main())
+run()

@@ -73,7 +73,7 @@ class Animation:
         return len(frame_steps(self.recording.steps, self.options.frames))
 
     def frames(self) -> Iterator[np.ndarray]:
-        """Yield the frames: ``uint8`` RGBA arrays of shape ``(H, W, 4)``."""
+        """Yield the frames: ``uint8`` RGBA arrays of shape ``(H, W, 4)``, a new array each."""
         return render_frames(self.recording, self.options, workers=self.workers)
 
     def frame_repeats(self) -> np.ndarray:
@@ -155,6 +155,7 @@ class Animation:
             on_frame=on_frame,
             frame_size=self.options.size,
             repeats=repeats,
+            copy=False,  # each frame is a new array (render_frames), read by the encoders only
         )
 
     def _player_writer(

@@ -177,6 +177,7 @@ class FrameWriter:
     """
 
     suffix: ClassVar[str] = ""
+    _frame_is_new = False  # the frame being written needs no copy (grab_frame's copy=False)
 
     def __init__(
         self,
@@ -207,7 +208,7 @@ class FrameWriter:
         self.path = check_output_path(self.path)
         self._temp_path = files.create_temp_file(self.path)
 
-    def grab_frame(self, frame: np.ndarray, *, repeat: int = 1) -> None:
+    def grab_frame(self, frame: np.ndarray, *, repeat: int = 1, copy: bool = True) -> None:
         """Write one frame, shown for ``repeat`` frame periods.
 
         Parameters
@@ -217,6 +218,10 @@ class FrameWriter:
             ignored), the same size as the first frame.
         repeat
             How many frame periods the frame shows, from 1 to 10000 (a hold).
+        copy
+            ``False`` if the caller never changes ``frame`` afterwards (a new
+            array per frame, as a renderer gives): an encoder that reads frames
+            in the background then keeps it as it is instead of a copy.
 
         Raises
         ------
@@ -240,6 +245,7 @@ class FrameWriter:
                 f"frame {self.frame_count} is {frame.shape[1]}x{frame.shape[0]} pixels,"
                 f" but the first frame is {width}x{height}"
             )
+        self._frame_is_new = not copy
         self._write(frame, int(repeat))
         self.frame_count += 1
 
@@ -382,7 +388,9 @@ class _FFmpegWriter(FrameWriter):
         return frame
 
     def _write(self, frame: np.ndarray, repeat: int) -> None:
-        data = np.array(self._pad(frame))  # a copy: the feeding thread owns it
+        data = self._pad(frame)
+        if data is frame and not self._frame_is_new:
+            data = frame.copy()  # the feeding thread reads it while the caller goes on
         for _ in range(repeat):
             if not self._encoder.write(data):
                 self._raise_failure()  # ffmpeg exited early
@@ -715,6 +723,7 @@ def write_frames_to_all(
     frame_size: tuple[int, int] | None = None,
     poster_index: int | None = None,
     repeats: Sequence[int] | None = None,
+    copy: bool = True,
 ) -> list[Path]:
     """Write every frame of ``frames`` to each of ``paths`` (say a GIF, an MP4 and a PNG).
 
@@ -733,6 +742,9 @@ def write_frames_to_all(
     repeats
         The repeat of every frame, if known before the first
         (:meth:`FrameWriter.plan_repeats`): videos then pipe each frame once.
+    copy
+        ``False`` if every frame is a new array that the caller does not change
+        afterwards (:meth:`FrameWriter.grab_frame`): encoders then read it as it is.
 
     Returns
     -------
@@ -750,7 +762,7 @@ def write_frames_to_all(
             for writer in writers:
                 if poster_index is not None and writer.suffix == ".png" and index != poster_index:
                     continue  # a poster keeps only its frame
-                writer.grab_frame(frame, repeat=repeat)
+                writer.grab_frame(frame, repeat=repeat, copy=copy)
             if on_frame is not None:
                 on_frame(index)
     return [writer.path for writer in writers]
