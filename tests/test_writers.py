@@ -498,6 +498,34 @@ def test_a_plan_of_very_many_holds_sends_copies_with_the_same_bytes(tmp_path, mo
     assert planned.read_bytes() == copies.read_bytes()
 
 
+def test_a_gif_keeps_few_unwritten_frames_inside_ffmpeg(tmp_path, monkeypatch):
+    """Big frames wait for ffmpeg's progress reports: its queues never fill (800 MB at 4K)."""
+    frames = make_frames(24)
+    plain = write_frames(tmp_path / "plain.gif", frames, fps=10).read_bytes()
+    monkeypatch.setattr(writers, "INSIDE_FFMPEG_BYTES", 1)  # every size is "big": 3 frames
+    inside, send = [], writers._Encoder._send
+
+    def counting(self, data):
+        send(self, data)
+        _, unwritten = self._inside
+        inside.append(self._sent - unwritten - self._written_out)
+
+    monkeypatch.setattr(writers._Encoder, "_send", counting)
+    bounded = write_frames(tmp_path / "bounded.gif", frames, fps=10).read_bytes()
+    assert bounded == plain
+    assert max(inside) <= writers.INSIDE_FFMPEG_FRAMES[0]  # sent, not yet reported written
+    assert len(inside) == len(frames) + 1  # and the palette's carrier
+
+
+def test_a_gif_whose_ffmpeg_reports_nothing_is_still_written(tmp_path, monkeypatch):
+    frames = make_frames(8)
+    plain = write_frames(tmp_path / "plain.gif", frames, fps=10).read_bytes()
+    monkeypatch.setattr(writers, "INSIDE_FFMPEG_BYTES", 1)
+    monkeypatch.setattr(writers, "STALL_S", 0.01)
+    monkeypatch.setattr(writers._Encoder, "_read_progress", lambda self: False)
+    assert write_frames(tmp_path / "quiet.gif", frames, fps=10).read_bytes() == plain
+
+
 @pytest.mark.parametrize("repeat", [0, -1, 2.0, True, 10_001])
 def test_bad_repeat_is_a_value_error(tmp_path, repeat):
     with pytest.raises(ValueError, match="repeat must"):

@@ -154,8 +154,7 @@ def gif_palette(first_frame: np.ndarray, *, extra_colors: Sequence[RGB] = ()) ->
     pixels = first_frame.reshape(-1, first_frame.shape[2])  # a view: no copy of the frame
     extras = _pack(np.array(check_colors(extra_colors), np.uint8).reshape(-1, 3))
     extras = extras[np.sort(np.unique(extras, return_index=True)[1])]  # dedupe, keep order
-    packed = _pack(pixels)
-    colors, counts = np.unique(packed, return_counts=True)
+    colors, counts = _color_counts(pixels)
     frequent = colors[np.argsort(-counts, kind="stable")]
     frequent = frequent[~np.isin(frequent, extras)]
     budget = GIF_PALETTE_SIZE - len(extras)
@@ -163,7 +162,7 @@ def gif_palette(first_frame: np.ndarray, *, extra_colors: Sequence[RGB] = ()) ->
         chosen = np.concatenate([extras, frequent])
     else:
         exact = np.concatenate([extras, frequent[: budget // 2]])
-        leftover = pixels[~_among(packed, exact), :3]
+        leftover = _pixels_not_among(pixels, exact)
         approximate = _quantize(leftover, GIF_PALETTE_SIZE - len(exact))
         chosen = np.concatenate([exact, approximate[~np.isin(approximate, exact)]])
     chosen = chosen[:GIF_PALETTE_SIZE]
@@ -249,6 +248,9 @@ def set_gif_delays(data: bytearray, delays_cs: Sequence[int]) -> None:
         struct.pack_into("<H", data, offset, delay)
 
 
+_CHUNK = 1 << 20  # pixels at a time: the palette's work on a 3840x2160 frame stays small
+
+
 def _pack(rgb: np.ndarray) -> np.ndarray:
     """``(N, 3)`` (or ``(N, 4)``, alpha ignored) uint8 colours as ``(N,)`` uint32 ``0xRRGGBB``.
 
@@ -261,19 +263,42 @@ def _pack(rgb: np.ndarray) -> np.ndarray:
     return packed
 
 
-def _among(packed: np.ndarray, colors: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
-    """``np.isin(packed, colors)`` in chunks with a lookup table: flat memory on big frames.
+def _color_counts(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct packed colours of ``(N, 3|4)`` ``pixels``, ascending, and how often each
+    comes: a chunk of pixels at a time, so the memory stays flat on big frames.
 
     Examples
     --------
-    >>> _among(np.array([5, 7, 9], np.uint32), np.array([9, 5], np.uint32)).tolist()
-    [True, False, True]
+    >>> pixels = np.array([[0, 0, 9], [0, 0, 1], [0, 0, 9]], np.uint8)
+    >>> [a.tolist() for a in _color_counts(pixels)]
+    [[1, 9], [1, 2]]
     """
-    out = np.empty(len(packed), bool)
-    for start in range(0, len(packed), chunk):
-        part = packed[start : start + chunk]
-        out[start : start + chunk] = np.isin(part, colors, kind="table")
-    return out
+    parts = [
+        np.unique(_pack(pixels[start : start + _CHUNK]), return_counts=True)
+        for start in range(0, len(pixels), _CHUNK)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    colors, where = np.unique(np.concatenate([c for c, _ in parts]), return_inverse=True)
+    counts = np.zeros(len(colors), np.int64)
+    np.add.at(counts, where, np.concatenate([n for _, n in parts]))
+    return colors, counts
+
+
+def _pixels_not_among(pixels: np.ndarray, colors: np.ndarray) -> np.ndarray:
+    """The ``(M, 3)`` pixels whose colour is not one of the packed ``colors``, in order.
+
+    Examples
+    --------
+    >>> pixels = np.array([[0, 0, 5], [0, 0, 7], [0, 0, 9]], np.uint8)
+    >>> _pixels_not_among(pixels, np.array([9, 5], np.uint32)).tolist()
+    [[0, 0, 7]]
+    """
+    parts = []
+    for start in range(0, len(pixels), _CHUNK):
+        part = pixels[start : start + _CHUNK]
+        parts.append(part[~np.isin(_pack(part), colors, kind="table"), :3])
+    return np.concatenate(parts) if parts else np.empty((0, 3), np.uint8)
 
 
 def _unpack(packed: np.ndarray) -> np.ndarray:

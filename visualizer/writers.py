@@ -49,6 +49,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -114,6 +115,10 @@ PIPE_QUEUE_FRAMES = 4  # frames waiting for ffmpeg at most: bounded memory
 MAX_PLANNED_HOLDS = 500  # held frames a video's timing expression names at most
 PIPE_BYTES = 1 << 20  # the pipe to ffmpeg holds this much (Linux's default maximum)
 PIPE_QUEUE_BYTES = 16 << 20  # and no more bytes than this, unless a single frame is larger
+INSIDE_FFMPEG_BYTES = 64 << 20  # frames inside a GIF's ffmpeg, not yet written out, at most
+INSIDE_FFMPEG_FRAMES = (3, 24)  # and never fewer or more frames than these
+PROGRESS_PERIOD_S = 0.02  # how often ffmpeg reports the frames it has written, when bounded
+STALL_S = 2.0  # no report for this long: send the next frame anyway (never a deadlock)
 FFMPEG_THREADS = 2  # fixed, never "auto": output must not depend on the machine
 #: Memory a render holds per pixel of a frame, measured (peak python + ffmpeg, at 1920x1080
 #: and 3840x2160): the renderer's canvas, background and frame copies, plus each encoder's
@@ -382,7 +387,13 @@ class _FFmpegWriter(FrameWriter):
                     *("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"),
                     *("-f", self.muxer),
                 ],
+                inside=self._frames_inside(frame.nbytes),
             )
+
+    def _frames_inside(self, frame_bytes: int) -> tuple[int, int] | None:
+        """``(frames, unwritten)``: how many frames may be inside ffmpeg beyond those it
+        has written out, and how many it is sent that it never writes; ``None``: no bound."""
+        return None
 
     def _pad(self, frame: np.ndarray) -> np.ndarray:
         return frame
@@ -453,6 +464,12 @@ class GifWriter(_FFmpegWriter):
             *("-gifflags", "+offsetting+transdiff", "-loop", "0", "-final_delay", str(last_cs)),
         ]
 
+    def _frames_inside(self, frame_bytes: int) -> tuple[int, int] | None:
+        # ffmpeg queues up to some 24 frames between its threads when its filter and
+        # encoder are slower than the renderer (big frames): 800 MB at 3840x2160
+        across, down = self._carriers
+        return frames_inside_ffmpeg(frame_bytes), across * down
+
     def _start(self, frame: np.ndarray) -> None:
         self._repeats = []
         height, width, channels = frame.shape
@@ -465,8 +482,8 @@ class GifWriter(_FFmpegWriter):
         sheet[:side, :side, :3] = gif_palette(frame, extra_colors=self.extra_colors).reshape(
             side, side, 3
         )
-        if channels == 4:
-            sheet[..., 3] = 255
+        if channels == 4:  # opaque where the palette is; the rest is cropped away, and
+            sheet[:side, :side, 3] = 255  # its zero pages are never touched: no memory
         for row in range(down):
             for column in range(across):
                 piece = sheet[
@@ -765,6 +782,7 @@ def write_frames_to_all(
                 writer.grab_frame(frame, repeat=repeat, copy=copy)
             if on_frame is not None:
                 on_frame(index)
+            del item, frame  # not alive while the next frame is drawn (32 MB at 4K)
     return [writer.path for writer in writers]
 
 
@@ -880,9 +898,16 @@ class _Encoder:
         codec: str,
         pix_fmt_out: str,
         output_params: list[str],
+        inside: tuple[int, int] | None = None,
     ) -> None:
         import imageio_ffmpeg
 
+        self._inside = inside
+        self._sent = 0  # frames handed to ffmpeg's pipe (by the feeding thread)
+        self._written_out = 0  # frames ffmpeg says it has written, as last read
+        self._read_to = 0  # how far the feeding thread has read the log
+        if inside is not None:
+            output_params = [*output_params, "-stats_period", str(PROGRESS_PERIOD_S)]
         self._log: IO[bytes] = tempfile.TemporaryFile()
         self._frames: Generator[None, Any, None] = imageio_ffmpeg.write_frames(
             str(path),
@@ -917,12 +942,39 @@ class _Encoder:
         if self._failed:
             return False
         data = memoryview(frame).cast("B")
-        self._pending.append(self._thread.submit(self._frames.send, data))
+        self._pending.append(self._thread.submit(self._send, data))
         limit = queued_frames(data.nbytes)
         while self._pending and (len(self._pending) > limit or self._pending[0].done()):
             if self._pending.popleft().exception() is not None:
                 self._failed = True
         return not self._failed
+
+    def _send(self, data: memoryview) -> None:
+        """Pipe one frame, first waiting (when bounded) until ffmpeg holds few enough."""
+        if self._inside is not None:
+            frames, unwritten = self._inside
+            stalled = time.monotonic() + STALL_S
+            while self._sent - unwritten - self._written_out >= frames:
+                if not self._read_progress():
+                    if time.monotonic() > stalled or self._process is None:
+                        break  # ffmpeg says nothing (or has exited): the pipe decides
+                    time.sleep(PROGRESS_PERIOD_S / 4)
+                else:
+                    stalled = time.monotonic() + STALL_S
+        self._frames.send(data)
+        self._sent += 1
+
+    def _read_progress(self) -> bool:
+        """Read ffmpeg's new ``frame=`` reports; ``True`` if the count went up."""
+        fd = self._log.fileno()
+        new = os.pread(fd, 1 << 16, self._read_to)
+        end = new.rfind(b"\n") + 1  # whole lines only
+        self._read_to += end
+        counts = re.findall(rb"^frame=\s*(\d+)", new[:end], flags=re.MULTILINE)
+        if counts and int(counts[-1]) > self._written_out:
+            self._written_out = int(counts[-1])
+            return True
+        return False
 
     def close(self) -> bool:
         """Send what is queued, let ffmpeg finish; ``True`` if all went well."""
@@ -1053,6 +1105,18 @@ def _ffmpeg_starting(log: IO[bytes]) -> Iterator[None]:
             del os.environ[switch]
         else:
             os.environ[switch] = previous_switch
+
+
+def frames_inside_ffmpeg(frame_bytes: int) -> int:
+    """How many frames of ``frame_bytes`` a GIF's ffmpeg may hold that it has not written.
+
+    Examples
+    --------
+    >>> frames_inside_ffmpeg(1280 * 720 * 4), frames_inside_ffmpeg(3840 * 2160 * 4)
+    (18, 3)
+    """
+    low, high = INSIDE_FFMPEG_FRAMES
+    return max(low, min(high, INSIDE_FFMPEG_BYTES // max(1, frame_bytes)))
 
 
 def queued_frames(frame_bytes: int) -> int:
