@@ -517,6 +517,24 @@ def test_a_gif_keeps_few_unwritten_frames_inside_ffmpeg(tmp_path, monkeypatch):
     assert len(inside) == len(frames) + 1  # and the palette's carrier
 
 
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc")
+@pytest.mark.parametrize("big", [False, True])
+def test_ffmpeg_of_big_frames_returns_freed_frames_to_the_system(tmp_path, monkeypatch, big):
+    if big:
+        monkeypatch.setattr(writers, "INSIDE_FFMPEG_BYTES", 1)  # every size is "big"
+    seen, find = [], writers._generator_process
+
+    def reading_environ(frames):
+        process = find(frames)
+        seen.append(Path(f"/proc/{process.pid}/environ").read_bytes().split(b"\0"))
+        return process
+
+    monkeypatch.setattr(writers, "_generator_process", reading_environ)
+    write_frames(tmp_path / "a.gif", make_frames(3), fps=10)
+    assert (b"MALLOC_MMAP_THRESHOLD_=1048576" in seen[0]) is big
+    assert "MALLOC_MMAP_THRESHOLD_" not in os.environ  # for ffmpeg only
+
+
 def test_a_gif_whose_ffmpeg_reports_nothing_is_still_written(tmp_path, monkeypatch):
     frames = make_frames(8)
     plain = write_frames(tmp_path / "plain.gif", frames, fps=10).read_bytes()
