@@ -965,7 +965,6 @@ class _Encoder:
                 else:
                     stalled = time.monotonic() + STALL_S
         self._frames.send(data)
-        self._frames.send(b"")  # the generator holds what it wrote last: not the frame
         self._sent += 1
 
     def _read_progress(self) -> bool:
