@@ -517,22 +517,33 @@ def test_a_gif_keeps_few_unwritten_frames_inside_ffmpeg(tmp_path, monkeypatch):
     assert len(inside) == len(frames) + 1  # and the palette's carrier
 
 
-@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc")
 @pytest.mark.parametrize("big", [False, True])
 def test_ffmpeg_of_big_frames_returns_freed_frames_to_the_system(tmp_path, monkeypatch, big):
     if big:
         monkeypatch.setattr(writers, "INSIDE_FFMPEG_BYTES", 1)  # every size is "big"
-    seen, find = [], writers._generator_process
+    seen = []
 
-    def reading_environ(frames):
-        process = find(frames)
-        seen.append(Path(f"/proc/{process.pid}/environ").read_bytes().split(b"\0"))
-        return process
+    class Starting(subprocess.Popen):  # imageio-ffmpeg starts ffmpeg with our environment
+        def __init__(self, *args, **kwargs):
+            seen.append(kwargs.get("env", os.environ).get("MALLOC_MMAP_THRESHOLD_"))
+            super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(writers, "_generator_process", reading_environ)
+    monkeypatch.setattr(imageio_ffmpeg._io.subprocess, "Popen", Starting)
     write_frames(tmp_path / "a.gif", make_frames(3), fps=10)
-    assert (b"MALLOC_MMAP_THRESHOLD_=1048576" in seen[0]) is big
+    assert seen == (["1048576"] if big else [None])
     assert "MALLOC_MMAP_THRESHOLD_" not in os.environ  # for ffmpeg only
+
+
+def test_a_bounded_gif_whose_ffmpeg_fails_fails_at_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(writers, "INSIDE_FFMPEG_BYTES", 1)
+    monkeypatch.setattr(writers, "STALL_S", 600.0)  # waiting for reports would hang the test
+    graph = writers.GifWriter._output_params
+    monkeypatch.setattr(
+        writers.GifWriter, "_output_params", lambda self: [*graph(self), "-loop", "banana"]
+    )
+    with pytest.raises(WriterError, match="banana"):
+        write_frames(tmp_path / "a.gif", make_frames(30), fps=10)
+    assert files_in(tmp_path) == []
 
 
 def test_a_gif_whose_ffmpeg_reports_nothing_is_still_written(tmp_path, monkeypatch):

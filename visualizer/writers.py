@@ -957,9 +957,13 @@ class _Encoder:
         if self._inside is not None:
             frames, unwritten = self._inside
             stalled = time.monotonic() + STALL_S
-            while self._sent - unwritten - self._written_out >= frames:
+            while self._inside and self._sent - unwritten - self._written_out >= frames:
                 if not self._read_progress():
-                    if time.monotonic() > stalled or self._process is None:
+                    if (
+                        time.monotonic() > stalled
+                        or self._process is None
+                        or self._process.poll() is not None
+                    ):
                         break  # ffmpeg says nothing (or has exited): the pipe decides
                     time.sleep(PROGRESS_PERIOD_S / 4)
                 else:
@@ -968,12 +972,21 @@ class _Encoder:
         self._sent += 1
 
     def _read_progress(self) -> bool:
-        """Read ffmpeg's new ``frame=`` reports; ``True`` if the count went up."""
+        """Read ffmpeg's new ``frame=`` reports; ``True`` if the count went up.
+
+        A line that is not a report is an error: ffmpeg may then never write another
+        frame (nor exit while its input is open), so the bound is lifted and the
+        pipe and :meth:`close` decide.
+        """
         fd = self._log.fileno()
         new = os.pread(fd, 1 << 16, self._read_to)
         end = new.rfind(b"\n") + 1  # whole lines only
         self._read_to += end
-        counts = re.findall(rb"^frame=\s*(\d+)", new[:end], flags=re.MULTILINE)
+        lines = new[:end].decode(errors="replace").splitlines()
+        if any(line.strip() and not _FFMPEG_PROGRESS.match(line) for line in lines):
+            self._inside = None
+            return True
+        counts = [line[6:] for line in lines if line.startswith("frame=")]
         if counts and int(counts[-1]) > self._written_out:
             self._written_out = int(counts[-1])
             return True
