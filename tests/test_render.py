@@ -514,6 +514,33 @@ def test_a_turned_camera_redraws_only_the_3d_axes_and_matches_a_full_redraw(
     assert fast_view._screen_to == 20 and len(fast_view._screen[0][0]) == 20 * 8 + 1
 
 
+def test_changed_box_holds_exactly_the_pixels_that_changed():
+    rec = rec_of("bowl", "gd:lr=0.2", steps=4)
+    renderer = FrameRenderer(rec, RenderOptions(view="surface", size=(160, 90), orbit=True))
+    renderer.canvas.draw()
+    before = renderer._pixels().copy()
+    assert renderer._changed_box(before) is None
+    pixels = np.asarray(renderer.canvas.buffer_rgba())
+    pixels[5, 7, 0] ^= 1  # rows count from the top, the box's y from the bottom
+    pixels[20, 30, 2] ^= 1
+    assert renderer._changed_box(before).extents.tolist() == [7, 90 - 21, 31, 90 - 5]
+
+
+def test_turned_frames_that_redraw_a_later_artist_match_a_full_redraw():
+    # small: the 3D axes reach the title, which is drawn again, clipped to their box
+    rec = rec_of("bowl", "gd:lr=0.2", steps=10)
+    options = RenderOptions(view="surface", size=(160, 90), frames=6, orbit=True)
+    fast, full = FrameRenderer(rec, options), FrameRenderer(rec, options)
+    full._draw_turned = lambda: False
+    boxes = []
+    changed_box = fast._changed_box
+    fast._changed_box = lambda before: boxes.append(changed_box(before)) or boxes[-1]
+    for index, turn in enumerate(orbit_turns(6)):
+        np.testing.assert_array_equal(fast.frame_at(index, turn), full.frame_at(index, turn))
+    later = fast._turning[2]
+    assert all(any(extent.overlaps(box) for _, extent in later) for box in boxes)
+
+
 def test_grid_view_draws_one_panel_per_run_with_only_that_run():
     rec = rec_of("bowl", "gd:lr=0.1", "momentum:lr=0.05", "nesterov:lr=0.05", steps=10)
     renderer = FrameRenderer(rec, RenderOptions(view="grid", size=(640, 360), frames=3))

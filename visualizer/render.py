@@ -26,13 +26,11 @@ from typing import Any
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
-from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
 from visualizer.field import GradientField
-from visualizer.geometry import Projection
 from visualizer.layer import Layer
 from visualizer.layout import Layout, make_layout
 from visualizer.options import VIEWS, RenderOptions
@@ -193,11 +191,13 @@ class FrameRenderer:
         The rest of the figure does not move with the camera, so it is drawn
         once, twice over: ``under`` holds what the figure draws before the 3D
         axes, ``still`` everything but them. Per frame: restore ``under``, draw
-        the 3D axes, and keep the box that holds what they drew and every later
-        artist that reaches into it; restore ``still`` and then that box, and
-        draw those later artists again, in order. Every pixel goes through the
-        same drawing operations as in a full redraw, so the frames are the same.
-        Returns ``False`` when there is no 3D view.
+        the 3D axes, and keep the box of the pixels they changed
+        (:meth:`_changed_box`) and every later artist that reaches into it;
+        restore ``still`` and then that box, and draw those later artists again,
+        in order. Outside the box the 3D axes left ``under`` as it was, so the
+        later artists drew there what ``still`` holds; inside it every pixel goes
+        through the same drawing operations as in a full redraw, so the frames are
+        the same. Returns ``False`` when there is no 3D view.
         """
         ax = next((lay.ax for lay in self.layers if isinstance(lay, SurfaceView)), None)
         if ax is None:
@@ -205,12 +205,16 @@ class FrameRenderer:
         canvas, figure = self.canvas, self.figure
         if self._turning is None:
             self._turning = self._draw_still(ax)
-        under, still, later = self._turning
+        under, still, later, under_px = self._turning
         renderer = canvas.get_renderer()
         canvas.restore_region(under)
         ax.draw(renderer)
-        box = self._drawn_box(ax, renderer)
-        box = self._whole_pixels(box)
+        box = self._changed_box(under_px)
+        if box is None:  # the 3D axes changed no pixel: the figure is ``still``
+            canvas.restore_region(still)
+            for layer in self.layers:
+                layer.draw_background()
+            return True
         reached = [artist for artist, extent in later if extent.overlaps(box)]
         drawn = canvas.copy_from_bbox(box)
         canvas.restore_region(still)
@@ -235,14 +239,18 @@ class FrameRenderer:
             ):
                 left, upper = max(strip[0], 0), max(strip[1], 0)
                 right, lower = min(strip[2], int(figure.bbox.width)), min(strip[3], height)
-                if left < right and upper < lower:  # xy: where the region's corner goes
-                    canvas.restore_region(still, bbox=(left, upper, right, lower), xy=(0, 0))
+                if left < right and upper < lower:
+                    # a bbox given to restore_region includes its right column and its
+                    # bottom row (Agg's inclusive rectangles); xy: where its corner goes
+                    box_in = (left, upper, right - 1, lower - 1)
+                    canvas.restore_region(still, bbox=box_in, xy=(0, 0))
         for layer in self.layers:
             layer.draw_background()
         return True
 
-    def _draw_still(self, ax: Axes) -> tuple[Any, Any, list[tuple[Artist, Bbox]]]:
-        """``under``, ``still`` and the artists drawn after ``ax`` with their (padded) boxes."""
+    def _draw_still(self, ax: Axes) -> tuple[Any, Any, list[tuple[Artist, Bbox]], np.ndarray]:
+        """``under``, ``still``, the artists drawn after ``ax`` with their (padded)
+        boxes, and ``under``'s pixels (one ``uint32`` per pixel, rows from the top)."""
         canvas, figure = self.canvas, self.figure
         order = sorted(
             (a for a in figure.get_children() if a is not figure.patch and not a.get_animated()),
@@ -255,6 +263,7 @@ class FrameRenderer:
                 a.set_visible(False)
             canvas.draw()
             under = canvas.copy_from_bbox(figure.bbox)
+            under_px = self._pixels().copy()
             for a, visible in zip(order, shown, strict=True):
                 a.set_visible(visible and a is not ax)
             canvas.draw()
@@ -268,32 +277,23 @@ class FrameRenderer:
             for a in later
             if a.get_visible() and a.get_tightbbox(renderer) is not None
         ]
-        return under, still, boxes
+        return under, still, boxes, under_px
 
-    def _drawn_box(self, ax: Axes, renderer: RendererBase) -> Bbox:
-        """A box that holds everything the 3D axes just drew, padded: the axes, the
-        projected corners of their box, and the labels and tick labels they drew."""
-        lo = np.array([ax.get_xlim3d()[0], ax.get_ylim3d()[0], ax.get_zlim3d()[0]])
-        hi = np.array([ax.get_xlim3d()[1], ax.get_ylim3d()[1], ax.get_zlim3d()[1]])
-        corners = np.array(np.meshgrid(*zip(lo, hi, strict=True))).reshape(3, -1)
-        pts = Projection(ax.get_proj(), ax.transData.get_affine().get_matrix()).project(*corners)
-        boxes = [ax.bbox, Bbox.from_extents(*pts[:, :2].min(0), *pts[:, :2].max(0))]
-        for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
-            texts = [axis.label, axis.get_offset_text()]
-            a, b = sorted(axis.get_view_interval())
-            slack = 1e-6 * (b - a)
-            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
-                if a - slack <= tick.get_loc() <= b + slack:  # the ticks that were drawn
-                    texts += [tick.label1, tick.label2]
-            boxes += [
-                t.get_window_extent(renderer) for t in texts if t.get_visible() and t.get_text()
-            ]
-        return Bbox.union(boxes).padded(PAD_PX)
+    def _pixels(self) -> np.ndarray:
+        """The canvas as it is now, one ``uint32`` per pixel (a view, not a copy)."""
+        rgba = np.asarray(self.canvas.buffer_rgba())
+        return rgba.view(np.uint32).reshape(rgba.shape[:2])
 
-    def _whole_pixels(self, box: Bbox) -> Bbox:
-        x0, y0, x1, y1 = box.extents
-        whole = Bbox.from_extents(np.floor(x0), np.floor(y0), np.ceil(x1), np.ceil(y1))
-        return Bbox.intersection(whole, self.figure.bbox) or self.figure.bbox
+    def _changed_box(self, before: np.ndarray) -> Bbox | None:
+        """The box (whole pixels, display coordinates) of the pixels that differ from
+        ``before``; ``None`` when none does."""
+        changed = self._pixels() != before
+        rows = np.flatnonzero(changed.any(axis=1))
+        if rows.size == 0:
+            return None
+        cols = np.flatnonzero(changed[rows[0] : rows[-1] + 1].any(axis=0))
+        height = changed.shape[0]
+        return Bbox.from_extents(cols[0], height - rows[-1] - 1, cols[-1] + 1, height - rows[0])
 
     def _finish(self, index: int) -> np.ndarray:
         frame = np.array(self.canvas.buffer_rgba())  # a contiguous copy: fast
