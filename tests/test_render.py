@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import itertools
+import time
 
 import numpy as np
 import pytest
@@ -603,3 +604,34 @@ def test_orbit_workers_leave_ctrl_c_to_the_parent_and_die_on_sigterm():
     options = RenderOptions(size=(64, 64), view="surface", orbit=True)
     with mp.get_context("fork").Pool(1, _orbit_worker_init, (rec, options)) as pool:
         assert pool.map(_worker_signals, [0]) == [(signal.SIG_IGN, signal.SIG_DFL)]
+
+
+def test_orbit_workers_hand_frames_over_in_shared_slots_or_whole(monkeypatch):
+    from visualizer import render
+
+    rec = rec_of("bowl", "gd:lr=0.2", steps=4)
+    options = RenderOptions(size=(64, 48), view="surface", orbit=True, frames=5)
+    monkeypatch.setattr(render, "_WORKER", FrameRenderer(rec, options))
+    want = FrameRenderer(rec, options).frame_at(3, 90.0)
+    slots = np.zeros((2, 48, 64, 4), np.uint8)
+    monkeypatch.setattr(render, "_SLOTS", slots)
+    assert render._orbit_worker_frame((3, 90.0, 1)) is None
+    np.testing.assert_array_equal(slots[1], want)
+    assert not slots[0].any()
+    monkeypatch.setattr(render, "_SLOTS", np.zeros((2, 48, 60, 4), np.uint8))  # no fit
+    np.testing.assert_array_equal(render._orbit_worker_frame((3, 90.0, 0)), want)
+
+
+def test_orbit_pool_reuses_its_slots_in_order():
+    # more frames than slots (two per worker): each slot is read before it is reused
+    rec = rec_of("bowl", "gd:lr=0.2", steps=12)
+    options = RenderOptions(view="surface", size=(96, 64), frames=11, orbit=True)
+    pooled = []
+    for frame in render_frames(rec, options, workers=2):
+        pooled.append(frame)
+        time.sleep(0.05)  # a slow reader: the workers would run ahead if they could
+    single = list(render_frames(rec, options, workers=1))
+    assert len(pooled) == 11
+    for a, b in zip(pooled, single, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert len({a.tobytes() for a in pooled}) == 11

@@ -323,12 +323,19 @@ def _orbit_worker_init(rec: Recording, options: RenderOptions) -> None:
 
 
 _WORKER: FrameRenderer | None = None
+#: Frame slots in memory shared with the orbit's workers (set before they fork).
+_SLOTS: np.ndarray | None = None
 
 
-def _orbit_worker_frame(args: tuple[int, float]) -> np.ndarray:
+def _orbit_worker_frame(args: tuple[int, float, int]) -> np.ndarray | None:
+    """Draw a frame into shared slot ``slot``; return it only if it does not fit there."""
     assert _WORKER is not None
-    index, azim = args
-    return _WORKER.frame_at(index, azim)
+    index, azim, slot = args
+    frame = _WORKER.frame_at(index, azim)
+    if _SLOTS is None or frame.shape != _SLOTS.shape[1:]:
+        return frame  # through the pool's pipe (pickled)
+    _SLOTS[slot] = frame
+    return None
 
 
 def render_frames(
@@ -373,6 +380,35 @@ def render_frames(
         for i, a in jobs:
             yield renderer.frame_at(i, a)
         return
+    # The workers put their frames in shared memory (a few slots, reused in turn)
+    # instead of pickling them through a pipe: about 3 ms less per frame here. At
+    # most ``window`` frames are asked for ahead, so a slot is read before it is reused.
+    import mmap
+    from collections import deque
+
+    global _SLOTS
+    window = 2 * count
+    w, h = options.size
+    shared = mmap.mmap(-1, window * h * w * 4)  # anonymous and shared with the children
+    slots = np.frombuffer(shared, dtype=np.uint8).reshape(window, h, w, 4)
+    _SLOTS = slots
     ctx = mp.get_context("fork")
-    with ctx.Pool(count, initializer=_orbit_worker_init, initargs=(rec, options)) as pool:
-        yield from pool.imap(_orbit_worker_frame, jobs, chunksize=2)
+    try:
+        with ctx.Pool(count, initializer=_orbit_worker_init, initargs=(rec, options)) as pool:
+            _SLOTS = None  # the workers have theirs; this process reads ``slots``
+            pending: deque[tuple[Any, int]] = deque()
+            for i, a in jobs:
+                if len(pending) == window:
+                    yield _slot_frame(slots, *pending.popleft())
+                slot = i % window
+                pending.append((pool.apply_async(_orbit_worker_frame, ((i, a, slot),)), slot))
+            while pending:
+                yield _slot_frame(slots, *pending.popleft())
+    finally:
+        _SLOTS = None
+
+
+def _slot_frame(slots: np.ndarray, result: Any, slot: int) -> np.ndarray:
+    """The frame of a worker's ``result``: a copy of its slot unless it came whole."""
+    frame = result.get()
+    return slots[slot].copy() if frame is None else frame
