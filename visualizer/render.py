@@ -380,14 +380,15 @@ def render_frames(
         for i, a in jobs:
             yield renderer.frame_at(i, a)
         return
-    # The workers put their frames in shared memory (a few slots, reused in turn)
-    # instead of pickling them through a pipe: about 3 ms less per frame here. At
-    # most ``window`` frames are asked for ahead, so a slot is read before it is reused.
+    # The workers put their frames in shared memory (two slots per worker, reused in
+    # turn) instead of pickling them through a pipe: about 3 ms less per frame here. At
+    # most ``window`` frames are asked for ahead, so a slot is read before it is reused
+    # (and no more than ``window`` finished frames wait for a slow reader).
     import mmap
     from collections import deque
 
     global _SLOTS
-    window = 2 * count
+    window = min(2 * count, n)
     w, h = options.size
     shared = mmap.mmap(-1, window * h * w * 4)  # anonymous and shared with the children
     slots = np.frombuffer(shared, dtype=np.uint8).reshape(window, h, w, 4)
