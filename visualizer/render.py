@@ -343,7 +343,8 @@ class FrameRenderer:
             return None
         cols = np.flatnonzero(changed[rows[0] : rows[-1] + 1].any(axis=0))
         height = changed.shape[0]
-        return Bbox.from_extents(cols[0], height - rows[-1] - 1, cols[-1] + 1, height - rows[0])
+        x0, x1 = float(cols[0]), float(cols[-1] + 1)
+        return Bbox.from_extents(x0, float(height - rows[-1] - 1), x1, float(height - rows[0]))
 
     def _finish(self, index: int) -> np.ndarray:
         frame = np.array(self.canvas.buffer_rgba())  # a contiguous copy: fast
