@@ -158,3 +158,35 @@ def test_visible_of_no_points_is_empty_and_any_shape_is_flattened(ridge):
     assert out.shape == (0,) and out.dtype == bool
     x, y, z = on(ridge, [0.0, 0.0], [-3.0, 3.0])
     assert visible(cam, ridge, x[:, None], y[:, None], z[:, None]).tolist() == [True, False]
+
+
+def test_visible_samples_the_same_ray_points_as_the_whole_rays_at_once(ridge):
+    # the rays' points are built one coordinate at a time: the flags must be those of
+    # the rays as one array, ``p + t * step`` (fixed-camera frames must not change)
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(-5.0, 5.0, 400), rng.uniform(-5.0, 5.0, 400)
+    z = ridge(x, y) + rng.uniform(-0.05, 0.3, 400) * ridge.span
+    seen = []
+    for cam in (look_at(CAMERA), look_at((0.0, 14.0, 14.0)), look_at((9.0, 3.0, 6.0))):
+        got = visible(cam, ridge, x, y, z)
+        seen.append(got)
+        # the reference: every ray as one (n, samples, 3) array
+        u, v, w = cam.projected(x, y, z)
+        q = cam.unprojected(u, v, w - 0.05)
+        xmin, xmax, ymin, ymax = ridge.window
+        scale = np.array([xmax - xmin, ymax - ymin, ridge.span])
+        d = (q.T - np.stack([x, y, z], axis=1)) / scale
+        d /= np.linalg.norm(d, axis=1, keepdims=True)
+        p, step = np.stack([x, y, z], axis=1), d * scale
+        lo, hi = np.array([xmin, ymin, -np.inf]), np.array([xmax, ymax, ridge.hmax])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_hi = np.where(step > 0, (hi - p) / step, np.where(step < 0, (lo - p) / step, np.inf))
+        t_max = np.clip(np.nan_to_num(t_hi.min(axis=1), nan=0.0, posinf=2.0), 0.0, 2.0)
+        t0 = np.minimum(0.01, t_max)
+        t = t0[:, None] + (t_max - t0)[:, None] * np.linspace(0.0, 1.0, 96)[None, :]
+        rays = p[:, None, :] + t[:, :, None] * step[:, None, :]
+        rx, ry, rz = rays[..., 0], rays[..., 1], rays[..., 2]
+        below = rz < ridge(rx, ry) - 1e-3 * scale[2]
+        want = ~np.any(ridge.inside(rx, ry) & below, axis=1)
+        assert np.array_equal(got, want)
+    assert all(0 < s.sum() < len(s) for s in seen)  # some hidden, some seen

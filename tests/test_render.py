@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import itertools
+import time
 
 import numpy as np
 import pytest
@@ -514,6 +515,33 @@ def test_a_turned_camera_redraws_only_the_3d_axes_and_matches_a_full_redraw(
     assert fast_view._screen_to == 20 and len(fast_view._screen[0][0]) == 20 * 8 + 1
 
 
+def test_changed_box_holds_exactly_the_pixels_that_changed():
+    rec = rec_of("bowl", "gd:lr=0.2", steps=4)
+    renderer = FrameRenderer(rec, RenderOptions(view="surface", size=(160, 90), orbit=True))
+    renderer.canvas.draw()
+    before = renderer._pixels().copy()
+    assert renderer._changed_box(before) is None
+    pixels = np.asarray(renderer.canvas.buffer_rgba())
+    pixels[5, 7, 0] ^= 1  # rows count from the top, the box's y from the bottom
+    pixels[20, 30, 2] ^= 1
+    assert renderer._changed_box(before).extents.tolist() == [7, 90 - 21, 31, 90 - 5]
+
+
+def test_turned_frames_that_redraw_a_later_artist_match_a_full_redraw():
+    # small: the 3D axes reach the title, which is drawn again, clipped to their box
+    rec = rec_of("bowl", "gd:lr=0.2", steps=10)
+    options = RenderOptions(view="surface", size=(160, 90), frames=6, orbit=True)
+    fast, full = FrameRenderer(rec, options), FrameRenderer(rec, options)
+    full._draw_turned = lambda: False
+    boxes = []
+    changed_box = fast._changed_box
+    fast._changed_box = lambda before: boxes.append(changed_box(before)) or boxes[-1]
+    for index, turn in enumerate(orbit_turns(6)):
+        np.testing.assert_array_equal(fast.frame_at(index, turn), full.frame_at(index, turn))
+    later = fast._turning[2]
+    assert all(any(extent.overlaps(box) for _, extent in later) for box in boxes)
+
+
 def test_grid_view_draws_one_panel_per_run_with_only_that_run():
     rec = rec_of("bowl", "gd:lr=0.1", "momentum:lr=0.05", "nesterov:lr=0.05", steps=10)
     renderer = FrameRenderer(rec, RenderOptions(view="grid", size=(640, 360), frames=3))
@@ -576,3 +604,60 @@ def test_orbit_workers_leave_ctrl_c_to_the_parent_and_die_on_sigterm():
     options = RenderOptions(size=(64, 64), view="surface", orbit=True)
     with mp.get_context("fork").Pool(1, _orbit_worker_init, (rec, options)) as pool:
         assert pool.map(_worker_signals, [0]) == [(signal.SIG_IGN, signal.SIG_DFL)]
+
+
+def test_orbit_workers_hand_frames_over_in_shared_slots_or_whole(monkeypatch):
+    from visualizer import render
+
+    rec = rec_of("bowl", "gd:lr=0.2", steps=4)
+    options = RenderOptions(size=(64, 48), view="surface", orbit=True, frames=5)
+    monkeypatch.setattr(render, "_WORKER", FrameRenderer(rec, options))
+    want = FrameRenderer(rec, options).frame_at(3, 90.0)
+    slots = np.zeros((2, 48, 64, 4), np.uint8)
+    monkeypatch.setattr(render, "_SLOTS", slots)
+    assert render._orbit_worker_frame((3, 90.0, 1)) is None
+    np.testing.assert_array_equal(slots[1], want)
+    assert not slots[0].any()
+    monkeypatch.setattr(render, "_SLOTS", np.zeros((2, 48, 60, 4), np.uint8))  # no fit
+    np.testing.assert_array_equal(render._orbit_worker_frame((3, 90.0, 0)), want)
+
+
+def test_orbit_pool_reuses_its_slots_in_order():
+    # more frames than slots (two per worker): each slot is read before it is reused
+    rec = rec_of("bowl", "gd:lr=0.2", steps=12)
+    options = RenderOptions(view="surface", size=(96, 64), frames=11, orbit=True)
+    pooled = []
+    for frame in render_frames(rec, options, workers=2):
+        pooled.append(frame)
+        time.sleep(0.05)  # a slow reader: the workers would run ahead if they could
+    single = list(render_frames(rec, options, workers=1))
+    assert len(pooled) == 11
+    for a, b in zip(pooled, single, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert len({a.tobytes() for a in pooled}) == 11
+
+
+def test_orbit_renderer_lays_out_each_label_once_and_draws_the_same_frames(monkeypatch):
+    from matplotlib.backends.backend_agg import get_hinting_flag
+    from matplotlib.font_manager import FontProperties
+
+    from visualizer import render
+
+    rec = rec_of("ravine", "gd", "momentum", steps=12)
+    options = RenderOptions(view="surface", size=(400, 300), frames=6, orbit=True)
+    kept = FrameRenderer(rec, options)
+    with monkeypatch.context() as m:
+        m.setattr(render, "keep_text_layouts", lambda renderer: False)
+        plain = FrameRenderer(rec, options)
+    renderer = kept.canvas.get_renderer()
+    assert isinstance(renderer._prepare_font(FontProperties()), render._KeptLayouts)
+    flags = get_hinting_flag()
+    calls = []
+    for index, turn in enumerate(orbit_turns(6)):
+        np.testing.assert_array_equal(kept.frame_at(index, turn), plain.frame_at(index, turn))
+        font = renderer._prepare_font(FontProperties(size=9))
+        calls.append(font._layout("0.0", flags=flags) is font._layout("0.0", flags=flags))
+    assert all(calls)  # the second layout of a string is the first one, kept
+    # an unhashable option is laid out every time, not kept
+    font = renderer._prepare_font(FontProperties())
+    assert len(font._layout("x", flags=flags, features=["kern"])) == 1

@@ -329,11 +329,14 @@ def visible(
     # start a little away from the point, so the surface right under it cannot hide it
     t0 = np.minimum(0.01, t_max)
     t = t0[:, None] + (t_max - t0)[:, None] * np.linspace(0.0, 1.0, samples)[None, :]
-    rays = p[:, None, :] + t[:, :, None] * step[:, None, :]
-    rx, ry, rz = rays[..., 0], rays[..., 1], rays[..., 2]
+    # the points of the rays, ``p + t * step``, one contiguous array per coordinate
+    rx = x[:, None] + t * step[:, 0:1]
+    ry = y[:, None] + t * step[:, 1:2]
+    rz = z[:, None] + t * step[:, 2:3]
     # a ray that only grazes the surface (within 0.1% of the height range) still sees
     below = rz < heights(rx, ry) - 1e-3 * scale[2]
-    return ~np.any(heights.inside(rx, ry) & below, axis=1)
+    below &= heights.inside(rx, ry)
+    return ~below.any(axis=1)
 
 
 def travel_direction(paths: list[np.ndarray]) -> float | None:
