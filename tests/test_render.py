@@ -635,29 +635,3 @@ def test_orbit_pool_reuses_its_slots_in_order():
     for a, b in zip(pooled, single, strict=True):
         np.testing.assert_array_equal(a, b)
     assert len({a.tobytes() for a in pooled}) == 11
-
-
-def test_orbit_renderer_lays_out_each_label_once_and_draws_the_same_frames(monkeypatch):
-    from matplotlib.backends.backend_agg import get_hinting_flag
-    from matplotlib.font_manager import FontProperties
-
-    from visualizer import render
-
-    rec = rec_of("ravine", "gd", "momentum", steps=12)
-    options = RenderOptions(view="surface", size=(400, 300), frames=6, orbit=True)
-    kept = FrameRenderer(rec, options)
-    with monkeypatch.context() as m:
-        m.setattr(render, "keep_text_layouts", lambda renderer: False)
-        plain = FrameRenderer(rec, options)
-    renderer = kept.canvas.get_renderer()
-    assert isinstance(renderer._prepare_font(FontProperties()), render._KeptLayouts)
-    flags = get_hinting_flag()
-    calls = []
-    for index, turn in enumerate(orbit_turns(6)):
-        np.testing.assert_array_equal(kept.frame_at(index, turn), plain.frame_at(index, turn))
-        font = renderer._prepare_font(FontProperties(size=9))
-        calls.append(font._layout("0.0", flags=flags) is font._layout("0.0", flags=flags))
-    assert all(calls)  # the second layout of a string is the first one, kept
-    # an unhashable option is laid out every time, not kept
-    font = renderer._prepare_font(FontProperties())
-    assert len(font._layout("x", flags=flags, features=["kern"])) == 1

@@ -62,54 +62,6 @@ PAD_PX = 6
 RING_PX = 2
 
 
-class _KeptLayouts:
-    """A font (from ``RendererAgg._prepare_font``) whose text layouts are kept.
-
-    Everything but ``_layout`` goes to the font itself.
-    """
-
-    def __init__(self, font: Any, key: tuple[Any, ...], kept: dict[Any, Any]) -> None:
-        self._font, self._key, self._kept = font, key, kept
-
-    def _layout(self, text: str, **kwargs: Any) -> Any:
-        key = (self._key, text, tuple(kwargs.items()))
-        try:
-            return self._kept[key]
-        except KeyError:
-            pass
-        except TypeError:  # an unhashable option (a list of languages): not kept
-            return self._font._layout(text, **kwargs)
-        items = self._kept[key] = self._font._layout(text, **kwargs)
-        return items
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._font, name)
-
-
-def keep_text_layouts(renderer: Any) -> bool:
-    """Let an Agg ``renderer`` lay out each text once (same font, size and options).
-
-    matplotlib lays out a string (its glyphs and their places, with HarfBuzz) every
-    time it draws it, ~0.1 ms for a tick label; an orbit draws the same tick labels
-    in every frame at new places. The glyphs are still rendered at each place, so
-    the pixels are the same. Returns ``False`` (and changes nothing) where
-    matplotlib's Agg renderer does not lay text out that way.
-    """
-    from matplotlib.ft2font import FT2Font
-
-    prepare = getattr(renderer, "_prepare_font", None)
-    if prepare is None or not hasattr(FT2Font, "_layout"):
-        return False
-    kept: dict[Any, Any] = {}
-
-    def prepare_font(prop: Any) -> Any:
-        font = prepare(prop)  # cleared and sized for prop at the renderer's dpi
-        return _KeptLayouts(font, (font, prop.get_size_in_points(), renderer.dpi), kept)
-
-    renderer._prepare_font = prepare_font
-    return True
-
-
 class FrameRenderer:
     """Builds the figure for a recording and renders frames with blitting.
 
@@ -132,8 +84,6 @@ class FrameRenderer:
         dpi = options.resolved_dpi()
         self.figure = Figure(figsize=(w / dpi, h / dpi), dpi=dpi, facecolor=self.theme.background)
         self.canvas = FigureCanvasAgg(self.figure)
-        if options.orbit:  # the same labels are drawn again in every frame
-            keep_text_layouts(self.canvas.get_renderer())
         self.layout: Layout = make_layout(rec, options)
         self.layers: list[Layer] = []
         fig, lay, theme = self.figure, self.layout, self.theme
