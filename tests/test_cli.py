@@ -55,25 +55,11 @@ def test_list_json(capsys):
     assert optimizers["momentum"]["ranges"]["beta"] == "in [0, 1)"
 
 
-def test_module_entry_point_runs():
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-m", "visualizer", "list"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "ravine" in done.stdout and "momentum" in done.stdout
-
-
-def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+def _python(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` from the repository root, without a screen."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     return subprocess.run(
-        [sys.executable, "-c", code, *args],
+        [sys.executable, *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -81,6 +67,12 @@ def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+def test_module_entry_point_runs():
+    done = _python("-m", "visualizer", "list")
+    assert done.returncode == 0, done.stderr
+    assert "ravine" in done.stdout and "momentum" in done.stdout
 
 
 def test_the_command_runs_exit_handlers_and_flushes_before_its_quick_exit():
@@ -91,11 +83,11 @@ def test_the_command_runs_exit_handlers_and_flushes_before_its_quick_exit():
         "sys.argv[1:] = ['list', '--json']\n"
         "run()\n"
     )
-    done = _python(code)
+    done = _python("-c", code)
     assert done.returncode == 0, done.stderr
     assert done.stderr == "handler ran\n"
     assert json.loads(done.stdout)["surfaces"]  # all of it, flushed
-    failed = _python(code.replace("'list', '--json'", "'list', '--nope'"))
+    failed = _python("-c", code.replace("'list', '--json'", "'list', '--nope'"))
     assert failed.returncode == 2
     assert failed.stderr.endswith("handler ran\n")
 
@@ -111,7 +103,7 @@ def test_a_quiet_render_loads_no_progress_bar_and_puts_kwdoc_back(tmp_path):
         "print(status, 'tqdm' in sys.modules, matplotlib.artist.kwdoc.__module__,\n"
         "      'linewidth' in matplotlib.artist.kwdoc(matplotlib.lines.Line2D))\n"
     )
-    done = _python(code, str(out))
+    done = _python("-c", code, str(out))
     assert done.stdout.split() == ["0", "False", "matplotlib.artist", "True"], done.stderr
     assert out.stat().st_size > 0
 
