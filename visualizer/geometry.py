@@ -376,6 +376,8 @@ def choose_camera(
     ``project_for(elev, azim)`` gives the camera's projection.
     """
     best = (-1.0, elevations[-1], travel_deg - 90.0)
+    if len(points) == 0:  # nothing to see (every run diverged at once): the last resort
+        return best[1], best[2]
     for elev in elevations:
         for side in (-90.0, 90.0):
             azim = (travel_deg + side + 180.0) % 360.0 - 180.0
