@@ -782,7 +782,6 @@ def write_frames_to_all(
                 writer.grab_frame(frame, repeat=repeat, copy=copy)
             if on_frame is not None:
                 on_frame(index)
-            del item, frame  # not alive while the next frame is drawn (32 MB at 4K)
     return [writer.path for writer in writers]
 
 
