@@ -629,20 +629,18 @@ def import_plotting() -> None:
     it is put back afterwards, so later calls are matplotlib's own. Nothing
     else changes: no drawing reads these docstrings.
     """
-    if "matplotlib.artist" in sys.modules:  # imported already: nothing to save
-        import visualizer.animation
+    kwdoc = None
+    if "matplotlib.artist" not in sys.modules:  # else imported already: nothing to save
+        import matplotlib.artist as artist
 
-        return
-    import matplotlib.artist
-
-    kwdoc = getattr(matplotlib.artist, "kwdoc", None)
-    if kwdoc is not None:
-        matplotlib.artist.kwdoc = lambda artist: ""
+        kwdoc = getattr(artist, "kwdoc", None)
+        if kwdoc is not None:
+            artist.kwdoc = lambda _: ""
     try:
         import visualizer.animation  # noqa: F401
     finally:
         if kwdoc is not None:
-            matplotlib.artist.kwdoc = kwdoc
+            artist.kwdoc = kwdoc
 
 
 def _view_notes(scene: Scene, out: Path) -> None:

@@ -929,7 +929,8 @@ class _Encoder:
         try:
             # big frames: ffmpeg's glibc maps each buffer of 1 MiB or more on its own, and
             # unmaps it when freed, instead of keeping freed frames in its heap (-100 MB at 4K)
-            env = {"MALLOC_MMAP_THRESHOLD_": str(1 << 20)} if inside and inside[0] <= 3 else {}
+            big = inside is not None and inside[0] <= INSIDE_FFMPEG_FRAMES[0]
+            env = {"MALLOC_MMAP_THRESHOLD_": str(1 << 20)} if big else {}
             with _ffmpeg_starting(self._log, env):
                 self._frames.send(None)  # starts ffmpeg, its stderr now the log
         except OSError as error:
@@ -982,7 +983,7 @@ class _Encoder:
         end = new.rfind(b"\n") + 1  # whole lines only
         self._read_to += end
         lines = new[:end].decode(errors="replace").splitlines()
-        if any(line.strip() and not _FFMPEG_PROGRESS.match(line) for line in lines):
+        if _first_error(lines):
             self._inside = None
             return True
         counts = [line[6:] for line in lines if line.startswith("frame=")]
