@@ -78,7 +78,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 
-from visualizer.render import frame_steps  # the same step per frame as lossviz
+from visualizer.drawing.render import frame_steps  # the same step per frame as lossviz
 
 SURFACE = "ravine"
 STEPS = 120
@@ -122,7 +122,7 @@ TARGET_MODEL_SECONDS = 10.0
 
 def record_reference(steps: int | None = STEPS) -> Any:
     """The recorded runs both sides draw: ravine, preset optimizers, 120 steps."""
-    from visualizer.scene import Scene
+    from visualizer.scene.scene import Scene
 
     return Scene(surface=SURFACE, steps=steps).record()
 
@@ -248,7 +248,7 @@ def baseline_save(
 def lossviz_animation(
     view: str, steps: int = STEPS, frames: int = FRAMES, size: tuple[int, int] = SIZE
 ) -> Any:
-    from visualizer.animation import animate
+    from visualizer.frontends.animation import animate
 
     return animate(SURFACE, steps=steps, frames=frames, size=size, view=view, fps=FPS)
 
@@ -810,7 +810,7 @@ def issue_cases(
 
 def measure_model(folder: Path, reps: int) -> dict[str, Any]:
     """Case 6: the default model scene end to end, and its loss lattice batched vs looped."""
-    from visualizer.animation import animate
+    from visualizer.frontends.animation import animate
 
     whole = measure(lambda p: animate(MODEL_SCENE).save(p), folder / "mlp.gif", reps)
     start = time.perf_counter()

@@ -427,7 +427,7 @@ def get_surface(text: str, *, read_data: Callable[[str], np.ndarray] | None = No
         target or 0/1 label) instead of their generated dataset.
     read_data
         Reads such a file into an ``(N, 2)`` array; by default
-        :func:`visualizer.datafiles.read_columns` (the only I/O, outside the maths).
+        :func:`surfaces.datafiles.read_columns` (the only I/O, outside the maths).
 
     Raises
     ------
@@ -459,7 +459,7 @@ def get_surface(text: str, *, read_data: Callable[[str], np.ndarray] | None = No
             )
         path = raw.pop("data")
         if read_data is None:
-            from visualizer.datafiles import read_columns as read_data
+            from surfaces.datafiles import read_columns as read_data
         extra = {"data": read_data(path), "source": path.rsplit("/", 1)[-1]}
     if kind.data_file:
         valid_keys = [*valid, "data"]

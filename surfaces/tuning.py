@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from surfaces.analytic import ravine, ravine_der
-from visualizer.optimizers import momentum
+from visualizer.maths.optimizers import momentum
 
 #: Where the ravine's runs start; shared with the surface definition.
 RAVINE_START = (-4.0, 1.5)
@@ -32,7 +32,7 @@ def _trajectories(kappa: float, lrs: np.ndarray, beta: float, steps: int) -> np.
     """Heavy-ball runs on the ravine, one per learning rate, side by side: ``(steps+1, n, 2)``.
 
     ``beta=0`` is gradient descent. The parameters are held as ``(2, n)``, so the
-    ravine's gradient and :func:`~visualizer.optimizers.momentum`'s update run on
+    ravine's gradient and :func:`~visualizer.maths.optimizers.momentum`'s update run on
     every candidate at once.
     """
     optimizer = momentum(lr=lrs, beta=beta)

@@ -19,10 +19,10 @@ from contextlib import redirect_stderr, redirect_stdout
 import numpy as np
 
 from surfaces import SpecError, get_surface
-from visualizer import cli
-from visualizer.recorder import record
-from visualizer.schedules import parse_schedule
-from visualizer.specs import parse_optimizer
+from visualizer.frontends import cli
+from visualizer.maths.recorder import record
+from visualizer.maths.schedules import parse_schedule
+from visualizer.maths.specs import parse_optimizer
 
 STEPS = 100
 CHECKS: dict[str, list[Callable[[], None]]] = {"torch": [], "optax": []}

@@ -2,7 +2,7 @@
 
 - ``TINY`` / ``TINY_SIZES`` / :func:`write_scenes`: two tiny gallery scenes and a writer for
   scene folders (the gallery, browser and player tests render them).
-- :func:`run_main`: call ``visualizer.cli.main`` in-process and capture its output.
+- :func:`run_main`: call ``visualizer.frontends.cli.main`` in-process and capture its output.
 - :func:`rec_of`: a recording from a surface name and optimizer specs.
 - :func:`gif_frames`: a GIF's decoded frames and delays, read with Pillow.
 - :func:`examples`: how many examples a hypothesis test tries: a quick count for the README's
@@ -27,8 +27,8 @@ import pytest
 from PIL import Image
 
 from surfaces import get_surface
-from visualizer.recorder import Recording, record
-from visualizer.specs import parse_optimizer
+from visualizer.maths.recorder import Recording, record
+from visualizer.maths.specs import parse_optimizer
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = ROOT / "outputs"
@@ -76,7 +76,7 @@ def write_scenes(folder: Path, scenes: dict[str, str]) -> Path:
 
 def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """``main(argv)`` in-process: its exit status, stdout and stderr."""
-    from visualizer.cli import main  # here: the numpy-only tests import no plotting
+    from visualizer.frontends.cli import main  # here: the numpy-only tests import no plotting
 
     capsys.readouterr()
     code = main(list(argv))
@@ -155,7 +155,7 @@ def needs_encoder(name: str) -> pytest.MarkDecorator:
 GIF = pytest.param(".gif", marks=needs_encoder("gif"))
 MP4 = pytest.param(".mp4", marks=needs_encoder("libx264"))
 WEBM = pytest.param(".webm", marks=needs_encoder("libvpx-vp9"))
-#: What a frame writer (:func:`visualizer.writers.writer_for`) writes.
+#: What a frame writer (:func:`visualizer.encoding.writers.writer_for`) writes.
 ALL_SUFFIXES = [GIF, MP4, WEBM, ".png"]
 #: What ``lossviz render`` and ``Animation.save`` write: those and the player page.
 HTML = pytest.param(".html", marks=needs_encoder("libx264"))

@@ -17,11 +17,11 @@ from helpers import GIF, MP4, WEBM, gif_frames, needs_encoder, video_stream
 from PIL import Image
 
 from surfaces.errors import SpecError
-from visualizer.animation import Animation, animate
-from visualizer.pacing import periods
-from visualizer.render import render_frames
-from visualizer.theme import THEMES
-from visualizer.writers import gif_frame_duration_ms
+from visualizer.drawing.render import render_frames
+from visualizer.drawing.theme import THEMES
+from visualizer.encoding.pacing import periods
+from visualizer.encoding.writers import gif_frame_duration_ms
+from visualizer.frontends.animation import Animation, animate
 
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="encoding needs imageio-ffmpeg")
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from bridge_checks import CHECKS
 
-from visualizer import bridges, cli
+from visualizer.frontends import cli
+from visualizer.maths import bridges
 
 
 @cache

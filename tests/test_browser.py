@@ -36,10 +36,10 @@ import pytest
 from helpers import OUTPUTS, TINY, TINY_SIZES, write_scenes
 from PIL import Image
 
-from visualizer.animation import animate
-from visualizer.cli import main
-from visualizer.render import frame_steps
-from visualizer.writers import write_frames_to_all
+from visualizer.drawing.render import frame_steps
+from visualizer.encoding.writers import write_frames_to_all
+from visualizer.frontends.animation import animate
+from visualizer.frontends.cli import main
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 CHROMIUM_FLAGS = (

@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 
 from surfaces import get_surface
-from visualizer.gallery import GalleryScene, load_gallery
-from visualizer.recorder import DIVERGENCE_FACTOR, Recording, Run
-from visualizer.render import FrameRenderer
-from visualizer.scene import Scene
+from visualizer.drawing.render import FrameRenderer
+from visualizer.frontends.gallery import GalleryScene, load_gallery
+from visualizer.maths.recorder import DIVERGENCE_FACTOR, Recording, Run
+from visualizer.scene.scene import Scene
 
 SCENES: dict[str, GalleryScene] = {item.name: item for item in load_gallery()}
 

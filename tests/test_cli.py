@@ -14,7 +14,7 @@ import pytest
 from helpers import ROOT, run_main
 
 from surfaces import SURFACES, get_surface
-from visualizer.specs import OPTIMIZERS
+from visualizer.maths.specs import OPTIMIZERS
 
 
 def rows(text: str) -> list[dict[str, str]]:
@@ -78,7 +78,7 @@ def test_module_entry_point_runs():
 def test_the_command_runs_exit_handlers_and_flushes_before_its_quick_exit():
     code = (
         "import atexit, sys\n"
-        "from visualizer.cli import run\n"
+        "from visualizer.frontends.cli import run\n"
         "atexit.register(lambda: print('handler ran', file=sys.stderr))\n"
         "sys.argv[1:] = ['list', '--json']\n"
         "run()\n"
@@ -97,7 +97,7 @@ def test_a_quiet_render_loads_no_progress_bar_and_puts_kwdoc_back(tmp_path):
     out = tmp_path / "a.gif"
     code = (
         "import sys\n"
-        "from visualizer.cli import main\n"
+        "from visualizer.frontends.cli import main\n"
         "status = main(['render', '-q', '--frames', '3', '--size', '96x64', '-o', sys.argv[1]])\n"
         "import matplotlib.artist, matplotlib.lines\n"
         "print(status, 'tqdm' in sys.modules, matplotlib.artist.kwdoc.__module__,\n"

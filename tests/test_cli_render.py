@@ -14,8 +14,8 @@ import pytest
 from helpers import RENDER_SUFFIXES, needs_encoder, run_main
 from PIL import Image
 
-from visualizer.animation import Animation
-from visualizer.render import FrameRenderer
+from visualizer.drawing.render import FrameRenderer
+from visualizer.frontends.animation import Animation
 
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="encoding needs imageio-ffmpeg")
 

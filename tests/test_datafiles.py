@@ -14,8 +14,8 @@ import pytest
 from helpers import run_main
 
 from surfaces import SpecError, get_surface
-from visualizer.datafiles import read_columns
-from visualizer.recorder import record
+from surfaces.datafiles import read_columns
+from visualizer.maths.recorder import record
 
 RNG = np.random.default_rng(7)
 

@@ -472,7 +472,7 @@ def test_a_python_function_is_a_surface_with_numeric_or_given_gradients():
 
 def test_animate_takes_a_function_your_optimizer_and_tune():
     from visualizer import animate
-    from visualizer.optimizers import sign_sgd
+    from visualizer.maths.optimizers import sign_sgd
 
     anim = animate(
         lambda x, y: x**2 + 5 * y**2,

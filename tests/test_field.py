@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from surfaces import get_surface
-from visualizer.animation import animate
-from visualizer.field import LONGEST, GradientField, field_vectors, grid_for
-from visualizer.render import FrameRenderer
+from visualizer.drawing.field import LONGEST, GradientField, field_vectors, grid_for
+from visualizer.drawing.render import FrameRenderer
+from visualizer.frontends.animation import animate
 
 
 @pytest.mark.parametrize("name", ["bowl", "ravine:kappa=4", "saddle", "rosenbrock"])

@@ -1,4 +1,4 @@
-"""Tests for :mod:`visualizer.files`: checks, temporary files, commits, stale files."""
+"""Tests for :mod:`visualizer.encoding.files`: checks, temporary files, commits, stale files."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from surfaces.errors import LossvizError, OutputPathError, SpecError, WriterError
-from visualizer import files
-from visualizer.files import (
+from visualizer.encoding import files
+from visualizer.encoding.files import (
     check_output_path,
     commit,
     create_temp_file,

@@ -15,9 +15,15 @@ from pathlib import Path
 import pytest
 from helpers import TINY, run_main, write_scenes
 
-from visualizer.animation import Animation
-from visualizer.cli import EXAMPLES, build_parser, join_negative_values, main, scene_from_args
-from visualizer.gallery import GALLERY_SUFFIXES, load_gallery
+from visualizer.frontends.animation import Animation
+from visualizer.frontends.cli import (
+    EXAMPLES,
+    build_parser,
+    join_negative_values,
+    main,
+    scene_from_args,
+)
+from visualizer.frontends.gallery import GALLERY_SUFFIXES, load_gallery
 
 # --- usage, version, help ---------------------------------------------------------------------
 
@@ -272,7 +278,7 @@ def test_list_and_input_errors_import_no_plotting_or_encoding(tmp_path):
     ]
     code = (
         "import contextlib, io, json, sys\n"
-        "from visualizer.cli import main\n"
+        "from visualizer.frontends.cli import main\n"
         f"runs = {runs!r}\n"
         "codes = []\n"
         "for argv, _ in runs:\n"
@@ -303,7 +309,7 @@ def test_the_readme_shows_each_gallery_image_with_the_command_that_made_it():
 
 
 def test_the_readme_says_how_long_the_last_frame_is_held():
-    from visualizer.options import RenderOptions
+    from visualizer.scene.options import RenderOptions
 
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     assert RenderOptions().hold_last_ms == 3000

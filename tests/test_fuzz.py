@@ -1,6 +1,6 @@
 """Fuzz tests for the ``lossviz`` command line: bad input is refused cleanly.
 
-The exit-status contract of :func:`visualizer.cli.main`: 0 success, 2 usage
+The exit-status contract of :func:`visualizer.frontends.cli.main`: 0 success, 2 usage
 errors (bad input) with exactly one stderr line ``lossviz: error: ...`` and no
 traceback, 1 runtime failures (also one line), 130 interrupted. Bad input never
 writes an output file, nor leaves a temporary file (``.name.xxxx.tmp.gif``)
@@ -45,10 +45,10 @@ from helpers import examples
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
-import visualizer.animation as animation_module
-import visualizer.cli as cli_module
-import visualizer.scene as scene_module
-from visualizer.cli import main
+import visualizer.frontends.animation as animation_module
+import visualizer.frontends.cli as cli_module
+import visualizer.scene.scene as scene_module
+from visualizer.frontends.cli import main
 
 if sys.version_info >= (3, 11):
     import tomllib

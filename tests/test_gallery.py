@@ -12,8 +12,8 @@ import pytest
 from helpers import OUTPUTS, TINY, TINY_ORDER, TINY_SIZES, run_main, write_scenes
 
 from surfaces import SpecError
-from visualizer.cli import build_parser, main, scene_from_args
-from visualizer.gallery import DEFAULT_SCENES, load_gallery
+from visualizer.frontends.cli import build_parser, main, scene_from_args
+from visualizer.frontends.gallery import DEFAULT_SCENES, load_gallery
 
 SHIPPED = [
     *("gradient-field", "bowl", "learning-rate", "ravine", "ravine-3d", "momentum-beta"),

@@ -10,7 +10,7 @@ import pytest
 from helpers import rec_of
 
 from surfaces import get_surface
-from visualizer.geometry import (
+from visualizer.drawing.geometry import (
     HeightField,
     Projection,
     contour_levels,

@@ -1,4 +1,4 @@
-"""Tests for :mod:`visualizer.gif`: delays and their patching."""
+"""Tests for :mod:`visualizer.encoding.gif`: delays and their patching."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from visualizer.gif import MAX_DELAY_CS, gif_frame_delays_cs, set_gif_delays
+from visualizer.encoding.gif import MAX_DELAY_CS, gif_frame_delays_cs, set_gif_delays
 
 
 def pillow_gif(n: int) -> bytes:

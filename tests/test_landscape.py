@@ -12,10 +12,10 @@ import pytest
 
 from surfaces import SpecError, get_surface
 from surfaces.model import AUTO_WINDOW, bilinear, fit_window
-from visualizer.cli import main
-from visualizer.landscape import ModelRecording
-from visualizer.recorder import record
-from visualizer.specs import parse_optimizer
+from visualizer.frontends.cli import main
+from visualizer.maths.landscape import ModelRecording
+from visualizer.maths.recorder import record
+from visualizer.maths.specs import parse_optimizer
 
 SMALL = "mlp:hidden=4,samples=48,grid=16"
 
@@ -201,7 +201,7 @@ def test_digits_without_the_extra_is_a_one_line_error(capsys, monkeypatch):
 
 
 def test_rendered_frames_carry_the_live_readouts():
-    from visualizer.render import FrameRenderer, RenderOptions
+    from visualizer.drawing.render import FrameRenderer, RenderOptions
 
     renderer = FrameRenderer(recording(), RenderOptions(size=(480, 270), frames=2, loss_panel=True))
     assert renderer.legend.readout_lines == 2
@@ -217,7 +217,7 @@ def test_the_loss_panel_leaves_room_for_the_live_readouts(view, labels):
     """At 1280x720 every entry keeps its hyperparameters and both readout lines."""
     import dataclasses
 
-    from visualizer.render import FrameRenderer, RenderOptions
+    from visualizer.drawing.render import FrameRenderer, RenderOptions
 
     rec = recording()  # long labels put the loss on a line of its own
     runs = [dataclasses.replace(r, label=t) for r, t in zip(rec.runs, labels, strict=True)]
@@ -232,7 +232,7 @@ def test_the_loss_panel_leaves_room_for_the_live_readouts(view, labels):
 
 def gallery_recording(name: str) -> ModelRecording:
     """A shipped scene's runs; a coarse lattice, since no claim reads the drawn surface."""
-    from visualizer.gallery import load_gallery
+    from visualizer.frontends.gallery import load_gallery
 
     (item,) = [s for s in load_gallery() if s.name == name]
     s = get_surface(item.scene.surface + (",grid=10" if ":" in item.scene.surface else ":grid=10"))

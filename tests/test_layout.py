@@ -11,10 +11,10 @@ matplotlib.use("Agg")
 import pytest
 
 from surfaces import get_surface
-from visualizer.layout import MIN_TEXT_PX, Rect, make_layout
-from visualizer.recorder import Recording, record
-from visualizer.render import FrameRenderer, RenderOptions
-from visualizer.specs import parse_optimizer
+from visualizer.drawing.layout import MIN_TEXT_PX, Rect, make_layout
+from visualizer.drawing.render import FrameRenderer, RenderOptions
+from visualizer.maths.recorder import Recording, record
+from visualizer.maths.specs import parse_optimizer
 
 VIEWS = ["contour", "surface", "both"]
 SIZES = [(1280, 720), (320, 180), (720, 720), (400, 800)]

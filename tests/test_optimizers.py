@@ -7,8 +7,8 @@ import copy
 import numpy as np
 import pytest
 
-from visualizer import optimizers as opt
-from visualizer.specs import parse_optimizer
+from visualizer.maths import optimizers as opt
+from visualizer.maths.specs import parse_optimizer
 
 A = np.array([[3.0, 0.5], [0.5, 1.0]])
 B = np.array([-1.0, 2.0])

@@ -11,10 +11,10 @@ from helpers import gif_frames, needs_encoder, run_main
 from PIL import Image
 
 from surfaces import SpecError
-from visualizer.animation import animate
-from visualizer.gallery import load_gallery
-from visualizer.pacing import frame_repeats, periods, poster_index
-from visualizer.scene import scene_from_mapping
+from visualizer.encoding.pacing import frame_repeats, periods, poster_index
+from visualizer.frontends.animation import animate
+from visualizer.frontends.gallery import load_gallery
+from visualizer.scene.scene import scene_from_mapping
 
 SIZE = (160, 90)
 

@@ -15,10 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surfaces import get_surface
-from visualizer.panels import LegendPanel, LossPanel, format_loss
-from visualizer.recorder import record
-from visualizer.render import FrameRenderer, RenderOptions
-from visualizer.specs import parse_optimizer
+from visualizer.drawing.panels import LegendPanel, LossPanel, format_loss
+from visualizer.drawing.render import FrameRenderer, RenderOptions
+from visualizer.maths.recorder import record
+from visualizer.maths.specs import parse_optimizer
 
 SIZE = (320, 180)
 #: Large enough for the secondary text (9 px and up) and for the loss panel beside the legend.

@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 from helpers import needs_encoder, rec_of, video_frame_count
 
-import visualizer.writers as writers_module
+import visualizer.encoding.writers as writers_module
 from surfaces.errors import WriterError
-from visualizer.animation import animate
-from visualizer.player import loss_text, player_data, player_page
-from visualizer.recorder import record
-from visualizer.render import frame_steps
-from visualizer.scene import scene_from_mapping
-from visualizer.writers import write_frames_to_all, writer_for
+from visualizer.drawing.render import frame_steps
+from visualizer.encoding.player import loss_text, player_data, player_page
+from visualizer.encoding.writers import write_frames_to_all, writer_for
+from visualizer.frontends.animation import animate
+from visualizer.maths.recorder import record
+from visualizer.scene.scene import scene_from_mapping
 
 FAKE_MP4 = b"\x00\x00\x00\x20ftypisom" + bytes(range(256)) * 40
 

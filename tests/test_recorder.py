@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from surfaces import Dataset, SpecError, get_surface
-from visualizer import cli
-from visualizer.recorder import Recording, record
-from visualizer.specs import parse_optimizer
+from visualizer.frontends import cli
+from visualizer.maths.recorder import Recording, record
+from visualizer.maths.specs import parse_optimizer
 
 
 def specs(*texts: str):
@@ -343,7 +343,7 @@ def test_cli_trace_on_the_bowl_matches_gd_in_closed_form(capsys):
 
 
 def test_a_users_optimizer_object_races_beside_spec_strings():
-    from visualizer.optimizers import Optimizer, sign_sgd
+    from visualizer.maths.optimizers import Optimizer, sign_sgd
 
     mine = sign_sgd(lr=0.05)
     rec = record(get_surface("bowl"), ["gd:lr=0.1", mine, mine._replace(label=None)], steps=4)

@@ -15,20 +15,20 @@ from helpers import rec_of
 from matplotlib.colors import to_rgb
 
 from surfaces import get_surface
-from visualizer.geometry import visible
-from visualizer.panels import LossPanel
-from visualizer.recorder import Recording, record
-from visualizer.render import (
+from visualizer.drawing.geometry import visible
+from visualizer.drawing.panels import LossPanel
+from visualizer.drawing.render import (
     FrameRenderer,
     RenderOptions,
     frame_steps,
     orbit_turns,
     render_frames,
 )
-from visualizer.scene import Scene
-from visualizer.specs import parse_optimizer
-from visualizer.theme import DIVERGED_COLOR, THEMES
-from visualizer.views import ContourView, SurfaceView
+from visualizer.drawing.theme import DIVERGED_COLOR, THEMES
+from visualizer.drawing.views import ContourView, SurfaceView
+from visualizer.maths.recorder import Recording, record
+from visualizer.maths.specs import parse_optimizer
+from visualizer.scene.scene import Scene
 
 SIZE = (320, 180)
 COLOR_TOL = 40.0  # Euclidean RGB distance that still counts as "this colour"
@@ -240,7 +240,7 @@ def test_surface_balls_are_drawn_at_their_projection(ravine_rec):
 
 def test_surface_ball_behind_a_ridge_is_faint_and_in_front_is_solid(monkeypatch):
     # a ridge along x; the camera looks from -y, so y = +3 is behind it and y = -3 in front
-    monkeypatch.setattr("visualizer.views.path_window", lambda window, *a, **k: window)
+    monkeypatch.setattr("visualizer.drawing.views.path_window", lambda window, *a, **k: window)
     surface = "10*exp(-4*y**2) + 0.05*x**2"
     color = THEMES["light"].styles(["gd"])[0].color
     for start, hidden in (((4.5, 3.0), True), ((4.5, -3.0), False)):
@@ -598,7 +598,7 @@ def test_orbit_workers_leave_ctrl_c_to_the_parent_and_die_on_sigterm():
     import multiprocessing as mp
     import signal
 
-    from visualizer.render import _orbit_worker_init
+    from visualizer.drawing.render import _orbit_worker_init
 
     rec = rec_of("bowl", "gd:lr=0.2", steps=2)
     options = RenderOptions(size=(64, 64), view="surface", orbit=True)
@@ -607,7 +607,7 @@ def test_orbit_workers_leave_ctrl_c_to_the_parent_and_die_on_sigterm():
 
 
 def test_orbit_workers_hand_frames_over_in_shared_slots_or_whole(monkeypatch):
-    from visualizer import render
+    from visualizer.drawing import render
 
     rec = rec_of("bowl", "gd:lr=0.2", steps=4)
     options = RenderOptions(size=(64, 48), view="surface", orbit=True, frames=5)

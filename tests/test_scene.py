@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from surfaces import SpecError
-from visualizer.options import parse_pair, parse_size, parse_window
-from visualizer.scene import (
+from visualizer.scene.options import parse_pair, parse_size, parse_window
+from visualizer.scene.scene import (
     SCENE_KEYS,
     Scene,
     coerce,

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from surfaces import SpecError, get_surface
-from visualizer.recorder import record
-from visualizer.schedules import parse_schedule
-from visualizer.specs import parse_optimizer
+from visualizer.maths.recorder import record
+from visualizer.maths.schedules import parse_schedule
+from visualizer.maths.specs import parse_optimizer
 
 T = 12
 
@@ -84,8 +84,8 @@ def test_scheduled_momentum_is_torch_sgd_with_the_same_scheduler():
 
 
 def test_the_loss_panel_draws_scheduled_rates_and_the_legend_reads_them_out():
-    from visualizer.panels import LossPanel
-    from visualizer.render import FrameRenderer, RenderOptions
+    from visualizer.drawing.panels import LossPanel
+    from visualizer.drawing.render import FrameRenderer, RenderOptions
 
     rec = record(get_surface("bowl"), ["gd:lr=0.1", "gd:lr=0.2,schedule=cosine"], steps=20)
     renderer = FrameRenderer(rec, RenderOptions(size=(480, 270), loss_panel=True))

@@ -6,7 +6,7 @@ import pytest
 
 from surfaces import SpecError, get_surface
 from surfaces.params import split_spec
-from visualizer.specs import (
+from visualizer.maths.specs import (
     OPTIMIZERS,
     labels_for,
     optimizer_names,
@@ -51,7 +51,7 @@ def test_bare_name_gives_defaults(name):
 def test_build_passes_the_rule_params_and_the_oracle_keeps_noise_and_batch(name):
     import inspect
 
-    from visualizer.specs import ORACLE_PARAMS
+    from visualizer.maths.specs import ORACLE_PARAMS
 
     info = OPTIMIZERS[name]
     factory_keys = set(inspect.signature(info.factory).parameters)

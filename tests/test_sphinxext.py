@@ -21,7 +21,7 @@ from PIL import Image
 sphinx_application = pytest.importorskip(
     "sphinx.application", reason="needs Sphinx: pip install 'lossviz[sphinx]'"
 )
-sphinxext = pytest.importorskip("visualizer.sphinxext")
+sphinxext = pytest.importorskip("visualizer.frontends.sphinxext")
 docutils_namespace = pytest.importorskip("sphinx.util.docutils").docutils_namespace
 
 pytestmark = [needs_encoder("libx264"), needs_encoder("gif")]
@@ -55,7 +55,9 @@ PAGES = {
 
 def write_project(folder: Path, pages: dict[str, str]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "conf.py").write_text('extensions = ["visualizer.sphinxext"]\n', encoding="utf-8")
+    (folder / "conf.py").write_text(
+        'extensions = ["visualizer.frontends.sphinxext"]\n', encoding="utf-8"
+    )
     for name, text in pages.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -166,8 +168,11 @@ def test_bad_scene_is_an_error_naming_document_and_line(tmp_path, directive, mes
 
 
 def test_without_sphinx_the_import_error_names_the_extra(monkeypatch):
-    monkeypatch.delitem(sys.modules, "visualizer.sphinxext")
+    monkeypatch.delitem(sys.modules, "visualizer.frontends.sphinxext")
     monkeypatch.setitem(sys.modules, "sphinx.util.docutils", None)
     with pytest.raises(ImportError) as caught:
-        importlib.import_module("visualizer.sphinxext")
-    assert str(caught.value) == "visualizer.sphinxext needs Sphinx: pip install 'lossviz[sphinx]'"
+        importlib.import_module("visualizer.frontends.sphinxext")
+    assert (
+        str(caught.value)
+        == "visualizer.frontends.sphinxext needs Sphinx: pip install 'lossviz[sphinx]'"
+    )

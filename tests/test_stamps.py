@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_rgb
 
-from visualizer.stamps import TextStamp
+from visualizer.drawing.stamps import TextStamp
 
 RED = "#d62728"
 RED_RGB = np.round(np.array(to_rgb(RED)) * 255).astype(int)

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from surfaces import SURFACES, SpecError, Surface, get_surface, surface_names
 from surfaces.regression import make_data
-from visualizer.recorder import Recording, Run, record
-from visualizer.scene import Scene
-from visualizer.specs import resolve_optimizers
+from visualizer.maths.recorder import Recording, Run, record
+from visualizer.maths.specs import resolve_optimizers
+from visualizer.scene.scene import Scene
 
 #: The 2-parameter surfaces (a model surface's f works on its network's parameters).
 NAMES = [name for name in SURFACES if get_surface(name).model is None]
@@ -354,7 +354,7 @@ def test_ravine_preset_search_runs_only_when_the_preset_is_read(monkeypatch):
 def test_ravine_search_runs_the_real_momentum_on_the_real_ravine():
     from surfaces.analytic import ravine_der
     from surfaces.tuning import _trajectories
-    from visualizer.optimizers import momentum
+    from visualizer.maths.optimizers import momentum
 
     lrs = np.array([0.005, 0.012])
     paths = _trajectories(50.0, lrs, 0.9, 30)

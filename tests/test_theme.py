@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_rgb
 
-from visualizer.gallery import load_gallery
-from visualizer.theme import MARKERS, THEMES
+from visualizer.drawing.theme import MARKERS, THEMES
+from visualizer.frontends.gallery import load_gallery
 
 # Machado, Oliveira & Fernandes (2009), severity 1.0, applied to linear sRGB
 PROTANOPIA = np.array(

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from surfaces import get_surface
-from visualizer.optimizers import sign_sgd
-from visualizer.specs import from_optimizer, parse_optimizer
-from visualizer.tune import GRID, final_loss, final_losses, tune
+from visualizer.maths.optimizers import sign_sgd
+from visualizer.maths.specs import from_optimizer, parse_optimizer
+from visualizer.maths.tune import GRID, final_loss, final_losses, tune
 
 #: Four times finer than the search's grid, over the same range.
 FINE = 10.0 ** (np.arange(-6 * 96, 96 + 1) / 96.0)

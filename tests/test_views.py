@@ -11,11 +11,11 @@ import pytest
 from helpers import rec_of
 
 from surfaces import get_surface
-from visualizer.geometry import visible
-from visualizer.recorder import Recording, record
-from visualizer.render import FrameRenderer, RenderOptions
-from visualizer.specs import parse_optimizer
-from visualizer.views import ContourView, SurfaceView
+from visualizer.drawing.geometry import visible
+from visualizer.drawing.render import FrameRenderer, RenderOptions
+from visualizer.drawing.views import ContourView, SurfaceView
+from visualizer.maths.recorder import Recording, record
+from visualizer.maths.specs import parse_optimizer
 
 SIZE = (320, 180)
 RIDGE = "10*exp(-4*y**2) + 0.05*x**2"  # a tall ridge along x; default camera looks from -y
@@ -151,7 +151,7 @@ def test_ravine_camera_sees_the_paths_side_on_and_the_window_fits_them():
 
 def test_hidden_path_is_drawn_faint_and_visible_path_solid(monkeypatch):
     # the whole window, so the ridge stands between the camera and the far run
-    monkeypatch.setattr("visualizer.views.path_window", lambda window, *a, **k: window)
+    monkeypatch.setattr("visualizer.drawing.views.path_window", lambda window, *a, **k: window)
     # one run behind the ridge, one in front: both walk along x at |y| = 3
     camera = {"elev": 38.0, "azim": -62.0}
     behind = drawn_view(rec_of(RIDGE, "gd:lr=1", steps=10, start=(4.5, 3.0)), **camera)

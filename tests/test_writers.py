@@ -1,4 +1,4 @@
-"""Tests for :mod:`visualizer.writers`: formats read back, atomicity, determinism."""
+"""Tests for :mod:`visualizer.encoding.writers`: formats read back, atomicity, determinism."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from helpers import ALL_SUFFIXES, GIF, gif_frames, needs_encoder
 from PIL import Image
 
-from visualizer import writers
-from visualizer.writers import (
+from visualizer.encoding import writers
+from visualizer.encoding.writers import (
     OutputPathError,
     WriterError,
     check_output_path,

@@ -1,8 +1,8 @@
 """lossviz: animated loss surfaces.
 
-The public API is :func:`animate` (see :mod:`visualizer.animation`). It is
-imported lazily, so the maths modules (``visualizer.optimizers``,
-``visualizer.recorder``) can be used without loading matplotlib.
+The public API is :func:`animate` (see :mod:`visualizer.frontends.animation`). It is
+imported lazily, so the maths modules (``visualizer.maths.optimizers``,
+``visualizer.maths.recorder``) can be used without loading matplotlib.
 
 >>> from visualizer import animate
 >>> anim = animate("bowl", ["gd:lr=0.2"], steps=5, size=(160, 90))
@@ -19,7 +19,7 @@ __all__ = ["Animation", "SpecError", "animate"]
 
 def __getattr__(name: str) -> Any:
     if name in ("Animation", "animate"):
-        from visualizer import animation
+        from visualizer.frontends import animation
 
         return getattr(animation, name)
     raise AttributeError(f"module 'visualizer' has no attribute {name!r}")

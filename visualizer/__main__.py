@@ -1,5 +1,5 @@
 """``python -m visualizer`` runs the ``lossviz`` command."""
 
-from visualizer.cli import run
+from visualizer.frontends.cli import run
 
 run()

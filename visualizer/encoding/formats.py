@@ -8,5 +8,5 @@ Examples
 """
 
 #: What lossviz writes: GIF, MP4 (H.264), WebM (VP9), a PNG poster, and ``.html``, the
-#: player page (:class:`visualizer.player.PlayerWriter`).
+#: player page (:class:`visualizer.encoding.player.PlayerWriter`).
 SUFFIXES = (".gif", ".mp4", ".webm", ".png", ".html")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from surfaces.base import Surface
-from visualizer.recorder import Run
+from visualizer.maths.recorder import Run
 
 #: Heights are clipped to this magnitude so that their differences stay finite.
 MAX_HEIGHT = 1e300

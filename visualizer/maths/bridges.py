@@ -26,7 +26,7 @@ import numpy as np
 
 from surfaces.errors import SpecError, did_you_mean
 from surfaces.params import show
-from visualizer.optimizers import Optimizer
+from visualizer.maths.optimizers import Optimizer
 
 Array = np.ndarray
 

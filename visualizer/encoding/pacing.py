@@ -52,7 +52,7 @@ def frame_repeats(
     Parameters
     ----------
     steps
-        The step each frame shows, in order (:func:`visualizer.render.frame_steps`).
+        The step each frame shows, in order (:func:`visualizer.drawing.render.frame_steps`).
     fps
         Frames per second.
     hold_first_ms, hold_last_ms

@@ -23,9 +23,9 @@ import numpy as np
 
 from surfaces.errors import SpecError, did_you_mean
 from surfaces.params import Param, check_plain_text, split_spec
-from visualizer import optimizers as opt
-from visualizer.bridges import LR_KEY, format_value
-from visualizer.schedules import CONSTANT, SCHEDULE_KEYS, Schedule, parse_schedule
+from visualizer.maths import optimizers as opt
+from visualizer.maths.bridges import LR_KEY, format_value
+from visualizer.maths.schedules import CONSTANT, SCHEDULE_KEYS, Schedule, parse_schedule
 
 
 def _positive(v: float) -> bool:
@@ -132,7 +132,8 @@ OPTIMIZERS: Mapping[str, OptimizerInfo] = MappingProxyType(
 )
 
 
-#: Prefixes of specs run by another library (``torch:SGD:lr=0.1``), see :mod:`visualizer.bridges`.
+#: Prefixes of specs run by another library (``torch:SGD:lr=0.1``),
+#: see :mod:`visualizer.maths.bridges`.
 BRIDGES = ("torch", "optax")
 _ORACLE_KEYS = frozenset(h.name for h in ORACLE_PARAMS)
 
@@ -155,9 +156,9 @@ class OptimizerSpec:
     schedule
         The learning-rate schedule (``schedule=``, ``gamma=``, ``every=``, ``warmup=``).
     optimizer
-        A user's own :class:`~visualizer.optimizers.Optimizer`, run as it is.
+        A user's own :class:`~visualizer.maths.optimizers.Optimizer`, run as it is.
     tuned
-        Whether ``lr`` was chosen by :func:`visualizer.tune.tune`.
+        Whether ``lr`` was chosen by :func:`visualizer.maths.tune.tune`.
     """
 
     name: str
@@ -210,12 +211,12 @@ class OptimizerSpec:
         """The ``init``/``update`` pair, with the schedule over ``steps`` steps applied.
 
         ``lr`` overrides the learning rate of a built-in: an array of rates runs
-        one candidate per column (see :mod:`visualizer.tune`).
+        one candidate per column (see :mod:`visualizer.maths.tune`).
         """
         if self.optimizer is not None:
             base = self.optimizer
         elif self.bridge is not None:
-            from visualizer import bridges
+            from visualizer.maths import bridges
 
             make = bridges.torch_optimizer if self.bridge == "torch" else bridges.optax_optimizer
             rule = {k: v for k, v in self.hyper.items() if k not in _ORACLE_KEYS}
@@ -375,7 +376,7 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
     schedule = parse_schedule(timing, owner=name)
     oracle = {h.name: h.parse(raw.pop(h.name), owner=name) for h in ORACLE_PARAMS if h.name in raw}
     if name.partition(":")[0] in BRIDGES and ":" in name:
-        from visualizer import bridges
+        from visualizer.maths import bridges
 
         prefix, _, target = name.partition(":")
         check = bridges.check_torch if prefix == "torch" else bridges.check_optax
@@ -430,7 +431,7 @@ def resolve_optimizers(
     A spec without a key takes the preset's values for an optimizer of the same
     name (the first one in the preset), so ``-O momentum`` on the ravine uses the
     ravine's tuned learning rate. An empty ``texts`` gives the preset itself.
-    Parsed specs and a user's :class:`~visualizer.optimizers.Optimizer` objects
+    Parsed specs and a user's :class:`~visualizer.maths.optimizers.Optimizer` objects
     are taken as they are.
     """
     preset_specs = [parse_optimizer(p) for p in preset]

@@ -1,7 +1,7 @@
 """Scenes: every option of a ``trace`` or ``render``, from flags and TOML files.
 
 This module owns :class:`Scene` (what to record, :class:`RecordOptions`, plus how
-to draw it, :class:`~visualizer.options.RenderOptions`), reading and checking
+to draw it, :class:`~visualizer.scene.options.RenderOptions`), reading and checking
 scene files, and turning a scene into a recording (:meth:`RecordOptions.record`).
 Pure numpy: no plotting, no files written.
 
@@ -36,7 +36,9 @@ from typing import Any
 
 from surfaces import Surface, get_surface
 from surfaces.errors import SpecError, did_you_mean
-from visualizer.options import (
+from visualizer.maths.recorder import Recording, record
+from visualizer.maths.specs import OptimizerSpec, resolve_optimizers
+from visualizer.scene.options import (
     CAPTION,
     FLAG,
     MAX_STEPS,
@@ -49,8 +51,6 @@ from visualizer.options import (
     option,
     options,
 )
-from visualizer.recorder import Recording, record
-from visualizer.specs import OptimizerSpec, resolve_optimizers
 
 #: Largest scene file, in bytes: scene files are a few hundred bytes.
 MAX_SCENE_BYTES = 1 << 20
@@ -138,7 +138,7 @@ class RecordOptions:
         steps = surface.preset.steps if self.steps is None else self.steps
         check_work(surface, runs=len(specs), steps=steps, tune=self.tune)
         if self.tune:
-            from visualizer.tune import tune
+            from visualizer.maths.tune import tune
 
             specs = tune(surface, specs, start=self.start, steps=self.steps, seed=self.seed)
         return record(surface, specs, start=self.start, steps=self.steps, seed=self.seed)
@@ -203,7 +203,7 @@ def check_work(surface: Surface, *, runs: int, steps: int, tune: bool = False) -
 
 
 def _tune_grid() -> Sequence[float]:
-    from visualizer.tune import GRID
+    from visualizer.maths.tune import GRID
 
     return GRID  # type: ignore[no-any-return]
 
@@ -214,7 +214,7 @@ class Scene(RenderOptions, RecordOptions):
     draw it, and a caption for the gallery.
 
     Its options are those of :class:`RecordOptions` and
-    :class:`~visualizer.options.RenderOptions`, then ``caption``.
+    :class:`~visualizer.scene.options.RenderOptions`, then ``caption``.
     """
 
     caption: str = option("", CAPTION, "a caption under the animation in the gallery", flag=False)

@@ -4,13 +4,13 @@ An option is a dataclass field made by :func:`option`: its default, help, flag,
 metavar and the :class:`Kind` that checks a value (its type and range) and
 writes it back as command-line text. Everything else reads these fields:
 
-- the scene file's keys and their checks (:func:`visualizer.scene.scene_from_mapping`),
-- ``lossviz``'s flags (:func:`visualizer.cli.build_parser`),
+- the scene file's keys and their checks (:func:`visualizer.scene.scene.scene_from_mapping`),
+- ``lossviz``'s flags (:func:`visualizer.frontends.cli.build_parser`),
 - :func:`visualizer.animate`'s keywords and the options part of its docstring,
 - the ``lossviz render`` commands the gallery prints (:func:`command_args`).
 
 Adding an option is one field (in :class:`RenderOptions` for how to draw, in
-:class:`visualizer.scene.RecordOptions` for what to record) plus its use.
+:class:`visualizer.scene.scene.RecordOptions` for what to record) plus its use.
 
 This module owns the table and the value parsers (pairs, windows, sizes,
 integers in a range, choices). It does not import matplotlib, so the command
@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from surfaces.errors import SpecError, did_you_mean
 from surfaces.params import check_plain_text, parse_int, show
-from visualizer.theme import THEMES
+from visualizer.drawing.theme import THEMES
 
 if TYPE_CHECKING:
     from surfaces.base import Surface
@@ -57,7 +57,7 @@ MAX_COORDINATE = 1e12
 MIN_WINDOW_FRACTION = 1e-9
 #: Below this dpi, small text (tick labels, nested formulas) rounds to zero pixels.
 MIN_DPI = 20.0
-#: Longest title and caption, in characters (labels: ``visualizer.specs.MAX_LABEL_CHARS``).
+#: Longest title and caption, in characters (labels: ``visualizer.maths.specs.MAX_LABEL_CHARS``).
 MAX_TITLE_CHARS = 200
 MAX_CAPTION_CHARS = 2000
 #: Longest hold of the first or the last frame, in milliseconds.
@@ -258,8 +258,8 @@ def _flag(key: str, value: Any) -> bool:
 
 
 def _specs(key: str, value: Any) -> tuple[Any, ...]:
-    from visualizer.optimizers import Optimizer
-    from visualizer.specs import OptimizerSpec
+    from visualizer.maths.optimizers import Optimizer
+    from visualizer.maths.specs import OptimizerSpec
 
     one = (str, Optimizer, OptimizerSpec)
     if isinstance(value, one):  # an Optimizer is a tuple too: test it first

@@ -7,7 +7,7 @@ from one seed, so the same inputs give identical arrays.
 Examples
 --------
 >>> from surfaces import get_surface
->>> from visualizer.specs import parse_optimizer
+>>> from visualizer.maths.specs import parse_optimizer
 >>> rec = record(get_surface("bowl"), [parse_optimizer("gd:lr=0.5")], start=(2.0, 0.0), steps=3)
 >>> rec.runs[0].positions[:, 0].tolist()
 [2.0, 1.0, 0.5, 0.25]
@@ -26,7 +26,7 @@ import numpy as np
 
 from surfaces.base import Surface
 from surfaces.errors import SpecError
-from visualizer.specs import OptimizerLike, OptimizerSpec, labels_for, resolve_optimizers
+from visualizer.maths.specs import OptimizerLike, OptimizerSpec, labels_for, resolve_optimizers
 
 Array = np.ndarray
 GradientOracle = Callable[[Array], Array]
@@ -234,7 +234,7 @@ def record(
         The loss surface.
     specs
         Optimizers in legend order: parsed specs, spec strings, or your own
-        :class:`~visualizer.optimizers.Optimizer` objects (with a ``label``).
+        :class:`~visualizer.maths.optimizers.Optimizer` objects (with a ``label``).
     start
         Start point; the surface's default if ``None``.
     steps
@@ -253,7 +253,7 @@ def record(
         raise SpecError("no optimizers to run")
     specs = resolve_optimizers(specs, ())
     if surface.model is not None:  # a network: trained in full dimension, shown on a plane
-        from visualizer.landscape import record_model
+        from visualizer.maths.landscape import record_model
 
         return record_model(surface, specs, start=start, steps=steps, seed=seed)
     start = surface.start if start is None else (float(start[0]), float(start[1]))
@@ -300,7 +300,7 @@ def trace_csv(rec: Recording) -> str:
     Examples
     --------
     >>> from surfaces import get_surface
-    >>> from visualizer.specs import parse_optimizer
+    >>> from visualizer.maths.specs import parse_optimizer
     >>> rec = record(get_surface("bowl"), [parse_optimizer("gd:lr=0.5")], start=(2, 0), steps=1)
     >>> print(trace_csv(rec), end="")
     optimizer,step,x,y,loss,lr,spec
@@ -341,7 +341,7 @@ def full_text(run: Run, *, data: bool = False) -> str:
 def scene_args(rec: Recording) -> str:
     """The scene of a recording as ``lossviz trace`` arguments (surface, start, steps, seed).
 
-    A model recording (:class:`visualizer.landscape.ModelRecording`) has no ``--start``:
+    A model recording (:class:`visualizer.maths.landscape.ModelRecording`) has no ``--start``:
     its runs start from the seeded network.
     """
     surface = rec.surface

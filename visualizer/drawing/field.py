@@ -23,8 +23,8 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from surfaces.base import Surface
-from visualizer.layer import Layer
-from visualizer.theme import Theme
+from visualizer.drawing.layer import Layer
+from visualizer.drawing.theme import Theme
 
 #: Longest arrow, as a fraction of the grid spacing (so arrows never touch).
 LONGEST = 0.8

@@ -5,7 +5,7 @@ Renderers yield frames: ``numpy.uint8`` arrays of shape ``(H, W, 3)`` (RGB) or
 all the same size. Writers follow ``matplotlib.animation``: ``setup`` /
 ``grab_frame`` / ``finish`` (plus ``abort``), and :func:`saving` wraps them in a
 context manager. File safety (checks, temporary files, renames, signals) is
-:mod:`visualizer.files`; the GIF palette and delay maths is :mod:`visualizer.gif`.
+:mod:`visualizer.encoding.files`; the GIF palette and delay maths is :mod:`visualizer.encoding.gif`.
 
 - **Streaming.** Frames are never collected. GIF, MP4 and WebM frames go to
   ffmpeg through ``imageio_ffmpeg.write_frames`` (the encoder imageio itself
@@ -66,10 +66,10 @@ except ImportError:  # Windows
 import numpy as np
 
 from surfaces.errors import OutputPathError, SpecError, WriterError
-from visualizer import files
-from visualizer.files import check_output_folder, write_text_atomic
-from visualizer.formats import SUFFIXES
-from visualizer.gif import (
+from visualizer.encoding import files
+from visualizer.encoding.files import check_output_folder, write_text_atomic
+from visualizer.encoding.formats import SUFFIXES
+from visualizer.encoding.gif import (
     GIF_PALETTE_SIDE,
     GIF_PALETTE_SIZE,
     MAX_FPS,
@@ -136,7 +136,7 @@ PathLike = str | os.PathLike[str]
 def check_output_path(path: PathLike, *, suffixes: Sequence[str] = SUFFIXES) -> Path:
     """Check that a file can be written to ``path``, before any work starts.
 
-    :func:`visualizer.files.check_output_path`, with the animation formats,
+    :func:`visualizer.encoding.files.check_output_path`, with the animation formats,
     :data:`SUFFIXES`, as the default suffixes.
 
     Examples
@@ -270,7 +270,7 @@ class FrameWriter:
         """Finish encoding into the temporary file, without moving it into place.
 
         For writing several files together: pass the pairs of all writers to
-        :func:`visualizer.files.commit`. On failure the writer aborts.
+        :func:`visualizer.encoding.files.commit`. On failure the writer aborts.
 
         Returns
         -------
@@ -425,7 +425,7 @@ class GifWriter(_FFmpegWriter):
     """Looping GIF with one shared palette and frame differencing.
 
     The palette comes from the first frame plus ``extra_colors``
-    (:func:`~visualizer.gif.gif_palette`), without dithering. It reaches ffmpeg
+    (:func:`~visualizer.encoding.gif.gif_palette`), without dithering. It reaches ffmpeg
     as an extra first frame whose top-left 16x16 pixels are its 256 colours (in
     frames smaller than that, a few frames tiled together); the filter graph
     crops it into ``paletteuse``'s palette and drops it from the animation, so no
@@ -655,7 +655,7 @@ def saving(
     The writer is set up on entry, so a bad path fails before rendering starts.
     On a normal exit it finishes and moves the file into place; on any
     exception, ``KeyboardInterrupt`` and SIGTERM/SIGHUP included
-    (:func:`visualizer.files.cleanup_on_signals`), it aborts and removes its
+    (:func:`visualizer.encoding.files.cleanup_on_signals`), it aborts and removes its
     temporary file, leaving an existing file at ``path`` untouched.
 
     Parameters

@@ -1,7 +1,7 @@
 """The ``lossviz`` command: a thin layer over the library.
 
 This module owns the command line: the subcommands, their flags (the scene's
-come from the option table, :mod:`visualizer.options`), their examples, output
+come from the option table, :mod:`visualizer.scene.options`), their examples, output
 folders, progress and messages. Parse, call the library, print one-line errors.
 Exit status: 0 success, 2 usage errors (bad input), 1 runtime failures, 130
 interrupted.
@@ -27,11 +27,11 @@ from typing import Any, NoReturn
 from surfaces import SURFACES, get_surface
 from surfaces.errors import SpecError, WriterError, did_you_mean
 from surfaces.params import parse_int
-from visualizer.files import Terminated
-from visualizer.options import RenderOptions, options
-from visualizer.recorder import trace_csv
-from visualizer.scene import RecordOptions, Scene, load_scene_file, scene_from_mapping
-from visualizer.specs import OPTIMIZERS
+from visualizer.encoding.files import Terminated
+from visualizer.maths.recorder import trace_csv
+from visualizer.maths.specs import OPTIMIZERS
+from visualizer.scene.options import RenderOptions, options
+from visualizer.scene.scene import RecordOptions, Scene, load_scene_file, scene_from_mapping
 
 PROG = "lossviz"
 
@@ -124,7 +124,7 @@ def version() -> str:
 
 
 def _add_options(group: Any, cls: type) -> None:
-    """One flag for every option of ``cls`` (see :mod:`visualizer.options`)."""
+    """One flag for every option of ``cls`` (see :mod:`visualizer.scene.options`)."""
     for opt in options(cls):
         if opt.flag is None:
             continue
@@ -328,7 +328,7 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
 
 def gallery_scene(name: str) -> Any:
     """The shipped gallery scene called ``name``."""
-    from visualizer.gallery import load_gallery
+    from visualizer.frontends.gallery import load_gallery
 
     scenes = {s.name: s for s in load_gallery()}
     if name not in scenes:
@@ -356,7 +356,7 @@ class Output:
 
     def check(self, check: Callable[[Path], Any]) -> Output:
         """Check the path with ``check(path)`` as if its missing folders existed."""
-        from visualizer.files import check_output_folder
+        from visualizer.encoding.files import check_output_folder
 
         if "\0" in str(self.path):
             check(self.path)  # the file checks name the NUL byte
@@ -391,8 +391,8 @@ class Output:
 
 
 def _media_output(path: str) -> Output:
-    from visualizer.files import check_output_path
-    from visualizer.formats import SUFFIXES
+    from visualizer.encoding.files import check_output_path
+    from visualizer.encoding.formats import SUFFIXES
 
     return Output(path).check(lambda p: check_output_path(p, suffixes=SUFFIXES))
 
@@ -509,7 +509,7 @@ def _optimizer_entries() -> list[dict[str, Any]]:
 
 
 def _scene_entries() -> list[dict[str, Any]]:
-    from visualizer.gallery import load_gallery
+    from visualizer.frontends.gallery import load_gallery
 
     return [
         {"name": s.name, "title": s.title, "caption": s.scene.caption, "command": s.command}
@@ -574,7 +574,7 @@ def _tuned_rate(run: Any) -> str:
 
 def cmd_trace(args: argparse.Namespace) -> int:
     """``lossviz trace``: CSV of the trajectories."""
-    from visualizer.files import check_output_path, write_text_atomic
+    from visualizer.encoding.files import check_output_path, write_text_atomic
 
     out = None
     if args.output:
@@ -637,7 +637,7 @@ def import_plotting() -> None:
         if kwdoc is not None:
             artist.kwdoc = lambda _: ""
     try:
-        import visualizer.animation  # noqa: F401
+        import visualizer.frontends.animation  # noqa: F401
     finally:
         if kwdoc is not None:
             artist.kwdoc = kwdoc
@@ -665,8 +665,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     scene = scene_from_args(args)
     rec = scene.record()  # the optimizers' input is checked here, before any plotting import
     import_plotting()
-    from visualizer.animation import animation_from_scene
-    from visualizer.writers import check_memory
+    from visualizer.encoding.writers import check_memory
+    from visualizer.frontends.animation import animation_from_scene
 
     anim = animation_from_scene(scene, recording=rec)
     check_memory(scene.size, [out.path.suffix.lower()])  # before any folder is made
@@ -686,8 +686,13 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_gallery(args: argparse.Namespace) -> int:
     """``lossviz gallery``: every curated scene, the page and the Markdown."""
-    from visualizer.files import check_output_folder
-    from visualizer.gallery import DEFAULT_SCENES, check_gallery, load_gallery, render_gallery
+    from visualizer.encoding.files import check_output_folder
+    from visualizer.frontends.gallery import (
+        DEFAULT_SCENES,
+        check_gallery,
+        load_gallery,
+        render_gallery,
+    )
 
     out = Output(args.output, folder=True).check(check_output_folder)
     workers = parse_int("jobs", args.jobs, lo=1, hi=1024) if args.jobs is not None else None

@@ -2,7 +2,7 @@
 
 Owns the page and nothing else: it takes the recording, the step each frame shows and
 the encoded H.264 MP4, and returns the page's text. Rendering and encoding happen before
-(:mod:`visualizer.render`, :mod:`visualizer.writers`); writing the file after.
+(:mod:`visualizer.drawing.render`, :mod:`visualizer.encoding.writers`); writing the file after.
 
 The page makes no network request: the MP4 is embedded as a base64 ``data:`` URL, the
 CSS and the script are inline, and the icon is an empty ``data:`` URL. The page knows
@@ -14,17 +14,17 @@ after a seek) and shows that frame's step and every run's loss, formatted as
 asks for the middle of a frame's first period, never a boundary.
 
 :class:`PlayerWriter` writes the page as one more format of
-:func:`visualizer.writers.write_frames_to_all`: it encodes the frames to H.264 in its
+:func:`visualizer.encoding.writers.write_frames_to_all`: it encodes the frames to H.264 in its
 temporary file, then replaces that file's content with the page, and the file is
-renamed into place with the others (:mod:`visualizer.files`).
+renamed into place with the others (:mod:`visualizer.encoding.files`).
 
 Controls: play/pause, a scrub bar over the frames, step back/forward buttons, the arrow
 keys (and Home, End, space), a speed menu and a loop toggle.
 
 Examples
 --------
->>> from visualizer.recorder import record
->>> from visualizer.specs import parse_optimizer
+>>> from visualizer.maths.recorder import record
+>>> from visualizer.maths.specs import parse_optimizer
 >>> from surfaces import get_surface
 >>> rec = record(get_surface("bowl"), [parse_optimizer("gd:lr=0.5")], start=(2.0, 0.0), steps=2)
 >>> page = player_page(rec, [0, 1, 2], b"not really an mp4", fps=10, size=(64, 48))
@@ -47,9 +47,9 @@ from typing import Any
 import numpy as np
 
 from surfaces.errors import WriterError
-from visualizer.recorder import Recording
-from visualizer.theme import DIVERGED_COLOR, THEMES, run_styles
-from visualizer.writers import RGB, Mp4Writer
+from visualizer.drawing.theme import DIVERGED_COLOR, THEMES, run_styles
+from visualizer.encoding.writers import RGB, Mp4Writer
+from visualizer.maths.recorder import Recording
 
 #: Playback speeds offered, as multiples of the scene's fps.
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -80,7 +80,7 @@ def player_data(
     recording
         The runs.
     steps
-        The step each frame shows (:func:`visualizer.render.frame_steps`).
+        The step each frame shows (:func:`visualizer.drawing.render.frame_steps`).
     fps
         Frames per second of the embedded video.
     starts
@@ -346,8 +346,8 @@ _SCRIPT = """\
 class PlayerWriter(Mp4Writer):
     """Write the player page: frames to H.264 in the temporary file, then the page there.
 
-    A :class:`visualizer.writers.FrameWriter`, so it takes part in
-    :func:`visualizer.writers.write_frames_to_all` like any format: set up early,
+    A :class:`visualizer.encoding.writers.FrameWriter`, so it takes part in
+    :func:`visualizer.encoding.writers.write_frames_to_all` like any format: set up early,
     one temporary file, committed with the others or removed.
 
     Parameters
@@ -358,7 +358,7 @@ class PlayerWriter(Mp4Writer):
         ``page(mp4, starts)``: the page's text from the finished MP4 and the start of
         each frame in frame periods (a held frame lasts several periods).
     fps, hold_last_ms, extra_colors
-        As for every writer (:func:`visualizer.writers.saving`).
+        As for every writer (:func:`visualizer.encoding.writers.saving`).
     mp4_from
         An MP4 writer of the same frames that finishes before this one (earlier in
         the list given to ``write_frames_to_all``): its file is embedded instead of

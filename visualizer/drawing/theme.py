@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from matplotlib.colors import LinearSegmentedColormap
 
-    from visualizer.recorder import Recording
+    from visualizer.maths.recorder import Recording
 
 #: Colour of "diverged" in the legend, in every theme.
 DIVERGED_COLOR = "#d62728"

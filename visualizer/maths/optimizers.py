@@ -30,7 +30,7 @@ legend should show; race it against the built-ins (this is the README's example)
 ...     hyper = {"lr": lr, "beta1": beta1, "beta2": beta2}
 ...     return Optimizer(init, update, label="lion", hyper=hyper)
 >>> from surfaces import get_surface
->>> from visualizer.recorder import record
+>>> from visualizer.maths.recorder import record
 >>> rec = record(get_surface("rosenbrock"), ["momentum:lr=0.0004", lion(lr=0.01)], steps=300)
 >>> [(run.label, run.spec.hyper_text()) for run in rec.runs]
 [('momentum', 'lr=0.0004 beta=0.9'), ('lion', 'lr=0.01 beta1=0.9 beta2=0.99')]

@@ -19,7 +19,7 @@ runs as it is: its rate is its own.
 Examples
 --------
 >>> from surfaces import get_surface
->>> from visualizer.specs import parse_optimizer
+>>> from visualizer.maths.specs import parse_optimizer
 >>> (spec,) = tune(get_surface("ravine"), [parse_optimizer("gd")], steps=60)
 >>> spec.text(), spec.tuned
 ('gd:lr=0.018', True)
@@ -33,8 +33,8 @@ import numpy as np
 
 from surfaces.base import Surface
 from surfaces.errors import SpecError
-from visualizer.recorder import divergence_bounds, run_one
-from visualizer.specs import OptimizerSpec
+from visualizer.maths.recorder import divergence_bounds, run_one
+from visualizer.maths.specs import OptimizerSpec
 
 #: The learning rates tried: 24 per decade from 1e-6 to 10, to two significant digits.
 GRID = np.array([float(f"{v:.2g}") for v in 10.0 ** (np.arange(-144, 25) / 24.0)])
@@ -52,7 +52,7 @@ def final_loss(
     """The loss after ``steps`` steps, or ``inf`` when the run diverges or ends above its start.
 
     ``index`` is the run's place in the scene: its random generator is
-    ``default_rng([seed, index])``, as in :func:`visualizer.recorder.record`.
+    ``default_rng([seed, index])``, as in :func:`visualizer.maths.recorder.record`.
     """
     run = run_one(
         surface,
@@ -137,7 +137,7 @@ def tune(
 ) -> list[OptimizerSpec]:
     """Each spec with its learning rate chosen by the rule above (``tuned=True``).
 
-    Parameters are those of :func:`visualizer.recorder.record`. A spec is returned
+    Parameters are those of :func:`visualizer.maths.recorder.record`. A spec is returned
     unchanged when it is a user's optimizer object, or when no candidate qualifies
     (every run diverged or ended above its start).
     """

@@ -30,11 +30,11 @@ from typing import Any
 from urllib.parse import quote
 
 from surfaces.errors import SpecError
-from visualizer.options import command_args
-from visualizer.scene import Scene, load_scene_file
+from visualizer.scene.options import command_args
+from visualizer.scene.scene import Scene, load_scene_file
 
 #: The scene files shipped with lossviz.
-DEFAULT_SCENES = Path(__file__).with_name("scenes")
+DEFAULT_SCENES = Path(__file__).parent.parent / "scene" / "gallery"
 #: Formats written for every scene.
 GALLERY_SUFFIXES = (".gif", ".mp4", ".png", ".html")
 
@@ -109,7 +109,7 @@ def check_gallery(scenes: Sequence[GalleryScene]) -> list[Any]:
     """Record and check every scene before anything is written; their animations.
 
     Each scene's input (surface, optimizers, labels) and the memory its render
-    needs (:func:`visualizer.writers.check_memory`) are checked here.
+    needs (:func:`visualizer.encoding.writers.check_memory`) are checked here.
 
     Raises
     ------
@@ -122,8 +122,8 @@ def check_gallery(scenes: Sequence[GalleryScene]) -> list[Any]:
             recordings.append(item.rendered.record())
         except SpecError as exc:
             raise SpecError(f"config '{item.path}': {exc}") from None
-    from visualizer.animation import animation_from_scene
-    from visualizer.writers import check_memory
+    from visualizer.encoding.writers import check_memory
+    from visualizer.frontends.animation import animation_from_scene
 
     animations = []
     for item, rec in zip(scenes, recordings, strict=True):
@@ -174,7 +174,7 @@ def render_gallery(
     list of Path
         Every file written.
     """
-    from visualizer.files import check_output_path, write_text_atomic
+    from visualizer.encoding.files import check_output_path, write_text_atomic
 
     folder = Path(out_dir)
     if animations is None:
@@ -214,14 +214,14 @@ def _render_job(index: int) -> tuple[int, list[Path]]:
 
 def _worker_init() -> None:
     """Workers leave Ctrl-C to the parent, which stops them with SIGTERM: each
-    writer then removes its temporary files (see :mod:`visualizer.files`)."""
-    from visualizer.files import signals_of_a_worker
+    writer then removes its temporary files (see :mod:`visualizer.encoding.files`)."""
+    from visualizer.encoding.files import signals_of_a_worker
 
     signals_of_a_worker()
 
 
 def _terminated(signum: int, frame: object) -> None:
-    from visualizer.files import Terminated
+    from visualizer.encoding.files import Terminated
 
     raise Terminated(signum)
 

@@ -2,7 +2,7 @@
 
 Every optimizer trains the network from the same initialisation, on the true
 gradient or (``sgd``) on real minibatches drawn by the recorder's own
-:func:`~visualizer.recorder.gradient_oracle`. Then one plane is chosen for all
+:func:`~visualizer.maths.recorder.gradient_oracle`. Then one plane is chosen for all
 runs together (:mod:`surfaces.plane`), around the final point of the reference
 run (the first one that did not diverge), and the recording is re-expressed in
 its coordinates: a :class:`ModelRecording` whose surface is the loss on the
@@ -20,8 +20,8 @@ Pure numpy: no plotting, no I/O.
 Examples
 --------
 >>> from surfaces import get_surface
->>> from visualizer.recorder import record
->>> from visualizer.specs import parse_optimizer
+>>> from visualizer.maths.recorder import record
+>>> from visualizer.maths.specs import parse_optimizer
 >>> s = get_surface("mlp:hidden=4,samples=64,grid=12")
 >>> rec = record(s, [parse_optimizer("gd:lr=0.5"), parse_optimizer("momentum:lr=0.05")], steps=20)
 >>> rec.runs[0].positions.shape, rec.runs[0].params.shape
@@ -41,8 +41,8 @@ from surfaces.base import Surface
 from surfaces.errors import SpecError
 from surfaces.model import AUTO_WINDOW, Landscape, fit_window, plane_surface
 from surfaces.plane import Plane, pca_plane, random_plane
-from visualizer.recorder import Recording, Run, gradient_oracle
-from visualizer.specs import OptimizerSpec, labels_for
+from visualizer.maths.recorder import Recording, Run, gradient_oracle
+from visualizer.maths.specs import OptimizerSpec, labels_for
 
 Array = np.ndarray
 
@@ -182,7 +182,7 @@ def record_model(
 ) -> ModelRecording:
     """Train every optimizer on a model surface and project the paths on one plane.
 
-    Parameters are those of :func:`visualizer.recorder.record`, which calls this
+    Parameters are those of :func:`visualizer.maths.recorder.record`, which calls this
     for surfaces with a ``model``. Run ``i`` draws its minibatches from
     ``default_rng([seed, i])``; the data, the initialisation and random
     directions come from the surface's own ``seed``.

@@ -30,7 +30,7 @@ from matplotlib.transforms import (
     offset_copy,
 )
 
-from visualizer.geometry import (
+from visualizer.drawing.geometry import (
     ArrowScales,
     HeightField,
     Projection,
@@ -44,10 +44,10 @@ from visualizer.geometry import (
     travel_direction,
     visible,
 )
-from visualizer.layer import Layer
-from visualizer.layout import Rect, label_axes, text_pt
-from visualizer.recorder import Recording, Run
-from visualizer.theme import Theme, run_styles
+from visualizer.drawing.layer import Layer
+from visualizer.drawing.layout import Rect, label_axes, text_pt
+from visualizer.drawing.theme import Theme, run_styles
+from visualizer.maths.recorder import Recording, Run
 
 
 def make_ball(
@@ -87,7 +87,8 @@ def make_ball(
 
 
 class ArrowSet:
-    """Arrows at each ball, to the stated scale of :class:`~visualizer.geometry.ArrowScales`.
+    """Arrows at each ball, to the stated scale of
+    :class:`~visualizer.drawing.geometry.ArrowScales`.
 
     A solid arrow is ``−∇f``; a dashed one is the last step a momentum-type
     optimizer took (``−v``, as ``θ ← θ − v``). Both shrink linearly to nothing at a
@@ -157,7 +158,7 @@ class ArrowSet:
 class NameTags:
     """Each run's name next to its ball, in the run's colour on a halo of the background.
 
-    Balls stacked at one place (see :func:`~visualizer.geometry.stacked_sizes`) get
+    Balls stacked at one place (see :func:`~visualizer.drawing.geometry.stacked_sizes`) get
     their names one line apart.
     """
 
@@ -379,9 +380,9 @@ class SurfaceView(Layer):
     """The surface in 3D with trails and balls that sit on it.
 
     The view is chosen for the paths: the part of the window they use
-    (:func:`~visualizer.geometry.path_window`), heights above the paths'
+    (:func:`~visualizer.drawing.geometry.path_window`), heights above the paths'
     highest loss compressed into a low rim, and, unless a camera is given, a
-    camera at right angles to their travel (:func:`~visualizer.geometry.choose_camera`).
+    camera at right angles to their travel (:func:`~visualizer.drawing.geometry.choose_camera`).
 
     A path is drawn as the optimizer moves: a straight jump from iterate to
     iterate, each iterate on the surface. Draped over the surface instead, the
@@ -393,7 +394,7 @@ class SurfaceView(Layer):
     matplotlib paints 3D artists in painter's order, so a path behind a hill
     would be painted over it. Instead, the surface is drawn once and the paths
     are projected to the screen here; points along each chord are ray-tested
-    against the height field (:func:`~visualizer.geometry.visible`), and hidden
+    against the height field (:func:`~visualizer.drawing.geometry.visible`), and hidden
     parts are drawn dashed. Each ball stands on a contact shadow; a hidden ball
     keeps its colour, drawn as a translucent disc with a solid rim.
     """

@@ -7,9 +7,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import Bbox
 
-from visualizer.geometry import ArrowScales, minimum_value, shown_steps
-from visualizer.layer import Layer
-from visualizer.layout import (
+from visualizer.drawing.geometry import ArrowScales, minimum_value, shown_steps
+from visualizer.drawing.layer import Layer
+from visualizer.drawing.layout import (
     FULL_SIZE_TEXT_PX,
     MIN_TEXT_PX,
     Layout,
@@ -17,10 +17,10 @@ from visualizer.layout import (
     label_axes,
     text_pt,
 )
-from visualizer.recorder import Recording, Run
-from visualizer.specs import matches_preset
-from visualizer.stamps import TextStamp
-from visualizer.theme import DIVERGED_COLOR, Theme, run_styles
+from visualizer.drawing.stamps import TextStamp
+from visualizer.drawing.theme import DIVERGED_COLOR, Theme, run_styles
+from visualizer.maths.recorder import Recording, Run
+from visualizer.maths.specs import matches_preset
 
 
 def format_loss(value: float) -> str:
@@ -308,7 +308,7 @@ class LossPanel(Layer):
     """Loss gap ``f − f*`` versus step on a log scale, growing with the animation.
 
     ``f*`` is the surface's known minimum value (see
-    :func:`~visualizer.geometry.minimum_value`), not the least value on a grid,
+    :func:`~visualizer.drawing.geometry.minimum_value`), not the least value on a grid,
     so a linearly converging run is a straight line to the end.
     """
 

@@ -1,17 +1,17 @@
-"""Renderers: turn a :class:`~visualizer.recorder.Recording` into frames.
+"""Renderers: turn a :class:`~visualizer.maths.recorder.Recording` into frames.
 
 A renderer draws the static parts of a figure once (contours, the 3D surface,
 axes, titles, legend swatches) and then yields one ``uint8`` array of shape
 ``(H, W, 4)`` (RGBA, opaque) per frame, drawing only what moves. Trails are drawn
 incrementally onto a saved background, so each frame costs the same whatever
 the number of steps behind it. Renderers know nothing about files: hand the
-frames to :func:`visualizer.writers.write_frames`.
+frames to :func:`visualizer.encoding.writers.write_frames`.
 
 Examples
 --------
 >>> from surfaces import get_surface
->>> from visualizer.recorder import record
->>> from visualizer.specs import parse_optimizer
+>>> from visualizer.maths.recorder import record
+>>> from visualizer.maths.specs import parse_optimizer
 >>> rec = record(get_surface("bowl"), [parse_optimizer("gd:lr=0.2")], steps=10)
 >>> frames = list(render_frames(rec, RenderOptions(size=(320, 180), frames=3)))
 >>> len(frames), frames[0].shape, frames[0].dtype.name
@@ -30,14 +30,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
-from visualizer.field import GradientField
-from visualizer.layer import Layer
-from visualizer.layout import Layout, make_layout
-from visualizer.options import VIEWS, RenderOptions
-from visualizer.panels import LegendPanel, LossPanel
-from visualizer.recorder import Recording
-from visualizer.theme import THEMES, Theme, run_styles
-from visualizer.views import ContourView, SurfaceView
+from visualizer.drawing.field import GradientField
+from visualizer.drawing.layer import Layer
+from visualizer.drawing.layout import Layout, make_layout
+from visualizer.drawing.panels import LegendPanel, LossPanel
+from visualizer.drawing.theme import THEMES, Theme, run_styles
+from visualizer.drawing.views import ContourView, SurfaceView
+from visualizer.maths.recorder import Recording
+from visualizer.scene.options import VIEWS, RenderOptions
 
 
 def frame_steps(steps: int, frames: int | None) -> np.ndarray:
@@ -315,8 +315,11 @@ def orbit_turns(n_frames: int) -> np.ndarray:
 
 
 def _orbit_worker_init(rec: Recording, options: RenderOptions) -> None:
-    """A worker draws frames only (its signals: :func:`visualizer.files.signals_of_a_worker`)."""
-    from visualizer.files import signals_of_a_worker
+    """A worker draws frames only.
+
+    Its signals: :func:`visualizer.encoding.files.signals_of_a_worker`.
+    """
+    from visualizer.encoding.files import signals_of_a_worker
 
     signals_of_a_worker()
     global _WORKER

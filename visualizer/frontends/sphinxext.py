@@ -2,7 +2,7 @@
 
 In ``conf.py``::
 
-    extensions = ["visualizer.sphinxext"]
+    extensions = ["visualizer.frontends.sphinxext"]
 
 In a page::
 
@@ -12,14 +12,14 @@ In a page::
 
 The argument is what ``lossviz render`` takes, without ``-o``. ``:format:`` is ``mp4``
 (the default: an H.264 video with a poster), ``gif`` or ``html`` (the scrubbable
-player of :mod:`visualizer.player`, in a frame). The media go to the build's static
+player of :mod:`visualizer.encoding.player`, in a frame). The media go to the build's static
 files, ``_static/lossviz/``, named by a hash of the scene (every option, after any
 ``--config`` file is read, and the content of a ``data=FILE``) and the format, so an
 unchanged scene is not rendered again.
 A bad scene stops the build with an error naming the document and the line.
 
 This module owns the directive, its node and the node's HTML; rendering is
-:meth:`visualizer.animation.Animation.save_all`.
+:meth:`visualizer.frontends.animation.Animation.save_all`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ try:
     from sphinx.errors import SphinxError
     from sphinx.util.docutils import SphinxDirective
 except ImportError:  # pragma: no cover - depends on the environment
-    raise ImportError("visualizer.sphinxext needs Sphinx: pip install 'lossviz[sphinx]'") from None
+    raise ImportError(
+        "visualizer.frontends.sphinxext needs Sphinx: pip install 'lossviz[sphinx]'"
+    ) from None
 
 from surfaces.errors import SpecError, WriterError
 
@@ -94,7 +96,7 @@ def data_file(surface: object) -> Path | None:
 
 def render_media(scene: Any, paths: list[Path]) -> None:
     """Render ``scene`` once into every one of ``paths``."""
-    from visualizer.animation import animation_from_scene
+    from visualizer.frontends.animation import animation_from_scene
 
     animation_from_scene(scene).save_all(paths)
 
@@ -120,8 +122,8 @@ class LossvizDirective(SphinxDirective):
             raise SceneError(f"{source}:{line}: lossviz: {message}") from None
 
     def _run(self) -> list[nodes.Node]:
-        from visualizer.cli import UsageError, build_parser, scene_from_args
-        from visualizer.options import command_args
+        from visualizer.frontends.cli import UsageError, build_parser, scene_from_args
+        from visualizer.scene.options import command_args
 
         format = self.options.get("format", "mp4")
         suffixes = FORMATS[format]

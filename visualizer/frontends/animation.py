@@ -34,14 +34,14 @@ import numpy as np
 
 from surfaces.errors import SpecError, did_you_mean
 from surfaces.params import show
-from visualizer.options import options, options_doc
-from visualizer.pacing import frame_repeats, poster_index
-from visualizer.player import PlayerWriter, player_page
-from visualizer.recorder import Recording
-from visualizer.render import RenderOptions, frame_steps, render_frames
-from visualizer.scene import Scene, scene_from_mapping
-from visualizer.theme import THEMES
-from visualizer.writers import FrameWriter, Mp4Writer, write_frames_to_all
+from visualizer.drawing.render import RenderOptions, frame_steps, render_frames
+from visualizer.drawing.theme import THEMES
+from visualizer.encoding.pacing import frame_repeats, poster_index
+from visualizer.encoding.player import PlayerWriter, player_page
+from visualizer.encoding.writers import FrameWriter, Mp4Writer, write_frames_to_all
+from visualizer.maths.recorder import Recording
+from visualizer.scene.options import options, options_doc
+from visualizer.scene.scene import Scene, scene_from_mapping
 
 
 @dataclass(frozen=True)
@@ -116,8 +116,8 @@ class Animation:
         The file is written to a temporary file beside ``path`` and renamed into
         place when complete. ``.png`` writes the poster: the frame of
         ``options.poster_step``, or the last; ``.html`` a self-contained player
-        page (:mod:`visualizer.player`). GIF, video and player hold the first and
-        the last frame and play the slow steps slower (:mod:`visualizer.pacing`).
+        page (:mod:`visualizer.encoding.player`). GIF, video and player hold the first and
+        the last frame and play the slow steps slower (:mod:`visualizer.encoding.pacing`).
         """
         (written,) = self.save_all([path], on_frame=on_frame)
         return written
@@ -233,7 +233,7 @@ def _suffix(path: str | os.PathLike[str]) -> str:
 
 
 def animation_from_scene(scene: Scene, *, recording: Recording | None = None) -> Animation:
-    """Record a :class:`~visualizer.scene.Scene` and wrap it as an :class:`Animation`.
+    """Record a :class:`~visualizer.scene.scene.Scene` and wrap it as an :class:`Animation`.
 
     Every input check happens here, before anything is drawn: the scene's values
     (when it was built), the surface and optimizer specs, and the text drawn as

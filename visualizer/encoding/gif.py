@@ -1,7 +1,7 @@
 """GIF maths: frame delays from ``fps``, the one shared palette, and delay patching.
 
 Pure numpy (plus Pillow's quantizer): no files, no processes. The GIF encoder in
-:mod:`visualizer.writers` uses these; they are public so that tests and docs can
+:mod:`visualizer.encoding.writers` uses these; they are public so that tests and docs can
 show what a GIF will hold before any frame is encoded.
 
 Examples
