@@ -36,7 +36,6 @@ import pytest
 from helpers import OUTPUTS, TINY, TINY_SIZES, write_scenes
 from PIL import Image
 
-from visualizer.drawing.render import frame_steps
 from visualizer.encoding.writers import write_frames_to_all
 from visualizer.frontends.animation import animate
 from visualizer.frontends.cli import main
@@ -639,7 +638,7 @@ def player(tmp_path_factory) -> dict[str, Any]:
     write_frames_to_all([writer], [(f, HELD.get(i, 1)) for i, f in enumerate(frames)], fps=20)
     return {
         "pages": {"plain": plain, "held": held},
-        "steps": frame_steps(anim.recording.steps, anim.options.frames).tolist(),
+        "steps": anim.schedule().steps.tolist(),
         "labels": [run.label for run in anim.recording.runs],
         "trace": trace_losses(PLAYER_SCENE, folder),
         "frames": [f[..., :3].astype(float) for f in frames],

@@ -15,7 +15,7 @@ from helpers import needs_encoder, rec_of, video_frame_count
 
 import visualizer.encoding.writers as writers_module
 from surfaces.errors import WriterError
-from visualizer.drawing.render import frame_steps
+from visualizer.encoding.pacing import schedule_for
 from visualizer.encoding.player import loss_text, player_data, player_page
 from visualizer.encoding.writers import write_frames_to_all, writer_for
 from visualizer.frontends.animation import animate
@@ -32,7 +32,7 @@ def page_data(page: str) -> dict:
 
 def test_data_has_each_frames_step_and_every_runs_loss():
     rec = rec_of("bowl", "gd:lr=0.1", "gd:lr=5", steps=12)
-    steps = frame_steps(12, 7).tolist()
+    steps = [0, 2, 4, 6, 8, 10, 12]
     data = player_data(rec, steps, fps=20)
     assert data["steps"] == [0, 2, 4, 6, 8, 10, 12] and data["total"] == 12
     assert data["labels"] == [run.label for run in rec.runs]
@@ -95,7 +95,7 @@ def test_page_beyond_the_video_is_small_at_the_default_scene():
     scene = scene_from_mapping({})
     surface = scene.build_surface()
     rec = record(surface, scene.optimizer_specs(surface), start=scene.start, steps=scene.steps)
-    steps = frame_steps(rec.steps, scene.frames).tolist()
+    steps = schedule_for(rec.steps, scene.render_options()).steps.tolist()
     page = player_page(rec, steps, FAKE_MP4, fps=scene.fps, size=scene.size)
     beyond_video = len(page.encode()) - len(base64.b64encode(FAKE_MP4))
     assert beyond_video <= 30_000, beyond_video

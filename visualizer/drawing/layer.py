@@ -26,11 +26,20 @@ class Layer:
     def draw_background(self) -> None:
         """Draw static parts that need the drawn figure (a 3D camera) onto the canvas."""
 
-    def draw_trail(self, start: int, stop: int) -> None:
-        """Draw what is new between steps ``start`` and ``stop`` onto the canvas."""
+    def draw_trail(self, start: float, stop: float) -> None:
+        """Draw what is new between step-times ``start`` and ``stop`` onto the canvas.
 
-    def draw_dynamic(self, step: int) -> None:
-        """Draw the moving parts at ``step``."""
+        Step-times are floats (see :meth:`draw_dynamic`); a layer that draws whole
+        steps draws those from ``floor(start)`` to ``floor(stop)``.
+        """
+
+    def draw_dynamic(self, t: float) -> None:
+        """Draw the moving parts at step-time ``t``.
+
+        ``t`` is a float: iterate ``floor(t)`` plus the fraction of the way to the
+        next (:mod:`visualizer.maths.motion`). A layer that shows whole steps uses
+        ``floor(t)``; one that moves balls places them between iterates.
+        """
 
     def drawing_box(self) -> Bbox | None:
         """Pixel box that clips all :meth:`draw_trail` and :meth:`draw_dynamic` draw.

@@ -385,10 +385,11 @@ class LossPanel(Layer):
     def _gap(self, values: np.ndarray) -> np.ndarray:
         return np.maximum(values - self.f_star, self.floor)
 
-    def draw_trail(self, start: int, stop: int) -> None:
-        """Extend each loss curve from ``start`` to ``stop``."""
+    def draw_trail(self, start: float, stop: float) -> None:
+        """Extend each loss curve from the iterate of step-time ``start`` to that of ``stop``."""
+        first, last = int(np.floor(start + 1e-9)), int(np.floor(stop + 1e-9))
         for run, line in zip(self.rec.runs, self.lines, strict=True):
-            rows = shown_steps(run, start, stop)
+            rows = shown_steps(run, first, last)
             if rows is None:
                 continue
             steps = np.arange(rows.start, rows.stop)
@@ -399,8 +400,9 @@ class LossPanel(Layer):
         """The axes: the curves and dots are clipped to them."""
         return self.ax.bbox
 
-    def draw_dynamic(self, step: int) -> None:
-        """Mark the current loss of each run."""
+    def draw_dynamic(self, t: float) -> None:
+        """Mark the loss of each run at the iterate reached by step-time ``t``."""
+        step = int(np.floor(t + 1e-9))
         for run, dot in zip(self.rec.runs, self.dots, strict=True):
             if step > run.last_step:
                 continue

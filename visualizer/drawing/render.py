@@ -36,24 +36,9 @@ from visualizer.drawing.layout import Layout, make_layout
 from visualizer.drawing.panels import LegendPanel, LossPanel
 from visualizer.drawing.theme import THEMES, Theme, run_styles
 from visualizer.drawing.views import ContourView, SurfaceView
+from visualizer.encoding.pacing import schedule_for
 from visualizer.maths.recorder import Recording
 from visualizer.scene.options import VIEWS, RenderOptions
-
-
-def frame_steps(steps: int, frames: int | None) -> np.ndarray:
-    """Step shown by each frame: evenly spaced, first and last always included.
-
-    Examples
-    --------
-    >>> frame_steps(10, 4).tolist()
-    [0, 3, 7, 10]
-    >>> frame_steps(3, None).tolist()
-    [0, 1, 2, 3]
-    """
-    if frames == 1:
-        return np.array([steps])
-    n = steps + 1 if frames is None else frames
-    return np.round(np.linspace(0, steps, n)).astype(int)
 
 
 #: Pixels added around drawn boxes: line widths, anti-aliasing and rounding reach past extents.
@@ -71,9 +56,14 @@ class FrameRenderer:
         The recording to draw.
     options
         How to draw it.
+    times
+        The step-time of each frame; by default the schedule of ``options``
+        (:func:`visualizer.encoding.pacing.schedule_for`).
     """
 
-    def __init__(self, rec: Recording, options: RenderOptions) -> None:
+    def __init__(
+        self, rec: Recording, options: RenderOptions, times: np.ndarray | None = None
+    ) -> None:
         if options.view not in VIEWS:
             raise ValueError(f"view must be one of {', '.join(VIEWS)}, got {options.view!r}")
         self.rec = rec
@@ -117,7 +107,12 @@ class FrameRenderer:
             self.layers.append(LossPanel(fig, lay.loss, rec, theme))
         self.legend = LegendPanel(fig, lay, rec, theme, title=options.title, arrows=options.arrows)
         self.layers.append(self.legend)
-        self.steps = frame_steps(rec.steps, options.frames)
+        if times is None:
+            times = schedule_for(rec.steps, options).times
+        #: Step-time each frame shows (:mod:`visualizer.encoding.pacing`).
+        self.times = np.asarray(times, dtype=float)
+        #: The iterate each frame has reached: what its readouts show.
+        self.steps = np.floor(self.times + 1e-9).astype(int)
         self._turning: tuple[Any, Any, list[tuple[Artist, Bbox]]] | None = None  # see _draw_turned
 
     def frames(self) -> Iterator[np.ndarray]:
@@ -130,18 +125,18 @@ class FrameRenderer:
         self._draw_static()
         boxes = self.drawing_boxes()
         background = [canvas.copy_from_bbox(box) for box in boxes]
-        previous = 0
-        for index, step in enumerate(self.steps):
-            step = int(step)
+        previous = 0.0
+        for index, t in enumerate(self.times.tolist()):
             for region in background:
                 canvas.restore_region(region)
+            if t != previous:
+                for layer in self.layers:
+                    layer.draw_trail(previous, t)
+                background = [canvas.copy_from_bbox(box) for box in boxes]
             for layer in self.layers:
-                layer.draw_trail(previous, step)
-            background = [canvas.copy_from_bbox(box) for box in boxes]
-            for layer in self.layers:
-                layer.draw_dynamic(step)
+                layer.draw_dynamic(t)
             yield self._finish(index)
-            previous = step
+            previous = t
 
     def drawing_boxes(self) -> list[Bbox]:
         """Pixel boxes that hold everything the layers draw per frame.
@@ -168,16 +163,16 @@ class FrameRenderer:
 
     def frame_at(self, index: int, turn: float | None = None) -> np.ndarray:
         """Render frame ``index`` from scratch (full redraw), optionally turning the camera."""
-        step = int(self.steps[index])
+        t = float(self.times[index])
         if turn is not None:
             for layer in self.layers:
                 layer.turn(turn)
         if turn is None or not self._draw_turned():
             self._draw_static()
         for layer in self.layers:
-            layer.draw_trail(0, step)
+            layer.draw_trail(0.0, t)
         for layer in self.layers:
-            layer.draw_dynamic(step)
+            layer.draw_dynamic(t)
         return self._finish(index)
 
     def _draw_static(self) -> None:
@@ -314,7 +309,7 @@ def orbit_turns(n_frames: int) -> np.ndarray:
     return np.linspace(0.0, 360.0, n_frames, endpoint=False)
 
 
-def _orbit_worker_init(rec: Recording, options: RenderOptions) -> None:
+def _orbit_worker_init(rec: Recording, options: RenderOptions, times: np.ndarray) -> None:
     """A worker draws frames only.
 
     Its signals: :func:`visualizer.encoding.files.signals_of_a_worker`.
@@ -323,7 +318,7 @@ def _orbit_worker_init(rec: Recording, options: RenderOptions) -> None:
 
     signals_of_a_worker()
     global _WORKER
-    _WORKER = FrameRenderer(rec, options)
+    _WORKER = FrameRenderer(rec, options, times)
 
 
 _WORKER: FrameRenderer | None = None
@@ -343,7 +338,11 @@ def _orbit_worker_frame(args: tuple[int, float, int]) -> np.ndarray | None:
 
 
 def render_frames(
-    rec: Recording, options: RenderOptions, *, workers: int | None = None
+    rec: Recording,
+    options: RenderOptions,
+    *,
+    workers: int | None = None,
+    times: np.ndarray | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield the animation's frames.
 
@@ -356,16 +355,21 @@ def render_frames(
     workers
         Processes for ``orbit`` (every frame is a full redraw there); ``None``
         uses every core. Ignored without ``orbit``.
+    times
+        The step-time of each frame; by default the schedule of ``options``
+        (:func:`visualizer.encoding.pacing.schedule_for`).
 
     Yields
     ------
     numpy.ndarray
         ``uint8`` frames of shape ``(H, W, 4)`` (RGBA, opaque).
     """
+    if times is None:
+        times = schedule_for(rec.steps, options).times
     if not (options.orbit and options.view in ("surface", "both")):
-        yield from FrameRenderer(rec, options).frames()
+        yield from FrameRenderer(rec, options, times).frames()
         return
-    n = len(frame_steps(rec.steps, options.frames))
+    n = len(times)
     azims = orbit_turns(n)
     jobs: Sequence[tuple[int, float]] = [(i, float(a)) for i, a in enumerate(azims)]
     import multiprocessing as mp
@@ -380,7 +384,7 @@ def render_frames(
 
     threaded = threading.active_count() > 1 or "torch" in sys.modules or "jaxlib" in sys.modules
     if count <= 1 or n < 4 or threaded or "fork" not in mp.get_all_start_methods():
-        renderer = FrameRenderer(rec, options)  # the pool's workers build their own
+        renderer = FrameRenderer(rec, options, times)  # the pool's workers build their own
         for i, a in jobs:
             yield renderer.frame_at(i, a)
         return
@@ -399,7 +403,7 @@ def render_frames(
     _SLOTS = slots
     ctx = mp.get_context("fork")
     try:
-        with ctx.Pool(count, initializer=_orbit_worker_init, initargs=(rec, options)) as pool:
+        with ctx.Pool(count, initializer=_orbit_worker_init, initargs=(rec, options, times)) as pool:
             _SLOTS = None  # the workers have theirs; this process reads ``slots``
             pending: deque[tuple[Any, int]] = deque()
             for i, a in jobs:

@@ -47,6 +47,7 @@ from visualizer.drawing.geometry import (
 from visualizer.drawing.layer import Layer
 from visualizer.drawing.layout import Rect, label_axes, text_pt
 from visualizer.drawing.theme import Theme, run_styles
+from visualizer.maths.motion import position_at
 from visualizer.maths.recorder import Recording, Run
 
 
@@ -84,6 +85,51 @@ def make_ball(
         zorder=11,
     )
     return ball, shine
+
+
+def whole_step(t: float) -> int:
+    """The iterate a ball has reached at step-time ``t`` (its readouts show that step)."""
+    return int(np.floor(t + 1e-9))
+
+
+def ball_position(run: Run, t: float) -> np.ndarray:
+    """Where run ``run``'s ball is at step-time ``t``: on the segment between iterates.
+
+    A run that diverged stays at its last finite iterate (it is not drawn after it).
+    """
+    last = run.last_step
+    if t >= last:
+        return run.positions[last]
+    return position_at(run.positions[: last + 1], t)
+
+
+def trail_piece(run: Run, start: float, stop: float) -> tuple[np.ndarray, list[int]] | None:
+    """The points of a run's trail from step-time ``start`` to ``stop``, and which are iterates.
+
+    The piece runs from the ball's place at ``start`` through every iterate passed
+    to its place at ``stop`` (:func:`ball_position`); a run that diverged ends at
+    its last finite iterate. ``None`` if there is nothing to draw.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> run = SimpleNamespace(positions=np.array([[0.0, 0], [1, 0], [1, 1]]), last_step=2)
+    >>> pts, marks = trail_piece(run, 0.5, 2.0)
+    >>> pts.tolist(), marks
+    ([[0.5, 0.0], [1.0, 0.0], [1.0, 1.0]], [1, 2])
+    """
+    last = run.last_step
+    start, stop = min(start, last), min(stop, last)
+    if stop <= start:
+        return None
+    first, end = whole_step(start), whole_step(stop)
+    inner = list(range(first + 1, end + 1))
+    pts = [ball_position(run, start), *(run.positions[j] for j in inner)]
+    marks = [0] if abs(start - first) < 1e-9 else []
+    marks += list(range(1, len(inner) + 1))
+    if stop - end > 1e-9:
+        pts.append(ball_position(run, stop))
+    return np.array(pts), marks
 
 
 class ArrowSet:
@@ -328,25 +374,33 @@ class ContourView(Layer):
             zorder=1,
         )
 
-    def draw_trail(self, start: int, stop: int) -> None:
-        """Draw the trail segments between ``start`` and ``stop``."""
+    def draw_trail(self, start: float, stop: float) -> None:
+        """Draw the trail from step-time ``start`` to ``stop``: straight from iterate to
+        iterate, with a mark on each iterate (:func:`trail_piece`)."""
         for i in self.indices:
-            run, trail = self.rec.runs[i], self.trails[i]
-            rows = shown_steps(run, start, stop)
-            if rows is None:
+            piece = trail_piece(self.rec.runs[i], start, stop)
+            if piece is None:
                 continue
-            pts = run.positions[rows]
+            pts, marks = piece
+            trail = self.trails[i]
             trail.set_data(pts[:, 0], pts[:, 1])
+            trail.set_markevery(marks)
             self.ax.draw_artist(trail)
 
-    def draw_dynamic(self, step: int) -> None:
-        """Draw the balls (and arrows) at ``step``; a ball on top of another is smaller."""
+    def draw_dynamic(self, t: float) -> None:
+        """Draw the balls (and arrows) at step-time ``t``; a ball on top of another is smaller.
+
+        Between iterates ``k`` and ``k + 1`` a ball is on the straight segment
+        (:func:`~visualizer.maths.motion.position_at`; :meth:`draw_trail` grows the
+        trail behind it); arrows stay at iterate ``k``, where their gradient was taken.
+        """
+        step = whole_step(t)
         runs = self.rec.runs
         shown = [(i, runs[i]) for i in self.indices if step <= runs[i].last_step]
         if self.arrow_set is not None:
             for i, run in shown:
                 self._draw_arrows(i, run, step, *run.positions[step])
-        xy = np.array([run.positions[step] for _, run in shown]).reshape(-1, 2)
+        xy = np.array([ball_position(run, t) for _, run in shown]).reshape(-1, 2)
         px = self.ax.transData.transform(xy)
         radius = self.BALL_PT / 2 * self.figure.dpi / 72.0
         for (i, _run), (x, y), size in zip(shown, xy, stacked_sizes(px, radius), strict=True):
@@ -478,6 +532,8 @@ class SurfaceView(Layer):
         ax.zaxis.labelpad = 6
         self.trails_front: list[Line2D] = []
         self.trails_back: list[Line2D] = []
+        self.heads_front: list[Line2D] = []  # the step in progress, over the surface
+        self.heads_back: list[Line2D] = []
         self.balls: list[Line2D] = []
         self.shines: list[Line2D] = []
         self.shadows: list[Line2D] = []
@@ -508,6 +564,16 @@ class SurfaceView(Layer):
                 transform=ident,
                 animated=True,
             )
+            head_front = Line2D([], [], color=color, linewidth=1.7, transform=ident)
+            head_back = Line2D(
+                [],
+                [],
+                color=color,
+                linewidth=1.4,
+                alpha=0.5,
+                linestyle=(0, (2.5, 2)),
+                transform=ident,
+            )
             ball, shine = make_ball(figure, theme, color, self.BALL_PT, ident)
             shadow = Line2D(
                 [],
@@ -521,11 +587,14 @@ class SurfaceView(Layer):
                 transform=ident,
                 animated=True,
             )
-            for artist in (front, back, ball, shine, shadow):
+            for artist in (front, back, head_front, head_back, ball, shine, shadow):
                 artist.set_figure(figure)
                 artist.set_clip_box(clip)
+                artist.set_animated(True)
             self.trails_front.append(front)
             self.trails_back.append(back)
+            self.heads_front.append(head_front)
+            self.heads_back.append(head_back)
             self.balls.append(ball)
             self.shines.append(shine)
             self.shadows.append(shadow)
@@ -680,8 +749,10 @@ class SurfaceView(Layer):
             mark.set_alpha(1.0 if ok else 0.45)
             mark.draw(renderer)
 
-    def draw_trail(self, start: int, stop: int) -> None:
-        """Draw the trail between ``start`` and ``stop``; hidden parts faint and dashed."""
+    def draw_trail(self, start: float, stop: float) -> None:
+        """Draw the chords of the steps completed between step-times ``start`` and ``stop``;
+        hidden parts faint and dashed (the step in progress: :meth:`draw_dynamic`)."""
+        start, stop = whole_step(start), whole_step(stop)
         self._prepared(stop)
         assert self._screen is not None
         renderer = self.figure.canvas.get_renderer()
@@ -705,8 +776,16 @@ class SurfaceView(Layer):
                 line.set_data(xs, ys)
                 line.draw(renderer)
 
-    def draw_dynamic(self, step: int) -> None:
-        """Draw the balls at ``step``, each on its shadow; hidden ones translucent."""
+    def draw_dynamic(self, t: float) -> None:
+        """Draw the balls at step-time ``t``, each on its shadow; hidden ones translucent.
+
+        Between iterates a ball rolls on the surface: at the point ``(x, y)`` of the
+        straight segment between the iterates (:func:`ball_position`) it sits at
+        the surface's height there, so it never passes through the surface nor
+        floats above it. The trail of the step in progress follows the ball over
+        the surface; once the step is done, the trail shows it as the chord.
+        """
+        step = whole_step(t)
         self._prepared(step)
         assert self._screen is not None
         renderer = self.figure.canvas.get_renderer()
@@ -716,17 +795,23 @@ class SurfaceView(Layer):
         for i, run in enumerate(self.rec.runs):
             if step > run.last_step:
                 continue
-            pts, vis = self._screen[i]
-            px, py = pts[step * m, 0], pts[step * m, 1]
+            if t > step and step < run.last_step:
+                px, py, seen = self._draw_rolling(i, run, t, renderer)
+            else:
+                pts, vis = self._screen[i]
+                px, py, seen = pts[step * m, 0], pts[step * m, 1], bool(vis[step * m])
             if not np.isfinite(px):
                 continue
-            shown.append((i, run, px, py, bool(vis[step * m])))
+            shown.append((i, run, px, py, seen))
         for i, _run, px, py, _seen in shown:
             self.shadows[i].set_data([px], [py])
             self.shadows[i].draw(renderer)
-        for i, run, px, py, seen in shown:
+        for i, run, _px, _py, seen in shown:
             if self.arrow_set is not None and seen:
-                self._draw_arrows(i, run, step, (px, py), renderer)
+                pts, vis = self._screen[i]
+                at = (pts[step * m, 0], pts[step * m, 1])  # arrows stay at the iterate
+                if np.all(np.isfinite(at)) and vis[step * m]:
+                    self._draw_arrows(i, run, step, at, renderer)
         # balls stand on their contact point: the centre one radius up the screen
         centres = np.array([(px, py + 0.8 * radius) for _, _, px, py, _ in shown]).reshape(-1, 2)
         sizes = stacked_sizes(centres, radius)
@@ -750,6 +835,29 @@ class SurfaceView(Layer):
                 shine.draw(renderer)
             if self.name_tags is not None:
                 self.name_tags.draw(i, px, cy, radius, size)
+
+    def _draw_rolling(
+        self, i: int, run: Run, t: float, renderer: object
+    ) -> tuple[float, float, bool]:
+        """Draw the trail of the step in progress over the surface, from the iterate to
+        the ball; return the ball's contact point (pixels) and whether it is seen."""
+        step = whole_step(t)
+        m = self.SUBDIVISIONS
+        count = max(2, int(np.ceil((t - step) * m)) + 1)
+        along = np.linspace(float(step), t, count)
+        P = position_at(run.positions[: run.last_step + 1], along)
+        x, y = P[:, 0], P[:, 1]
+        z = self.heights(x, y) + self.lift
+        pts = self.projection().project(x, y, z)
+        vis = visible(self.projection(), self.heights, x, y, z)
+        pts[~self.heights.inside(x, y)] = np.nan
+        for line, want in ((self.heads_back[i], False), (self.heads_front[i], True)):
+            keep = vis == want
+            keep[1:] |= keep[:-1] & (vis[1:] != want)
+            if keep.any():
+                line.set_data(np.where(keep, pts[:, 0], np.nan), np.where(keep, pts[:, 1], np.nan))
+                line.draw(renderer)
+        return float(pts[-1, 0]), float(pts[-1, 1]), bool(vis[-1])
 
     def _draw_arrows(
         self, i: int, run: Run, step: int, start_px: tuple[float, float], renderer: object

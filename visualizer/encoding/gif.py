@@ -28,6 +28,7 @@ __all__ = [
     "MAX_HOLD_LAST_MS",
     "MIN_FPS",
     "check_fps",
+    "gif_delays_at_stride_cs",
     "gif_frame_delays_cs",
     "gif_frame_duration_ms",
     "gif_palette",
@@ -106,6 +107,33 @@ def gif_frame_delays_cs(repeats: Sequence[int], *, fps: int, hold_last_ms: int) 
     """
     frame_cs = gif_frame_duration_ms(fps) // 10
     delays = [min(MAX_DELAY_CS, repeat * frame_cs) for repeat in repeats]
+    if delays:
+        delays[-1] = min(MAX_DELAY_CS, max(delays[-1], (hold_last_ms + 5) // 10))
+    return delays
+
+
+def gif_delays_at_stride_cs(
+    slots: Sequence[int], *, fps: int, stride: int, hold_last_ms: int
+) -> list[int]:
+    """GIF delays (centiseconds) of frames shown for ``slots[k]`` slots of ``stride`` periods.
+
+    A GIF of a ``fps`` animation that keeps every ``stride``-th period plays at
+    ``fps / stride`` frames per second, which GIF's centiseconds may not hold
+    exactly (60 / 2 = 30 fps is 3.33 cs a frame): each frame's start is rounded to
+    the nearest centisecond, so delays alternate (3, 4, 3, ...) and the GIF lasts
+    as long as the video. The last frame lasts at least ``hold_last_ms``.
+
+    Examples
+    --------
+    >>> gif_delays_at_stride_cs([1, 1, 1, 1, 1, 1], fps=60, stride=2, hold_last_ms=0)
+    [3, 4, 3, 3, 4, 3]
+    >>> gif_delays_at_stride_cs([45, 1, 1], fps=60, stride=2, hold_last_ms=3000)
+    [150, 3, 300]
+    """
+    ends = np.cumsum(np.asarray(slots, dtype=np.int64)) * stride
+    starts = np.concatenate([[0], ends[:-1]])
+    edges = np.floor(np.concatenate([starts, ends[-1:]]) * 100 / fps + 0.5).astype(int)
+    delays = [max(MIN_GIF_DELAY_CS, min(MAX_DELAY_CS, int(d))) for d in np.diff(edges)]
     if delays:
         delays[-1] = min(MAX_DELAY_CS, max(delays[-1], (hold_last_ms + 5) // 10))
     return delays

@@ -69,6 +69,7 @@ from surfaces.errors import OutputPathError, SpecError, WriterError
 from visualizer.encoding import files
 from visualizer.encoding.files import check_output_folder, write_text_atomic
 from visualizer.encoding.formats import SUFFIXES
+from visualizer.encoding.pacing import gif_stride
 from visualizer.encoding.gif import (
     GIF_PALETTE_SIDE,
     GIF_PALETTE_SIZE,
@@ -77,6 +78,7 @@ from visualizer.encoding.gif import (
     MIN_FPS,
     check_colors,
     check_fps,
+    gif_delays_at_stride_cs,
     gif_frame_delays_cs,
     gif_frame_duration_ms,
     gif_palette,
@@ -442,6 +444,24 @@ class GifWriter(_FFmpegWriter):
     muxer = "gif"
     _repeats: list[int]
     _carriers: tuple[int, int] = (1, 1)  # frames across and down that carry the palette
+    _period = 0  # frame periods given so far (above 50 fps, where only some are kept)
+
+    def grab_frame(self, frame: np.ndarray, *, repeat: int = 1, copy: bool = True) -> None:
+        """Write one frame, shown for ``repeat`` frame periods.
+
+        Above 50 fps (browsers slow shorter GIF delays down) the GIF keeps every
+        :func:`~visualizer.encoding.pacing.gif_stride`-th period: a frame is
+        written if one of its periods is kept, shown for as many kept periods.
+        """
+        stride = gif_stride(self.fps)
+        if stride > 1 and isinstance(repeat, int | np.integer) and not isinstance(repeat, bool):
+            start = self._period
+            self._period = start + int(repeat)
+            kept = -(-self._period // stride) - -(-start // stride)
+            if kept == 0:
+                return
+            repeat = kept
+        super().grab_frame(frame, repeat=repeat, copy=copy)
 
     def _input_rate(self) -> Fraction:
         # Time stamps on a 1/100 s grid, so every GIF delay is the same.
@@ -497,9 +517,16 @@ class GifWriter(_FFmpegWriter):
 
     def _close(self) -> None:
         super()._close()
-        if any(repeat != 1 for repeat in self._repeats):
+        stride = gif_stride(self.fps)
+        if stride > 1 or any(repeat != 1 for repeat in self._repeats):
             hold_ms = self.hold_last_ms
-            delays = gif_frame_delays_cs(self._repeats, fps=self.fps, hold_last_ms=hold_ms)
+            delays = (
+                gif_delays_at_stride_cs(
+                    self._repeats, fps=self.fps, stride=stride, hold_last_ms=hold_ms
+                )
+                if stride > 1
+                else gif_frame_delays_cs(self._repeats, fps=self.fps, hold_last_ms=hold_ms)
+            )
             try:
                 data = bytearray(self._temp_path.read_bytes())
                 set_gif_delays(data, delays)
@@ -739,7 +766,7 @@ def write_frames_to_all(
     on_frame: Callable[[int], None] | None = None,
     frame_size: tuple[int, int] | None = None,
     poster_index: int | None = None,
-    repeats: Sequence[int] | None = None,
+    repeats: Sequence[int] | Sequence[Sequence[int]] | None = None,
     copy: bool = True,
 ) -> list[Path]:
     """Write every frame of ``frames`` to each of ``paths`` (say a GIF, an MP4 and a PNG).
@@ -758,7 +785,11 @@ def write_frames_to_all(
         Index of the frame a ``.png`` poster keeps; ``None`` for the last.
     repeats
         The repeat of every frame, if known before the first
-        (:meth:`FrameWriter.plan_repeats`): videos then pipe each frame once.
+        (:meth:`FrameWriter.plan_repeats`): videos then pipe each frame once. Or
+        one such list per path, when the paths show different frames: an item of
+        ``frames`` is then ``(frame, (repeat of path 0, repeat of path 1, ...))``,
+        and a path whose repeat is 0 skips the frame (a GIF at 50 fps and a video
+        at 60 fps rendered together, :func:`visualizer.encoding.pacing.merge_schedules`).
     copy
         ``False`` if every frame is a new array that the caller does not change
         afterwards (:meth:`FrameWriter.grab_frame`): encoders then read it as it is.
@@ -776,10 +807,13 @@ def write_frames_to_all(
     ) as writers:
         for index, item in enumerate(frames):
             frame, repeat = item if isinstance(item, tuple) else (item, 1)
-            for writer in writers:
+            for column, writer in enumerate(writers):
+                shown = repeat[column] if isinstance(repeat, tuple) else repeat
+                if shown == 0:
+                    continue  # not a frame of this file
                 if poster_index is not None and writer.suffix == ".png" and index != poster_index:
                     continue  # a poster keeps only its frame
-                writer.grab_frame(frame, repeat=repeat, copy=copy)
+                writer.grab_frame(frame, repeat=shown, copy=copy)
             if on_frame is not None:
                 on_frame(index)
     return [writer.path for writer in writers]
@@ -847,7 +881,7 @@ def _writing(
     fps: int,
     hold_last_ms: int,
     extra_colors: Sequence[RGB],
-    repeats: Sequence[int] | None = None,
+    repeats: Sequence[int] | Sequence[Sequence[int]] | None = None,
 ) -> Iterator[list[FrameWriter]]:
     """Set up a writer per path; on success commit all files together, else abort all."""
     writers = [
@@ -857,8 +891,13 @@ def _writing(
         for p in paths
     ]
     if repeats is not None:
-        for writer in writers:
-            writer.plan_repeats(repeats)
+        per_writer = (
+            [[int(r) for r in plan if r] for plan in repeats]  # type: ignore[union-attr]
+            if len(repeats) and isinstance(repeats[0], Sequence | np.ndarray)
+            else [repeats] * len(writers)
+        )
+        for writer, plan in zip(writers, per_writer, strict=True):
+            writer.plan_repeats(plan)  # type: ignore[arg-type]
     with files.cleanup_on_signals():
         try:
             for writer in writers:

@@ -34,11 +34,19 @@ import numpy as np
 
 from surfaces.errors import SpecError, did_you_mean
 from surfaces.params import show
-from visualizer.drawing.render import RenderOptions, frame_steps, render_frames
+from visualizer.drawing.render import RenderOptions, render_frames
 from visualizer.drawing.theme import THEMES
-from visualizer.encoding.pacing import frame_repeats, poster_index
+from visualizer.encoding.pacing import (
+    GIF_FPS,
+    VIDEO_FPS,
+    Schedule,
+    gif_stride,
+    merge_schedules,
+    poster_index,
+    schedule_for,
+)
 from visualizer.encoding.player import PlayerWriter, player_page
-from visualizer.encoding.writers import FrameWriter, Mp4Writer, write_frames_to_all
+from visualizer.encoding.writers import FrameWriter, Mp4Writer, write_frames_to_all, writer_for
 from visualizer.maths.recorder import Recording
 from visualizer.scene.options import options, options_doc
 from visualizer.scene.scene import Scene, scene_from_mapping
@@ -64,36 +72,46 @@ class Animation:
 
     @property
     def fps(self) -> int:
-        """Frames per second of saved files."""
-        return self.options.fps
+        """Frames per second of a saved video (:meth:`fps_for` a GIF)."""
+        return self.fps_for(".mp4")
+
+    def fps_for(self, suffix: str) -> int:
+        """Frames per second of a file of ``suffix``: ``options.fps``, or by default 50 for
+        a GIF (browsers honour GIF delays of 20 ms and more) and 60 for a video."""
+        if self.options.fps is not None:
+            return self.options.fps
+        return GIF_FPS if suffix in (".gif", ".png") else VIDEO_FPS
 
     @property
     def n_frames(self) -> int:
-        """Number of frames."""
-        return len(frame_steps(self.recording.steps, self.options.frames))
+        """Number of frames of a video."""
+        return len(self.schedule().times)
 
-    def frames(self) -> Iterator[np.ndarray]:
-        """Yield the frames: ``uint8`` RGBA arrays of shape ``(H, W, 4)``, a new array each."""
-        return render_frames(self.recording, self.options, workers=self.workers)
+    def schedule(self, suffix: str = ".mp4") -> Schedule:
+        """When each frame of a ``suffix`` file shows, and what step-time it shows.
 
-    def frame_repeats(self) -> np.ndarray:
-        """Frame periods each frame shows: the holds and the slow steps of the options."""
-        o = self.options
-        return frame_repeats(
-            frame_steps(self.recording.steps, o.frames),
-            fps=o.fps,
-            hold_first_ms=o.hold_first_ms,
-            hold_last_ms=o.hold_last_ms,
-            slow=o.slow,
-            slowdown=o.slowdown,
-        )
+        See :mod:`visualizer.encoding.pacing`; a GIF above 50 fps keeps only the
+        frames of every :func:`~visualizer.encoding.pacing.gif_stride`-th period.
+        """
+        fps = self.fps_for(suffix)
+        full = schedule_for(self.recording.steps, self.options, fps=fps)
+        return full.decimated(gif_stride(fps)) if suffix in (".gif", ".png") else full
+
+    def frames(self, suffix: str = ".mp4") -> Iterator[np.ndarray]:
+        """Yield the frames of a ``suffix`` file: ``uint8`` RGBA arrays of shape
+        ``(H, W, 4)``, a new array each."""
+        times = self.schedule(suffix).times
+        return render_frames(self.recording, self.options, workers=self.workers, times=times)
+
+    def frame_repeats(self, suffix: str = ".mp4") -> np.ndarray:
+        """Frame periods each frame of a ``suffix`` file shows: the holds and the pace."""
+        return self.schedule(suffix).repeats
 
     @property
     def poster_index(self) -> int:
-        """Index of the frame a ``.png`` poster shows (``options.poster_step``, or the last)."""
-        return poster_index(
-            frame_steps(self.recording.steps, self.options.frames), self.options.poster_step
-        )
+        """Index of the video frame a ``.png`` poster shows (``options.poster_step``, or the
+        last)."""
+        return poster_index(self.schedule().times, self.options.poster_step)
 
     def palette_colors(self) -> list[tuple[int, int, int]]:
         """Colours a GIF palette must hold exactly (optimizers and text)."""
@@ -132,36 +150,53 @@ class Animation:
 
         Each file is written as :meth:`save` writes one; if any fails, none is.
         """
-        repeats = self.frame_repeats().tolist()
-        paced = zip(self.frames(), repeats, strict=True)
+        suffixes = [_suffix(path) for path in paths]
+        # GIFs (and a poster with them) follow the GIF's schedule, the rest the video's;
+        # frames of both are rendered once, in order of step-time
+        kinds = sorted({".gif" if s in (".gif", ".png") else ".mp4" for s in suffixes})
+        if ".png" in suffixes and ".gif" not in suffixes and ".mp4" in kinds:
+            kinds = [".mp4"]  # a poster beside a video: one schedule
+        times, table = merge_schedules([self.schedule(kind) for kind in kinds])
+
+        def column(suffix: str) -> np.ndarray:
+            if suffix == ".png":
+                return np.ones(len(times), dtype=int)  # a poster sees every frame
+            return table[:, kinds.index(".gif" if suffix == ".gif" else ".mp4")]
+
+        columns = [column(suffix) for suffix in suffixes]
+        frames = render_frames(self.recording, self.options, workers=self.workers, times=times)
+        rows = zip(*(c.tolist() for c in columns), strict=True)
+        paced = zip(frames, rows, strict=True)
         # A player page embeds the MP4 written before it in ``paths``, if any (the gallery's).
         targets: list[str | os.PathLike[str] | FrameWriter] = []
         mp4: Mp4Writer | None = None
-        for path in paths:
-            if _suffix(path) == ".mp4" and mp4 is None:
+        colors = self.palette_colors()
+        for path, suffix in zip(paths, suffixes, strict=True):
+            if suffix == ".mp4" and mp4 is None:
                 mp4 = Mp4Writer(path, fps=self.fps, hold_last_ms=0)
                 targets.append(mp4)
-            elif _suffix(path) == ".html":
+            elif suffix == ".html":
                 targets.append(self._player_writer(path, mp4_from=mp4))
             else:
-                targets.append(path)
+                fps = self.fps_for(suffix)
+                targets.append(writer_for(path, fps=fps, hold_last_ms=0, extra_colors=colors))
         return write_frames_to_all(
             targets,
             paced,
             fps=self.fps,
             hold_last_ms=0,  # the last frame's repeat holds it, in GIF and video alike
-            poster_index=self.poster_index,
-            extra_colors=self.palette_colors(),
+            poster_index=poster_index(times, self.options.poster_step),
+            extra_colors=colors,
             on_frame=on_frame,
             frame_size=self.options.size,
-            repeats=repeats,
+            repeats=[c.tolist() for c in columns],
             copy=False,  # each frame is a new array (render_frames), read by the encoders only
         )
 
     def _player_writer(
         self, path: str | os.PathLike[str], *, mp4_from: Mp4Writer | None = None
     ) -> PlayerWriter:
-        steps = frame_steps(self.recording.steps, self.options.frames).tolist()
+        steps = self.schedule().steps.tolist()
 
         def page(mp4: bytes, starts: list[int]) -> str:
             return player_page(

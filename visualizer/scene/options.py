@@ -36,19 +36,22 @@ import functools
 import math
 import numbers
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from surfaces.errors import SpecError, did_you_mean
 from surfaces.params import check_plain_text, parse_int, show
 from visualizer.drawing.theme import THEMES
+from visualizer.maths.motion import MOTIONS
 
 if TYPE_CHECKING:
     from surfaces.base import Surface
 
 #: The views a scene can be drawn in.
 VIEWS = ("contour", "surface", "both", "grid")
+#: Other names of views: the README calls the surface view "3D".
+VIEW_ALIASES = {"3d": "surface", "3D": "surface"}
 MIN_SIZE_PX, MAX_SIZE_PX = 64, 7680
 MAX_STEPS = 100_000
 MAX_FRAMES = 100_000
@@ -225,16 +228,36 @@ def integer(lo: int, hi: int) -> Kind:
     )
 
 
-def choice(choices: Sequence[str]) -> Kind:
-    """One of ``choices``; a near miss gets a suggestion."""
+def choice(choices: Sequence[str], aliases: Mapping[str, str] | None = None) -> Kind:
+    """One of ``choices`` (or an alias of one); a near miss gets a suggestion."""
+    aliases = dict(aliases or {})
 
     def check(key: str, value: Any) -> str:
+        if isinstance(value, str) and value in aliases:
+            return aliases[value]
         if value not in choices:
-            hint = did_you_mean(value, choices) if isinstance(value, str) else ""
+            hint = did_you_mean(value, [*choices, *aliases]) if isinstance(value, str) else ""
             raise SpecError(f"{key} must be one of {', '.join(choices)}, got {show(value)}{hint}")
         return str(value)
 
     return Kind(check=check, type_doc="str")
+
+
+def number(lo: float, hi: float) -> Kind:
+    """A number in ``lo..hi``: a TOML integer or float, or flag text such as ``2.5``."""
+
+    def check(key: str, value: Any) -> float:
+        try:
+            if isinstance(value, str) and not value.strip():
+                raise ValueError
+            f = _finite(value)
+        except (TypeError, ValueError):
+            raise SpecError(f"{key} must be a number, got {show(value)}") from None
+        if not lo <= f <= hi:
+            raise SpecError(f"{key} must be {lo:g}..{hi:g}, got {show(value)}")
+        return f
+
+    return Kind(check=check, check_text=check, show=lambda v: f"{v:g}", type_doc="float")
 
 
 def text(max_chars: int, *, lines: bool = False) -> Kind:
@@ -466,17 +489,35 @@ class RenderOptions:
 
     view: str = option(
         "contour",
-        choice(VIEWS),
-        "contour (default), surface (3D), both, or grid (one panel per optimizer)",
+        choice(VIEWS, VIEW_ALIASES),
+        "contour (default), surface (3D; also '3d'), both, or grid (one panel per optimizer)",
         metavar="VIEW",
     )
     frames: int | None = option(
         None,
         integer(1, MAX_FRAMES),
-        "number of frames (default: one per step)",
+        "number of frames, evenly spaced in steps (default: from the pace and --fps)",
         metavar="N",
     )
-    fps: int = option(20, integer(1, 100), "frames per second, 1..100 (default 20)", metavar="N")
+    fps: int | None = option(
+        None,
+        integer(1, 100),
+        "frames per second, 1..100 (default: 50 for a GIF, 60 for a video;"
+        " a GIF keeps every other frame above 50)",
+        metavar="N",
+    )
+    motion: str = option(
+        "smooth",
+        choice(MOTIONS),
+        "smooth (default: balls move between iterates) or steps (one frame per step)",
+        metavar="MOTION",
+    )
+    steps_per_second: float = option(
+        10.0,
+        number(0.05, 1000.0),
+        "pace of the animation in optimizer steps per second (default 10)",
+        metavar="N",
+    )
     size: tuple[int, int] = option(
         (1280, 720), SIZE, "frame size in pixels (default 1280x720)", metavar="WxH"
     )
@@ -515,8 +556,11 @@ class RenderOptions:
         "steps FIRST,LAST to play slower (the scene's key event)",
         metavar="FIRST,LAST",
     )
-    slowdown: int = option(
-        4, integer(1, 20), "how many times slower the slow steps play (default 4)", metavar="N"
+    slow_steps_per_second: float = option(
+        2.5,
+        number(0.05, 1000.0),
+        "pace of the slow steps, in steps per second (default 2.5)",
+        metavar="N",
     )
     poster_step: int | None = option(
         None,
