@@ -290,6 +290,21 @@ def _value_flags(parser: argparse.ArgumentParser) -> list[str]:
     return out
 
 
+def parse_command(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse a ``lossviz`` command line as the command does (``--start -3,1`` included).
+
+    Raises
+    ------
+    UsageError
+        On bad usage (one line, with a suggestion where there is one).
+    SystemExit
+        For ``--help`` and ``--version``, once their text is printed.
+    """
+    parser = build_parser()
+    parser.command_flags = _flags(_command_parser(parser, argv))  # type: ignore[attr-defined]
+    return parser.parse_args(join_negative_values(argv, parser))
+
+
 # --- scene from flags -----------------------------------------------------------------
 
 

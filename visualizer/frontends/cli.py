@@ -28,11 +28,10 @@ from visualizer.frontends._cli_parser import (
     EXAMPLES,
     PROG,
     UsageError,
-    _command_parser,
-    _flags,
     build_parser,
     gallery_scene,
     join_negative_values,
+    parse_command,
     scene_from_args,
     version,
 )
@@ -49,27 +48,13 @@ __all__ = [
     "import_plotting",
     "join_negative_values",
     "main",
+    "parse_command",
     "plain_formula",
     "progress_bar",
     "run",
     "scene_from_args",
     "version",
 ]
-
-
-def parse_command(argv: Sequence[str]) -> argparse.Namespace:
-    """Parse a ``lossviz`` command line as the command does (``--start -3,1`` included).
-
-    Raises
-    ------
-    UsageError
-        On bad usage (one line, with a suggestion where there is one).
-    SystemExit
-        For ``--help`` and ``--version``, once their text is printed.
-    """
-    parser = build_parser()
-    parser.command_flags = _flags(_command_parser(parser, argv))  # type: ignore[attr-defined]
-    return parser.parse_args(join_negative_values(argv, parser))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
