@@ -733,17 +733,30 @@ def cmd_gallery(args: argparse.Namespace) -> int:
 COMMANDS = {"list": cmd_list, "trace": cmd_trace, "render": cmd_render, "gallery": cmd_gallery}
 
 
+def parse_command(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse a ``lossviz`` command line as the command does (``--start -3,1`` included).
+
+    Raises
+    ------
+    UsageError
+        On bad usage (one line, with a suggestion where there is one).
+    SystemExit
+        For ``--help`` and ``--version``, once their text is printed.
+    """
+    parser = build_parser()
+    parser.command_flags = _flags(_command_parser(parser, argv))  # type: ignore[attr-defined]
+    return parser.parse_args(join_negative_values(argv, parser))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``lossviz``; returns the exit status."""
     _guard_standard_streams()
-    parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv:
-        parser.print_help(sys.stderr)
+        build_parser().print_help(sys.stderr)
         return 2
-    parser.command_flags = _flags(_command_parser(parser, argv))  # type: ignore[attr-defined]
     try:
-        args = parser.parse_args(join_negative_values(argv, parser))
+        args = parse_command(argv)
         return COMMANDS[args.command](args)
     except (UsageError, SpecError) as exc:
         print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
