@@ -30,16 +30,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
+from visualizer.drawing.contour_view import ContourView
 from visualizer.drawing.field import GradientField
 from visualizer.drawing.layer import Layer
 from visualizer.drawing.layout import Layout, make_layout
 from visualizer.drawing.panels import LegendPanel, LossPanel
+from visualizer.drawing.surface_view import SurfaceView
 from visualizer.drawing.theme import THEMES, Theme, run_styles
-from visualizer.drawing.views import ContourView, SurfaceView
 from visualizer.encoding.pacing import schedule_for
 from visualizer.maths.recorder import Recording
 from visualizer.scene.options import VIEWS, RenderOptions
-
 
 #: Pixels added around drawn boxes: line widths, anti-aliasing and rounding reach past extents.
 PAD_PX = 6
@@ -403,7 +403,9 @@ def render_frames(
     _SLOTS = slots
     ctx = mp.get_context("fork")
     try:
-        with ctx.Pool(count, initializer=_orbit_worker_init, initargs=(rec, options, times)) as pool:
+        with ctx.Pool(
+            count, initializer=_orbit_worker_init, initargs=(rec, options, times)
+        ) as pool:
             _SLOTS = None  # the workers have theirs; this process reads ``slots``
             pending: deque[tuple[Any, int]] = deque()
             for i, a in jobs:

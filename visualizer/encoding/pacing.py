@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from visualizer.maths.motion import MOTIONS, playback_seconds, step_time
+
 #: Highest frame rate a GIF plays at as stored (browsers honour delays of 20 ms and more).
 MAX_GIF_FPS = 50
 #: Default frame rates: a GIF at the most browsers play, a video at a screen's.
