@@ -78,7 +78,17 @@ matplotlib.use("Agg")
 
 import numpy as np
 
-from visualizer.drawing.render import frame_steps  # the same step per frame as lossviz
+from visualizer.encoding.pacing import frame_schedule
+
+
+def frame_steps(steps: int, n_frames: int | None) -> np.ndarray:
+    """The step of each frame of lossviz at one frame per step (``--motion steps``)."""
+    schedule = frame_schedule(
+        steps, fps=20, steps_per_second=20, hold_first_ms=0, hold_last_ms=0,
+        motion="steps", frames=n_frames,
+    )  # fmt: skip
+    return schedule.steps
+
 
 SURFACE = "ravine"
 STEPS = 120

@@ -21,7 +21,6 @@ from visualizer.drawing.panels import LossPanel
 from visualizer.drawing.render import (
     FrameRenderer,
     RenderOptions,
-    frame_steps,
     orbit_turns,
     render_frames,
 )
@@ -66,44 +65,6 @@ def bbox_slices(box, height: int) -> tuple[slice, slice]:
     """Rows and columns of the frame covered by an axes (or a bounding box)."""
     x0, y0, x1, y1 = getattr(box, "bbox", box).extents
     return slice(int(height - y1), int(np.ceil(height - y0))), slice(int(x0), int(np.ceil(x1)))
-
-
-# --- frame_steps ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("steps", [1, 2, 3, 7, 10, 59, 120, 1000])
-@pytest.mark.parametrize("frames", [1, 2, 3, 4, 5, 11, 50, 121, 2000])
-def test_frame_steps_count_ends_and_spacing(steps, frames):
-    shown = frame_steps(steps, frames)
-    assert len(shown) == frames
-    assert shown.dtype.kind == "i"
-    assert shown[-1] == steps
-    assert np.all(np.diff(shown) >= 0)
-    assert shown.min() >= 0 and shown.max() <= steps
-    if frames > 1:
-        assert shown[0] == 0
-    if 1 < frames <= steps + 1:
-        gaps = np.diff(shown)
-        assert len(set(shown.tolist())) == frames  # no step shown twice
-        assert gaps.max() - gaps.min() <= 1  # evenly spaced, up to rounding
-        ideal = np.linspace(0, steps, frames)
-        assert np.max(np.abs(shown - ideal)) <= 0.5
-
-
-@pytest.mark.parametrize("steps", [1, 5, 120])
-def test_frame_steps_one_frame_is_the_last_step(steps):
-    assert frame_steps(steps, 1).tolist() == [steps]
-
-
-@pytest.mark.parametrize("steps", [1, 5, 120])
-def test_frame_steps_none_is_every_step(steps):
-    assert frame_steps(steps, None).tolist() == list(range(steps + 1))
-    assert frame_steps(steps, steps + 1).tolist() == list(range(steps + 1))
-
-
-def test_frame_steps_examples():
-    assert frame_steps(10, 4).tolist() == [0, 3, 7, 10]
-    assert frame_steps(10, 2).tolist() == [0, 10]
 
 
 def test_resolved_dpi_scales_with_size_unless_given():

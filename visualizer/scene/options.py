@@ -539,9 +539,9 @@ class RenderOptions:
     labels: bool = option(False, FLAG, "write each optimizer's name next to its ball")
     title: str | None = option(None, TITLE, "title (default: the surface's)", metavar="TEXT")
     hold_first_ms: int = option(
-        1500,
+        1000,
         integer(0, MAX_HOLD_MS),
-        "how long the first frame holds, in ms (default 1500)",
+        "how long the first frame holds, in ms (default 1000)",
         metavar="MS",
     )
     hold_last_ms: int = option(
