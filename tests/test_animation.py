@@ -48,7 +48,7 @@ def test_animate_records_and_holds_options():
 
 @pytest.mark.parametrize(("steps", "frames", "n"), [(10, 6, 6), (10, None, 11), (10, 1, 1)])
 def test_n_frames_is_what_frames_yields(steps, frames, n):
-    anim = animate("bowl", ["gd:lr=0.2"], steps=steps, frames=frames, size=SIZE)
+    anim = animate("bowl", ["gd:lr=0.2"], steps=steps, frames=frames, size=SIZE, motion="steps")
     assert anim.n_frames == n
     assert sum(1 for _ in anim.frames()) == n
 
@@ -97,9 +97,9 @@ def test_gif_reads_back_with_frames_size_loop_and_delays(tmp_path, fps):
     assert image.size == SIZE
     assert image.info["loop"] == 0
     frame_ms = gif_frame_duration_ms(fps)
-    # the first frame holds about 1.5 s and the last about 3 s by default, in whole frame
+    # the first frame holds about 1 s and the last about 3 s by default, in whole frame
     # periods (a GIF period is a whole number of centiseconds); see tests/test_pacing.py
-    assert durations[0] == periods(1500, fps) * frame_ms == pytest.approx(1500, rel=0.1)
+    assert durations[0] == periods(1000, fps) * frame_ms == pytest.approx(1000, rel=0.1)
     assert durations[1:-1] == [frame_ms] * 4
     assert durations[-1] == periods(3000, fps) * frame_ms == pytest.approx(3000, rel=0.1)
 

@@ -147,7 +147,8 @@ def test_defaults_when_flags_are_absent(capsys, tmp_path, captured):
     o = captured[0].options
     assert (o.view, o.frames, o.theme, o.dpi, o.title) == ("contour", None, "light", None, None)
     assert not (o.loss_panel or o.arrows or o.orbit)
-    assert captured[0].fps == 20
+    assert o.fps is None and captured[0].fps == 60  # a video's rate; a GIF's is 50
+    assert captured[0].fps_for(".gif") == 50 and o.motion == "smooth"
 
 
 @pytest.mark.parametrize(

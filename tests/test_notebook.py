@@ -37,7 +37,7 @@ def test_notebook_shows_an_h264_video_and_a_one_line_repr(tmp_path):
     (output,) = notebook.cells[0].outputs
     assert output.output_type == "execute_result"
     text = output.data["text/plain"]
-    assert text == "<Animation bowl: gd, momentum; 4 frames at 20 fps, 96x64>"
+    assert text == "<Animation bowl: gd, momentum; 19 frames at 60 fps, 96x64>"
     markup = output.data["text/html"]
     match = re.fullmatch(
         r'<video src="data:video/mp4;base64,([A-Za-z0-9+/=]+)"(.*)></video>', markup
@@ -47,8 +47,9 @@ def test_notebook_shows_an_h264_video_and_a_one_line_repr(tmp_path):
         assert attribute in match.group(2).split(), attribute
     video = tmp_path / "inline.mp4"
     video.write_bytes(base64.b64decode(match.group(1)))
-    # 4 frames; the first holds 1.5 s (30 periods at 20 fps), the last 3 s (60)
-    assert video_frame_count(video) == 30 + 2 + 60
+    # 3 steps at 10 steps/s: 19 frames at 60 fps; the first holds 1 s (60 periods), 17
+    # in-between frames, the last holds 3 s (180)
+    assert video_frame_count(video) == 60 + 17 + 180
     assert "image/gif" not in output.data and "data:image/gif" not in markup
     # the GIF only where it is asked for
     (shown,) = notebook.cells[1].outputs

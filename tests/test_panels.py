@@ -128,7 +128,7 @@ def test_readouts_show_the_step_the_picture_shows(frames):
 
 def test_step_counter_and_losses_are_stamped_every_frame():
     rec = rec_of("bowl", "gd:lr=0.2", steps=4)
-    renderer = FrameRenderer(rec, RenderOptions(size=(640, 360)))
+    renderer = FrameRenderer(rec, RenderOptions(size=(640, 360), motion="steps"))
     frames = list(renderer.frames())
     legend = legend_of(renderer)
     W = frames[0].shape[1]
@@ -187,7 +187,7 @@ def test_loss_panel_axes_cover_the_recorded_gaps():
 )
 def test_loss_panel_handles_zero_gaps_and_divergence(specs, start):
     rec = rec_of("bowl", *specs, steps=6, start=start)
-    renderer = FrameRenderer(rec, RenderOptions(size=BIG, loss_panel=True))
+    renderer = FrameRenderer(rec, RenderOptions(size=BIG, loss_panel=True, motion="steps"))
     frames = list(renderer.frames())
     assert len(frames) == 7
     panel = loss_panel_of(renderer)

@@ -37,11 +37,12 @@ def test_data_has_each_frames_step_and_every_runs_loss():
     assert data["steps"] == [0, 2, 4, 6, 8, 10, 12] and data["total"] == 12
     assert data["labels"] == [run.label for run in rec.runs]
     calm, wild = rec.runs
-    assert data["losses"][0] == [repr(float(calm.losses[s])) for s in steps]
+    every = range(13)  # losses are per step: a step shows in several frames
+    assert data["losses"][0] == [repr(float(calm.losses[s])) for s in every]
     # the diverged run has losses up to its last finite step, then None (trace has no row)
     assert wild.diverged_at is not None
     assert data["losses"][1] == [
-        repr(float(wild.losses[s])) if s <= wild.last_step else None for s in steps
+        repr(float(wild.losses[s])) if s <= wild.last_step else None for s in every
     ]
     assert data["losses"][1][-1] is None
 
@@ -96,7 +97,7 @@ def test_page_beyond_the_video_is_small_at_the_default_scene():
     surface = scene.build_surface()
     rec = record(surface, scene.optimizer_specs(surface), start=scene.start, steps=scene.steps)
     steps = schedule_for(rec.steps, scene.render_options()).steps.tolist()
-    page = player_page(rec, steps, FAKE_MP4, fps=scene.fps, size=scene.size)
+    page = player_page(rec, steps, FAKE_MP4, fps=60, size=scene.size)
     beyond_video = len(page.encode()) - len(base64.b64encode(FAKE_MP4))
     assert beyond_video <= 30_000, beyond_video
 
@@ -112,8 +113,8 @@ def test_save_html_embeds_the_mp4_of_the_same_frames(tmp_path):
     (video,) = re.findall(r'src="data:video/mp4;base64,([A-Za-z0-9+/=]+)"', page)
     assert base64.b64decode(video) == anim.to_bytes(".mp4")
     data = page_data(page)
-    # held frames start later: the first frame holds 1.5 s (30 periods at 20 fps)
-    starts = [0, 30, 31, 32, 33]
+    # held frames start later: the first frame holds 1 s (60 periods at 60 fps)
+    starts = [0, 60, 61, 62, 63]
     assert starts == [0, *np.cumsum(anim.frame_repeats())[:-1].tolist()]
     assert data == player_data(anim.recording, [0, 2, 4, 6, 8], fps=anim.fps, starts=starts)
 
@@ -121,7 +122,7 @@ def test_save_html_embeds_the_mp4_of_the_same_frames(tmp_path):
 @needs_encoder("libx264")
 def test_held_frames_start_later(tmp_path):
     """A frame held for k periods pushes the start of every later frame by k - 1."""
-    anim = animate("bowl", ["gd:lr=0.1"], steps=3, size=(64, 64))
+    anim = animate("bowl", ["gd:lr=0.1"], steps=3, frames=4, size=(64, 64))
     frames = list(anim.frames())
     path = tmp_path / "held.html"
     held = [(frames[0], 3), frames[1], (frames[2], 2), frames[3]]

@@ -39,7 +39,9 @@ title = "Ravine"
 hold_first_ms = 1000
 hold_last_ms = 2500
 slow = [2, 9]
-slowdown = 3
+slow_steps_per_second = 3.5
+motion = "steps"
+steps_per_second = 12.5
 poster_step = 40
 caption = "GD zig-zags; momentum rolls"
 """
@@ -87,7 +89,9 @@ def test_full_scene_file_round_trip(tmp_path):
         hold_first_ms=1000,
         hold_last_ms=2500,
         slow=(2, 9),
-        slowdown=3,
+        slow_steps_per_second=3.5,
+        motion="steps",
+        steps_per_second=12.5,
         poster_step=40,
         caption="GD zig-zags; momentum rolls",
     )
@@ -119,7 +123,7 @@ def test_empty_file_gives_the_default_scene(tmp_path):
 def test_partial_file_keeps_defaults(tmp_path):
     scene = load_scene_file(write(tmp_path, 'surface = "bowl"\nsteps = 10\n'))
     assert scene == Scene(surface="bowl", steps=10)
-    assert scene.start is None and scene.fps == 20 and scene.size == (1280, 720)
+    assert scene.start is None and scene.fps is None and scene.size == (1280, 720)
 
 
 def test_alternative_value_forms(tmp_path):

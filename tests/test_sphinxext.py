@@ -111,12 +111,13 @@ def test_pages_refer_to_media_that_exist_and_play(built):
     for path in (mp4, poster, gif, player):
         assert path.is_file(), path
         assert path.parent == (out / "_static" / "lossviz").resolve()
-    # 5 frames; the first holds 1.5 s (30 periods at 20 fps), the last 3 s (60)
-    assert "h264" in video_stream(mp4) and video_frame_count(mp4) == 30 + 3 + 60
+    # 4 steps at 10 steps/s, 60 fps: the first frame holds 1 s (60 periods), 23 in-between
+    # frames, the last holds 3 s (180)
+    assert "h264" in video_stream(mp4) and video_frame_count(mp4) == 60 + 23 + 180
     with Image.open(poster) as image:
         assert image.size == (96, 64)
     frames, _, image = gif_frames(gif)
-    assert len(frames) == 5 and image.size == (96, 64)
+    assert len(frames) == 21 and image.size == (96, 64)  # 0.4 s of motion at 50 fps
     assert "data:video/mp4;base64," in player.read_text(encoding="utf-8")
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "<em>momentum</em>" in index  # the caption is reStructuredText

@@ -70,35 +70,6 @@ def ball_position(run: Run, t: float) -> np.ndarray:
     return position_at(run.positions[: last + 1], t)
 
 
-def trail_piece(run: Run, start: float, stop: float) -> tuple[np.ndarray, list[int]] | None:
-    """The points of a run's trail from step-time ``start`` to ``stop``, and which are iterates.
-
-    The piece runs from the ball's place at ``start`` through every iterate passed
-    to its place at ``stop`` (:func:`ball_position`); a run that diverged ends at
-    its last finite iterate. ``None`` if there is nothing to draw.
-
-    Examples
-    --------
-    >>> from types import SimpleNamespace
-    >>> run = SimpleNamespace(positions=np.array([[0.0, 0], [1, 0], [1, 1]]), last_step=2)
-    >>> pts, marks = trail_piece(run, 0.5, 2.0)
-    >>> pts.tolist(), marks
-    ([[0.5, 0.0], [1.0, 0.0], [1.0, 1.0]], [1, 2])
-    """
-    last = run.last_step
-    start, stop = min(start, last), min(stop, last)
-    if stop <= start:
-        return None
-    first, end = whole_step(start), whole_step(stop)
-    inner = list(range(first + 1, end + 1))
-    pts = [ball_position(run, start), *(run.positions[j] for j in inner)]
-    marks = [0] if abs(start - first) < 1e-9 else []
-    marks += list(range(1, len(inner) + 1))
-    if stop - end > 1e-9:
-        pts.append(ball_position(run, stop))
-    return np.array(pts), marks
-
-
 class ArrowSet:
     """Arrows at each ball, to the stated scale of
     :class:`~visualizer.drawing.geometry.ArrowScales`.

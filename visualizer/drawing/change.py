@@ -26,6 +26,8 @@ import numpy as np
 
 #: Cell side, in pixels, of the grid on which changed pixels are grouped.
 BLOCK_PX = 8
+#: Channel levels (of 255) a pixel may move and still count as unchanged.
+TOLERANCE = 8
 
 
 def changed_boxes(
@@ -34,6 +36,7 @@ def changed_boxes(
     *,
     within: tuple[int, int, int, int] | None = None,
     block: int = BLOCK_PX,
+    tolerance: int = TOLERANCE,
 ) -> list[tuple[int, int, int, int]]:
     """Bounding boxes ``(x0, y0, x1, y1)`` (pixels, ends excluded) of the changed regions.
 
@@ -47,8 +50,12 @@ def changed_boxes(
     block
         Cells of this many pixels a side join the changed pixels they hold into
         regions (cells that touch, diagonals included, are one region).
+    tolerance
+        A pixel has changed if a channel moved by more than this (0..255): a line
+        redrawn a little longer shifts its anti-aliased edge by a level or two.
     """
-    diff = np.asarray(before) != np.asarray(after)
+    a, b = np.asarray(before), np.asarray(after)
+    diff = np.abs(a.astype(np.int16) - b.astype(np.int16)) > tolerance
     if diff.ndim == 3:
         diff = diff.any(axis=2)
     if within is not None:
@@ -102,10 +109,11 @@ def changed_extent(
     *,
     within: tuple[int, int, int, int] | None = None,
     block: int = BLOCK_PX,
+    tolerance: int = TOLERANCE,
 ) -> int:
     """The longer side, in pixels, of the largest changed region (0 if nothing changed).
 
     Parameters are those of :func:`changed_boxes`.
     """
-    boxes = changed_boxes(before, after, within=within, block=block)
+    boxes = changed_boxes(before, after, within=within, block=block, tolerance=tolerance)
     return max((max(x1 - x0, y1 - y0) for x0, y0, x1, y1 in boxes), default=0)

@@ -18,7 +18,6 @@ from visualizer.drawing._marks import (
     NameTags,
     ball_position,
     make_ball,
-    trail_piece,
     whole_step,
 )
 from visualizer.drawing.geometry import contour_levels, stacked_sizes, surface_grid
@@ -115,6 +114,7 @@ class ContourView(Layer):
             zorder=5,
         )
         self.trails: list[Line2D] = []
+        self.heads: list[Line2D] = []  # the step in progress, from its iterate to the ball
         self.balls: list[Line2D] = []
         self.shines: list[Line2D] = []
         self.styles = run_styles(rec, theme)
@@ -133,10 +133,20 @@ class ContourView(Layer):
                 animated=True,
                 zorder=8,
             )
+            head = Line2D(
+                [],
+                [],
+                color=color,
+                linewidth=2.2,
+                solid_capstyle="round",
+                animated=True,
+                zorder=8,
+            )
             ball, shine = make_ball(figure, theme, color, self.BALL_PT, ax.transData)
-            for artist in (trail, ball, shine):
+            for artist in (trail, head, ball, shine):
                 ax.add_line(artist)
             self.trails.append(trail)
+            self.heads.append(head)
             self.balls.append(ball)
             self.shines.append(shine)
         self.arrow_set = ArrowSet(rec, theme, ax.transData) if arrows else None
@@ -163,24 +173,27 @@ class ContourView(Layer):
         )
 
     def draw_trail(self, start: float, stop: float) -> None:
-        """Draw the trail from step-time ``start`` to ``stop``: straight from iterate to
-        iterate, with a mark on each iterate (:func:`trail_piece`)."""
+        """Draw the steps completed between step-times ``start`` and ``stop``: straight
+        from iterate to iterate, with a mark on each iterate.
+
+        Each step is drawn on its own, so a frame's pixels do not depend on which
+        frames came before it (a GIF at 50 fps and a video at 60 fps show the same
+        picture at the same step-time). The step in progress: :meth:`draw_dynamic`.
+        """
+        first, last = whole_step(start), whole_step(stop)
         for i in self.indices:
-            piece = trail_piece(self.rec.runs[i], start, stop)
-            if piece is None:
-                continue
-            pts, marks = piece
-            trail = self.trails[i]
-            trail.set_data(pts[:, 0], pts[:, 1])
-            trail.set_markevery(marks)
-            self.ax.draw_artist(trail)
+            run, trail = self.rec.runs[i], self.trails[i]
+            for step in range(first, min(last, run.last_step)):
+                pts = run.positions[step : step + 2]
+                trail.set_data(pts[:, 0], pts[:, 1])
+                self.ax.draw_artist(trail)
 
     def draw_dynamic(self, t: float) -> None:
         """Draw the balls (and arrows) at step-time ``t``; a ball on top of another is smaller.
 
         Between iterates ``k`` and ``k + 1`` a ball is on the straight segment
-        (:func:`~visualizer.maths.motion.position_at`; :meth:`draw_trail` grows the
-        trail behind it); arrows stay at iterate ``k``, where their gradient was taken.
+        (:func:`~visualizer.maths.motion.position_at`), its trail
+        growing behind it; arrows stay at iterate ``k``, where their gradient was taken.
         """
         step = whole_step(t)
         runs = self.rec.runs
@@ -189,6 +202,11 @@ class ContourView(Layer):
             for i, run in shown:
                 self._draw_arrows(i, run, step, *run.positions[step])
         xy = np.array([ball_position(run, t) for _, run in shown]).reshape(-1, 2)
+        for (i, run), (x, y) in zip(shown, xy, strict=True):
+            if step < run.last_step and t > step:  # the step in progress: iterate to ball
+                head = self.heads[i]
+                head.set_data([run.positions[step, 0], x], [run.positions[step, 1], y])
+                self.ax.draw_artist(head)
         px = self.ax.transData.transform(xy)
         radius = self.BALL_PT / 2 * self.figure.dpi / 72.0
         for (i, _run), (x, y), size in zip(shown, xy, stacked_sizes(px, radius), strict=True):

@@ -73,14 +73,16 @@ def player_data(
     fps: int,
     starts: Sequence[int] | None = None,
 ) -> dict[str, Any]:
-    """What the page's script needs: per frame, its step, start time and each run's loss.
+    """What the page's script needs: per frame, its step and start time; per step, each
+    run's loss.
 
     Parameters
     ----------
     recording
         The runs.
     steps
-        The step each frame shows (:func:`visualizer.drawing.render.frame_steps`).
+        The step each frame shows (:attr:`visualizer.encoding.pacing.Schedule.steps`;
+        frames between two iterates show the step they have reached).
     fps
         Frames per second of the embedded video.
     starts
@@ -91,15 +93,20 @@ def player_data(
     -------
     dict
         ``fps``, ``total`` (the recording's steps), ``steps`` and ``starts`` (one per
-        frame), ``labels``, and ``losses``: per run, per frame, the loss text, or
-        ``None`` once the run has diverged (``trace`` has no row there either).
+        frame), ``labels``, and ``losses``: per run, per step from 0 to ``total``, the
+        loss text, or ``None`` once the run has diverged (``trace`` has no row there
+        either). Losses are stored per step, not per frame: smooth motion shows each
+        step in several frames.
     """
     steps = [int(s) for s in steps]
     starts = list(range(len(steps))) if starts is None else [int(t) for t in starts]
     if len(starts) != len(steps) or any(b <= a for a, b in itertools.pairwise(starts)):
         raise ValueError(f"need one increasing start per frame, got {starts!r}")
     losses = [
-        [loss_text(run.losses[s]) if s <= run.last_step else None for s in steps]
+        [
+            loss_text(run.losses[s]) if s <= run.last_step else None
+            for s in range(recording.steps + 1)
+        ]
         for run in recording.runs
     ]
     return {
@@ -188,7 +195,7 @@ def player_page(
 
 
 def _first(data: dict[str, Any], run: int) -> str:
-    text = data["losses"][run][0]
+    text = data["losses"][run][data["steps"][0]]
     return html.escape(text) if text is not None else "diverged"
 
 
@@ -282,7 +289,7 @@ _SCRIPT = """\
     stepOut.textContent = String(data.steps[i]);
     scrub.setAttribute('aria-valuetext', 'step ' + data.steps[i]);
     cells.forEach((cell, r) => {
-      const loss = data.losses[r][i];
+      const loss = data.losses[r][data.steps[i]];
       cell.textContent = loss === null ? 'diverged' : loss;
       cell.classList.toggle('diverged', loss === null);
     });

@@ -266,7 +266,7 @@ def write_frames_to_all(
             frame, repeat = item if isinstance(item, tuple) else (item, 1)
             for column, writer in enumerate(writers):
                 shown = repeat[column] if isinstance(repeat, tuple) else repeat
-                if shown == 0:
+                if isinstance(repeat, tuple) and shown == 0:
                     continue  # not a frame of this file
                 if poster_index is not None and writer.suffix == ".png" and index != poster_index:
                     continue  # a poster keeps only its frame

@@ -354,9 +354,9 @@ def animate(surface: str = "ravine", optimizers: Sequence[str] = (), **options: 
     --------
     >>> anim = animate("ravine", ["gd", "momentum"], steps=30, size=(320, 180))
     >>> [run.label for run in anim.recording.runs], anim.n_frames
-    (['gd', 'momentum'], 31)
+    (['gd', 'momentum'], 181)
     >>> anim  # one line; in Jupyter, an H.264 video inline (anim.to_html("gif") for a GIF)
-    <Animation ravine: gd, momentum; 31 frames at 20 fps, 320x180>
+    <Animation ravine: gd, momentum; 181 frames at 60 fps, 320x180>
     >>> animate("ravine", ["gd:lr=-1"])
     Traceback (most recent call last):
     ...

@@ -19,7 +19,7 @@ line checks its input before anything heavy is loaded.
 Examples
 --------
 >>> [o.name for o in options(RenderOptions)][:4]
-['view', 'frames', 'fps', 'size']
+['view', 'frames', 'fps', 'motion']
 >>> opt = option_named(RenderOptions, "size")
 >>> opt.flag, opt.parse((640, 360)), opt.to_args((640, 360))
 ('--size', (640, 360), ['--size', '640x360'])
