@@ -30,7 +30,7 @@ from surfaces.params import parse_int
 from visualizer.encoding.files import Terminated
 from visualizer.maths.recorder import trace_csv
 from visualizer.maths.specs import OPTIMIZERS
-from visualizer.scene.options import RenderOptions, options
+from visualizer.scene.options import RenderOptions, option_named, options
 from visualizer.scene.scene import RecordOptions, Scene, load_scene_file, scene_from_mapping
 
 PROG = "lossviz"
@@ -52,6 +52,11 @@ EXAMPLES = {
         "lossviz trace -s ravine -o runs.csv",
         "lossviz trace -s saddle -O gd -O momentum:lr=0.01 --steps 200 -o saddle.csv",
         "lossviz trace --scene minibatch | head",
+    ],
+    "explore": [
+        "lossviz explore -s ravine -o ravine.html",
+        "lossviz explore --scene momentum-beta --theme dark -o beta.html",
+        'lossviz explore -s "x**2 + 10*y**2" -O gd:lr=0.05 -O momentum:lr=0.02 -o q.html',
     ],
     "gallery": [
         "lossviz gallery",
@@ -203,6 +208,23 @@ def build_parser() -> argparse.ArgumentParser:
             " or .html (a player page); missing folders are created"
         ),
     )
+
+    p_explore = _subcommand(
+        sub, "explore", "write an explorable page: move sliders and the start, runs recomputed"
+    )
+    _add_scene_options(p_explore)
+    g = p_explore.add_argument_group("drawing")
+    for name in ("theme", "title"):
+        opt = option_named(RenderOptions, name)
+        g.add_argument(opt.flag, dest=opt.name, metavar=opt.metavar, help=opt.help)
+    p_explore.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE.html",
+        help="the page (one self-contained .html file); missing folders are created",
+    )
+    p_explore.add_argument("-q", "--quiet", action="store_true", help="no message on success")
 
     p_gallery = _subcommand(
         sub,
@@ -730,7 +752,36 @@ def cmd_gallery(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "trace": cmd_trace, "render": cmd_render, "gallery": cmd_gallery}
+def cmd_explore(args: argparse.Namespace) -> int:
+    """``lossviz explore``: the explorable page."""
+    from visualizer.encoding.files import check_output_path
+    from visualizer.frontends.explore import explore_scene
+
+    out = Output(args.output).check(lambda p: check_output_path(p, suffixes=(".html",)))
+    scene = scene_from_args(args)
+    page, rec = explore_scene(scene, output_name=out.path.with_suffix(".gif").name)
+    out.make_folders(quiet=args.quiet)
+    try:
+        from visualizer.encoding.explore import write_explore
+
+        path = write_explore(out.path, page)
+    except BaseException:
+        out.undo()
+        raise
+    _notes(rec.runs)
+    if not args.quiet:
+        size = len(page.encode("utf-8"))
+        print(f"wrote {path} ({size / 1024:.0f} KB)", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {
+    "list": cmd_list,
+    "trace": cmd_trace,
+    "render": cmd_render,
+    "explore": cmd_explore,
+    "gallery": cmd_gallery,
+}
 
 
 def parse_command(argv: Sequence[str]) -> argparse.Namespace:
