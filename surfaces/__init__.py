@@ -302,7 +302,7 @@ def _user_regression(table: np.ndarray, source: str) -> Surface:
         minima=((w, b),),
         preset=partial(_data_preset, float(f"{1 / curvature:.2g}"), data.n_samples),
         params={},
-        dataset=Dataset(n_samples=data.n_samples, batch_grad=data.batch_grad),
+        dataset=Dataset(n_samples=data.n_samples, batch_grad=data.batch_grad, samples=data),
         labels=("slope w", "intercept b"),
     )
 
@@ -333,7 +333,7 @@ def _logistic(samples: int, seed: int, data: np.ndarray | None = None, source: s
         minima=() if best is None else (best,),
         preset=partial(_data_preset, lr, points.n_samples),
         params=params,
-        dataset=Dataset(n_samples=points.n_samples, batch_grad=points.batch_grad),
+        dataset=Dataset(n_samples=points.n_samples, batch_grad=points.batch_grad, samples=points),
         labels=("weight w", "bias b"),
     )
 
@@ -360,7 +360,7 @@ def _regression(
             note="same lr=0.3; full batch vs minibatches of 256 and 32",
         ),
         params={"samples": float(samples), "noise": noise, "seed": float(seed)},
-        dataset=Dataset(n_samples=data.n_samples, batch_grad=data.batch_grad),
+        dataset=Dataset(n_samples=data.n_samples, batch_grad=data.batch_grad, samples=data),
         labels=("slope w", "intercept b"),
     )
 

@@ -96,10 +96,15 @@ class Dataset:
     batch_grad
         ``batch_grad(params, indices)`` returns the gradient, shape ``(2,)``, of the
         mean loss over the samples ``indices`` at ``params`` (shape ``(2,)``).
+    samples
+        The samples themselves (a :class:`~surfaces.regression.RegressionData` or
+        :class:`~surfaces.logistic.LogisticData`), for readers that redo the maths
+        elsewhere (the explore page); ``None`` if not given.
     """
 
     n_samples: int
     batch_grad: Callable[[Array, Array], Array]
+    samples: Any = None
 
 
 @dataclass(frozen=True)

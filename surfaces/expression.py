@@ -50,6 +50,8 @@ MAX_NODES = 500
 
 _COMPLEX_STEP = 1e-20
 _CENTRAL_STEP = float(np.cbrt(np.finfo(float).eps))
+#: The relative step of the central differences (``cbrt(eps)``).
+CENTRAL_STEP = _CENTRAL_STEP
 
 # Precedence of a rendered subexpression, for deciding where parentheses go.
 _ADD, _MUL, _UNARY, _POW, _ATOM = 1, 2, 3, 4, 5
@@ -176,6 +178,23 @@ def parse_expression(text: str) -> Evaluator:
     surfaces.errors.SpecError: unknown name 'z' in expression; use x, y, pi, e
     """
     return _compile_text(text).evaluate
+
+
+def checked_tree(text: str) -> tuple[ast.Expression, bool]:
+    """The checked syntax tree of an expression, and whether its gradient is a complex step.
+
+    The tree has passed every check of :func:`parse_expression`, so it holds only
+    numbers, ``x``, ``y``, ``pi``, ``e``, ``+ - * / **``, unary ``+ -`` and calls of
+    :data:`FUNCTIONS`. ``False``: the gradient is central differences (``abs``...).
+
+    Examples
+    --------
+    >>> tree, holomorphic = checked_tree("abs(x) + y**2")
+    >>> ast.unparse(tree), holomorphic
+    ('abs(x) + y ** 2', False)
+    """
+    compiled = _compile_text(text)
+    return compiled.tree, compiled.holomorphic
 
 
 def _preset(grad: Callable[[Array], Array], window: tuple[float, float, float, float]) -> Preset:

@@ -1,4 +1,4 @@
-"""Tests for visualizer/cli.py: ``lossviz list`` and ``lossviz trace``."""
+"""Tests for visualizer/frontends/cli.py: ``lossviz list`` and ``lossviz trace``."""
 
 from __future__ import annotations
 

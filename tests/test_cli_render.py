@@ -1,4 +1,4 @@
-"""Tests for ``lossviz render`` (visualizer/cli.py): files, options, errors, interrupts."""
+"""Tests for ``lossviz render`` (frontends/cli.py): files, options, errors, interrupts."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ import pytest
 from helpers import needs_encoder, run_main
 
 from surfaces.errors import SpecError, WriterError
-from visualizer.encoding import files, writers
+from visualizer.encoding import _ffmpeg_writers, _memory, files, writers
 from visualizer.encoding.files import Terminated
 from visualizer.encoding.writers import write_frames, write_frames_to_all
 
@@ -209,7 +209,7 @@ def test_the_encoder_dying_half_way_replaces_none_of_the_files(tmp_path, monkeyp
     def dying(self, frame, repeat):
         if self.frame_count == 3:
             kill_ffmpeg_child(writing=".mp4")
-        writers._FFmpegWriter._write(self, frame, repeat)
+        _ffmpeg_writers.FFmpegWriter._write(self, frame, repeat)
 
     monkeypatch.setattr(writers.Mp4Writer, "_write", dying)
     old = old_files(tmp_path)
@@ -298,7 +298,7 @@ def test_hostile_texts_and_counts_are_refused(tmp_path, capsys, argv, expected):
 
 
 def test_a_render_larger_than_memory_is_refused_before_any_frame(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(writers, "_available_memory", lambda: 2_000_000_000)
+    monkeypatch.setattr(_memory, "available_memory", lambda: 2_000_000_000)
     err = refused(
         capsys, "render", "-s", "bowl", "--size", "7680x4320", "-o", str(tmp_path / "a.mp4")
     )

@@ -45,8 +45,8 @@ from helpers import examples
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
+import visualizer.frontends._cli_commands as cli_commands
 import visualizer.frontends.animation as animation_module
-import visualizer.frontends.cli as cli_module
 import visualizer.scene.scene as scene_module
 from visualizer.frontends.cli import main
 
@@ -809,7 +809,9 @@ def test_keyboard_interrupt_while_rendering_is_exit_130(
     assert listing(system_tmp) == set(), result.show()
 
 
-@pytest.mark.parametrize(("module", "where"), [(scene_module, "record"), (cli_module, "trace_csv")])
+@pytest.mark.parametrize(
+    ("module", "where"), [(scene_module, "record"), (cli_commands, "trace_csv")]
+)
 def test_keyboard_interrupt_while_tracing_is_exit_130(capsys, tmp_path, monkeypatch, module, where):
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from helpers import needs_encoder, rec_of, video_frame_count
 
-import visualizer.encoding.writers as writers_module
 from surfaces.errors import WriterError
 from visualizer.drawing.render import frame_steps
+from visualizer.encoding import _ffmpeg
 from visualizer.encoding.player import loss_text, player_data, player_page
 from visualizer.encoding.writers import write_frames_to_all, writer_for
 from visualizer.frontends.animation import animate
@@ -151,13 +151,13 @@ def test_a_frame_writer_for_html_is_refused():
 def test_a_page_saved_with_its_mp4_embeds_that_file_without_encoding_again(tmp_path, monkeypatch):
     anim = animate("bowl", ["gd:lr=0.1"], steps=4, size=(64, 64))
     started = []
-    real = writers_module._Encoder.__init__
+    real = _ffmpeg.Encoder.__init__
 
     def counting(self, path, **kw):
         started.append(path)
         real(self, path, **kw)
 
-    monkeypatch.setattr(writers_module._Encoder, "__init__", counting)
+    monkeypatch.setattr(_ffmpeg.Encoder, "__init__", counting)
     mp4, page = anim.save_all([tmp_path / "a.mp4", tmp_path / "a.html"])
     assert len(started) == 1  # one H.264 encoding for both files
     (video,) = re.findall(r'src="data:video/mp4;base64,([A-Za-z0-9+/=]+)"', page.read_text())

@@ -15,6 +15,7 @@ from helpers import rec_of
 from matplotlib.colors import to_rgb
 
 from surfaces import get_surface
+from visualizer.drawing.contour_view import ContourView
 from visualizer.drawing.geometry import visible
 from visualizer.drawing.panels import LossPanel
 from visualizer.drawing.render import (
@@ -24,8 +25,8 @@ from visualizer.drawing.render import (
     orbit_turns,
     render_frames,
 )
+from visualizer.drawing.surface_view import SurfaceView
 from visualizer.drawing.theme import DIVERGED_COLOR, THEMES
-from visualizer.drawing.views import ContourView, SurfaceView
 from visualizer.maths.recorder import Recording, record
 from visualizer.maths.specs import parse_optimizer
 from visualizer.scene.scene import Scene
@@ -240,7 +241,9 @@ def test_surface_balls_are_drawn_at_their_projection(ravine_rec):
 
 def test_surface_ball_behind_a_ridge_is_faint_and_in_front_is_solid(monkeypatch):
     # a ridge along x; the camera looks from -y, so y = +3 is behind it and y = -3 in front
-    monkeypatch.setattr("visualizer.drawing.views.path_window", lambda window, *a, **k: window)
+    monkeypatch.setattr(
+        "visualizer.drawing.surface_view.path_window", lambda window, *a, **k: window
+    )
     surface = "10*exp(-4*y**2) + 0.05*x**2"
     color = THEMES["light"].styles(["gd"])[0].color
     for start, hidden in (((4.5, 3.0), True), ((4.5, -3.0), False)):

@@ -2,7 +2,8 @@
 
 One build renders an MP4 with its poster, a GIF and a player page; the HTML must refer
 to media that exist and decode. A second build of the unchanged pages renders nothing.
-A bad scene stops the build with an error naming the document and the line.
+A bad scene (``-h`` too) is an error in Sphinx's log at the page and line; the build goes
+on, and ``-W`` makes it fail.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import importlib
 import io
 import re
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -74,7 +76,7 @@ def build(src: Path, out: Path, *, fresh: bool = True) -> str:
             status=None, warning=warnings, freshenv=fresh,
         )  # fmt: skip
         app.build()
-    return warnings.getvalue()
+    return re.sub(r"\x1b\[[0-9;]*m", "", warnings.getvalue())  # without colours
 
 
 def media(page: Path) -> dict[str, list[Path]]:
@@ -152,19 +154,45 @@ def test_a_changed_data_file_is_rendered_again(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("directive", "message"),
     [
-        (".. lossviz:: -s no-such-surface", "no-such-surface"),
+        (".. lossviz:: -s no-such-surface", "unknown surface 'no-such-surface'"),
         (".. lossviz:: -s bowl --size 10x10", "size 10x10"),
         (".. lossviz:: -s bowl -o x.mp4", "leave out -o"),
         (".. lossviz:: -s bowl --frobnicate", "--frobnicate"),
+        (".. lossviz:: -s bowl -h", "leave out -h: the directive renders a scene"),
+        (".. lossviz:: --version", "leave out --version"),
+        (".. lossviz:: -s bowl --steps", "--steps: expected one argument"),
     ],
 )
-def test_bad_scene_is_an_error_naming_document_and_line(tmp_path, directive, message):
-    src = write_project(tmp_path / "src", {"index.rst": f"Title\n=====\n\ntext\n\n{directive}\n"})
-    with pytest.raises(sphinxext.SceneError) as caught:
-        build(src, tmp_path / "out")
-    text = str(caught.value)
-    assert f"{src / 'index.rst'}:6: lossviz: " in text and message in text, text
-    assert "\n" not in text
+def test_bad_scene_is_an_error_at_the_page_and_line(tmp_path, directive, message):
+    """An error line in Sphinx's log (no traceback, no "report this"); the build goes on."""
+    pages = {"index.rst": f"Title\n=====\n\ntext\n\n{directive}\n\nAfter it.\n"}
+    src = write_project(tmp_path / "src", pages)
+    warnings = build(src, tmp_path / "out")
+    assert warnings.startswith(f"{src / 'index.rst'}:6: ERROR: lossviz: "), warnings
+    assert message in warnings and warnings.count("\n") == 1, warnings
+    assert "Traceback" not in warnings and "report" not in warnings
+    assert "After it." in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_bad_scene_fails_a_strict_build(tmp_path):
+    """``-W``: the status is an error; never an exit 0 over an incomplete site."""
+    src = write_project(tmp_path / "src", {"index.rst": "Title\n=====\n\n.. lossviz:: -h\n"})
+    done = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html", str(src), str(tmp_path / "o")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert f"{src / 'index.rst'}:4: ERROR: lossviz: leave out -h" in done.stderr
+    assert "Traceback" not in done.stderr and "report" not in done.stderr
+
+
+def test_the_directive_reads_its_line_as_the_command_does(tmp_path):
+    """Negative values after a flag, as ``lossviz render --start -3,1`` takes them."""
+    directive = ".. lossviz:: -s bowl -O gd --start -3,1 --window -4,4,-2,2 --steps 2 --size 64x64"
+    src = write_project(tmp_path / "src", {"index.rst": f"T\n=\n\n{directive}\n   :format: gif\n"})
+    assert build(src, tmp_path / "out") == ""
+    (gif,) = media(tmp_path / "out" / "index.html")["img"]
+    assert gif.read_bytes().startswith(b"GIF89a")
 
 
 def test_without_sphinx_the_import_error_names_the_extra(monkeypatch):

@@ -1,4 +1,4 @@
-"""Tests for visualizer/views.py: the views, their camera and ray-tested occlusion when drawn."""
+"""Tests for the views (drawing/contour_view.py, surface_view.py, _marks.py): camera, occlusion."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import pytest
 from helpers import rec_of
 
 from surfaces import get_surface
+from visualizer.drawing.contour_view import ContourView
 from visualizer.drawing.geometry import visible
 from visualizer.drawing.render import FrameRenderer, RenderOptions
-from visualizer.drawing.views import ContourView, SurfaceView
+from visualizer.drawing.surface_view import SurfaceView
 from visualizer.maths.recorder import Recording, record
 from visualizer.maths.specs import parse_optimizer
 
@@ -151,7 +152,9 @@ def test_ravine_camera_sees_the_paths_side_on_and_the_window_fits_them():
 
 def test_hidden_path_is_drawn_faint_and_visible_path_solid(monkeypatch):
     # the whole window, so the ridge stands between the camera and the far run
-    monkeypatch.setattr("visualizer.drawing.views.path_window", lambda window, *a, **k: window)
+    monkeypatch.setattr(
+        "visualizer.drawing.surface_view.path_window", lambda window, *a, **k: window
+    )
     # one run behind the ridge, one in front: both walk along x at |y| = 3
     camera = {"elev": 38.0, "azim": -62.0}
     behind = drawn_view(rec_of(RIDGE, "gd:lr=1", steps=10, start=(4.5, 3.0)), **camera)

@@ -12,7 +12,7 @@ import pytest
 from helpers import ALL_SUFFIXES, GIF, gif_frames, needs_encoder
 from PIL import Image
 
-from visualizer.encoding import writers
+from visualizer.encoding import _ffmpeg, _ffmpeg_writers, writers
 from visualizer.encoding.writers import (
     OutputPathError,
     WriterError,
@@ -467,8 +467,8 @@ def test_a_video_with_a_plan_pipes_each_frame_once_and_has_the_same_bytes(
     held = list(zip(frames, plan, strict=True))
     copies = writers.write_frames_to_all([tmp_path / f"copies{suffix}"], held, fps=10)[0]
     sent = []
-    write = writers._Encoder.write
-    monkeypatch.setattr(writers._Encoder, "write", lambda self, f: sent.append(1) or write(self, f))
+    write = _ffmpeg.Encoder.write
+    monkeypatch.setattr(_ffmpeg.Encoder, "write", lambda self, f: sent.append(1) or write(self, f))
     planned = writers.write_frames_to_all(
         [tmp_path / f"planned{suffix}"], held, fps=10, repeats=plan
     )[0]
@@ -489,7 +489,7 @@ def test_a_video_refuses_frames_that_break_its_plan(tmp_path):
 
 
 def test_a_plan_of_very_many_holds_sends_copies_with_the_same_bytes(tmp_path, monkeypatch):
-    monkeypatch.setattr(writers, "MAX_PLANNED_HOLDS", 2)
+    monkeypatch.setattr(_ffmpeg_writers, "MAX_PLANNED_HOLDS", 2)
     frames = make_frames(4)
     plan = [2, 2, 2, 1]
     held = list(zip(frames, plan, strict=True))
@@ -502,25 +502,25 @@ def test_a_gif_keeps_few_unwritten_frames_inside_ffmpeg(tmp_path, monkeypatch):
     """Big frames wait for ffmpeg's progress reports: its queues never fill (800 MB at 4K)."""
     frames = make_frames(24)
     plain = write_frames(tmp_path / "plain.gif", frames, fps=10).read_bytes()
-    monkeypatch.setattr(writers, "INSIDE_FFMPEG_BYTES", 1)  # every size is "big": 3 frames
-    inside, send = [], writers._Encoder._send
+    monkeypatch.setattr(_ffmpeg, "INSIDE_FFMPEG_BYTES", 1)  # every size is "big": 3 frames
+    inside, send = [], _ffmpeg.Encoder._send
 
     def counting(self, data):
         send(self, data)
         _, unwritten = self._inside
         inside.append(self._sent - unwritten - self._written_out)
 
-    monkeypatch.setattr(writers._Encoder, "_send", counting)
+    monkeypatch.setattr(_ffmpeg.Encoder, "_send", counting)
     bounded = write_frames(tmp_path / "bounded.gif", frames, fps=10).read_bytes()
     assert bounded == plain
-    assert max(inside) <= writers.INSIDE_FFMPEG_FRAMES[0]  # sent, not yet reported written
+    assert max(inside) <= _ffmpeg.INSIDE_FFMPEG_FRAMES[0]  # sent, not yet reported written
     assert len(inside) == len(frames) + 1  # and the palette's carrier
 
 
 @pytest.mark.parametrize("big", [False, True])
 def test_ffmpeg_of_big_frames_returns_freed_frames_to_the_system(tmp_path, monkeypatch, big):
     if big:
-        monkeypatch.setattr(writers, "INSIDE_FFMPEG_BYTES", 1)  # every size is "big"
+        monkeypatch.setattr(_ffmpeg, "INSIDE_FFMPEG_BYTES", 1)  # every size is "big"
     seen = []
 
     class Starting(subprocess.Popen):  # imageio-ffmpeg starts ffmpeg with our environment
@@ -535,8 +535,8 @@ def test_ffmpeg_of_big_frames_returns_freed_frames_to_the_system(tmp_path, monke
 
 
 def test_a_bounded_gif_whose_ffmpeg_fails_fails_at_once(tmp_path, monkeypatch):
-    monkeypatch.setattr(writers, "INSIDE_FFMPEG_BYTES", 1)
-    monkeypatch.setattr(writers, "STALL_S", 600.0)  # waiting for reports would hang the test
+    monkeypatch.setattr(_ffmpeg, "INSIDE_FFMPEG_BYTES", 1)
+    monkeypatch.setattr(_ffmpeg, "STALL_S", 600.0)  # waiting for reports would hang the test
     graph = writers.GifWriter._output_params
     monkeypatch.setattr(
         writers.GifWriter, "_output_params", lambda self: [*graph(self), "-loop", "banana"]
@@ -549,9 +549,9 @@ def test_a_bounded_gif_whose_ffmpeg_fails_fails_at_once(tmp_path, monkeypatch):
 def test_a_gif_whose_ffmpeg_reports_nothing_is_still_written(tmp_path, monkeypatch):
     frames = make_frames(8)
     plain = write_frames(tmp_path / "plain.gif", frames, fps=10).read_bytes()
-    monkeypatch.setattr(writers, "INSIDE_FFMPEG_BYTES", 1)
-    monkeypatch.setattr(writers, "STALL_S", 0.01)
-    monkeypatch.setattr(writers._Encoder, "_read_progress", lambda self: False)
+    monkeypatch.setattr(_ffmpeg, "INSIDE_FFMPEG_BYTES", 1)
+    monkeypatch.setattr(_ffmpeg, "STALL_S", 0.01)
+    monkeypatch.setattr(_ffmpeg.Encoder, "_read_progress", lambda self: False)
     assert write_frames(tmp_path / "quiet.gif", frames, fps=10).read_bytes() == plain
 
 

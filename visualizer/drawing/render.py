@@ -30,12 +30,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
+from visualizer.drawing.contour_view import ContourView
 from visualizer.drawing.field import GradientField
 from visualizer.drawing.layer import Layer
 from visualizer.drawing.layout import Layout, make_layout
 from visualizer.drawing.panels import LegendPanel, LossPanel
+from visualizer.drawing.surface_view import SurfaceView
 from visualizer.drawing.theme import THEMES, Theme, run_styles
-from visualizer.drawing.views import ContourView, SurfaceView
 from visualizer.maths.recorder import Recording
 from visualizer.scene.options import VIEWS, RenderOptions
 

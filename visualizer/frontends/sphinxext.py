@@ -16,7 +16,9 @@ player of :mod:`visualizer.encoding.player`, in a frame). The media go to the bu
 files, ``_static/lossviz/``, named by a hash of the scene (every option, after any
 ``--config`` file is read, and the content of a ``data=FILE``) and the format, so an
 unchanged scene is not rendered again.
-A bad scene stops the build with an error naming the document and the line.
+A bad scene (``-h`` and a bad option included) is a build error at the page's line,
+``index.rst:6: ERROR: lossviz: unknown surface ...``: no traceback, the build's status
+fails, and ``-W`` stops it.
 
 This module owns the directive, its node and the node's HTML; rendering is
 :meth:`visualizer.frontends.animation.Animation.save_all`.
@@ -36,7 +38,7 @@ from typing import Any, ClassVar
 try:
     from docutils import nodes
     from docutils.parsers.rst import directives
-    from sphinx.errors import SphinxError
+    from sphinx.util import logging
     from sphinx.util.docutils import SphinxDirective
 except ImportError:  # pragma: no cover - depends on the environment
     raise ImportError(
@@ -45,18 +47,14 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 from surfaces.errors import SpecError, WriterError
 
+logger = logging.getLogger(__name__)
+
 #: Formats of the directive, and the files each writes (the first one is shown).
 FORMATS = {"mp4": (".mp4", ".png"), "gif": (".gif",), "html": (".html",)}
 #: Where the media go, relative to the HTML output folder.
 STATIC = "_static/lossviz"
 #: Height of the player's controls and readout below the video, for its frame.
 PLAYER_EXTRA_PX = 260
-
-
-class SceneError(SphinxError):
-    """A ``lossviz`` directive whose scene cannot be rendered."""
-
-    category = "lossviz error"
 
 
 class lossviz_media(nodes.General, nodes.Element):
@@ -114,15 +112,27 @@ class LossvizDirective(SphinxDirective):
     }
 
     def run(self) -> list[nodes.Node]:
-        source, line = self.get_source_info()
+        """The directive's figure; a bad scene is an error at its line, and no figure.
+
+        The error goes to Sphinx's log with the page and line
+        (``index.rst:6: ERROR: lossviz: unknown surface ...``), as reStructuredText's
+        own errors do: the build goes on with the other pages, fails its status
+        at the end, and stops at once under ``-W``. No traceback.
+        """
         try:
             return self._run()
         except (SpecError, WriterError, OSError, ValueError) as error:
-            message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-            raise SceneError(f"{source}:{line}: lossviz: {message}") from None
+            text = str(error).strip()
+            message = text.splitlines()[0] if text else type(error).__name__
+            logger.error(
+                "lossviz: %s",
+                _short(message),
+                location=self.get_location(),
+            )
+            return []
 
     def _run(self) -> list[nodes.Node]:
-        from visualizer.frontends.cli import UsageError, build_parser, scene_from_args
+        from visualizer.frontends.cli import UsageError, parse_command, scene_from_args
         from visualizer.scene.options import command_args
 
         format = self.options.get("format", "mp4")
@@ -133,10 +143,18 @@ class LossvizDirective(SphinxDirective):
             raise SpecError(f"cannot split the arguments: {error}") from None
         if any(a in ("-o", "--output") or a.startswith("--output=") for a in argv):
             raise SpecError("leave out -o: the directive chooses the file")
-        try:
-            args = build_parser().parse_args(["render", *argv, "-o", f"scene{suffixes[0]}"])
+        shown = [a for a in argv if a in ("-h", "--help", "-V", "--version")]
+        if shown:
+            raise SpecError(
+                f"leave out {shown[0]}: the directive renders a scene"
+                " (lossviz render --help lists the options)"
+            )
+        try:  # exactly as the command reads it (--start -3,1 included)
+            args = parse_command(["render", *argv, "-o", f"scene{suffixes[0]}"])
         except UsageError as error:
             raise SpecError(str(error)) from None
+        except SystemExit:  # never end a build early
+            raise SpecError("the arguments asked to exit instead of rendering") from None
         if args.config:
             self.env.note_dependency(str(Path(args.config).resolve()))
         scene = scene_from_args(args)
@@ -216,6 +234,11 @@ def setup(app: Any) -> dict[str, Any]:
 def _note_outdir(app: Any) -> None:
     """Tell the directives where this build writes (the environment outlives builds)."""
     app.env.lossviz_outdir = str(app.outdir)
+
+
+def _short(text: str, limit: int = 300) -> str:
+    """``text`` cut to ``limit`` characters for a log line."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _version() -> str:

@@ -1,0 +1,244 @@
+"""The explore page's maths and page in headless Chromium, against Python.
+
+One browser for the module (Playwright, driving /usr/bin/chromium). The maths module
+(``explore_maths.js``) is checked rule by rule against ``visualizer/maths`` and
+``surfaces``, then whole recordings against :func:`record` (what ``lossviz trace``
+writes) to 1e-9 relative, for every built-in optimizer, every schedule and every
+kind of surface the page explores. Skipped, with the reason, without Playwright or
+Chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from surfaces import get_surface
+from visualizer.encoding.explore_model import explore_model
+from visualizer.maths import optimizers as opt
+from visualizer.maths.recorder import record
+from visualizer.maths.schedules import parse_schedule
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+CHROMIUM = shutil.which("chromium") or (
+    "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
+)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium (apt-get install chromium)")
+MATHS_JS = (
+    Path(__file__).resolve().parents[1] / "visualizer" / "encoding" / "explore_maths.js"
+).read_text()
+#: The promise: the page's numbers equal Python's to this relative tolerance (with an
+#: absolute floor far below it, for values that cancel to about zero, like a loss of 1e-20).
+RTOL, ATOL = 1e-9, 1e-14
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def maths(browser: Any) -> Any:
+    page = browser.new_page()
+    page.set_content(f"<script>{MATHS_JS}</script>")
+    return page
+
+
+def _array(values: list[Any]) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+# --- rule by rule -------------------------------------------------------------------------
+
+RULES = {
+    "gd": ({"lr": 0.1}, opt.gd(0.1)),
+    "momentum": ({"lr": 0.1, "beta": 0.9}, opt.momentum(0.1, 0.9)),
+    "nesterov": ({"lr": 0.1, "beta": 0.8}, opt.nesterov(0.1, 0.8)),
+    "adagrad": ({"lr": 0.3, "eps": 1e-8}, opt.adagrad(0.3, 1e-8)),
+    "rmsprop": ({"lr": 0.03, "rho": 0.9, "eps": 1e-8}, opt.rmsprop(0.03, 0.9, 1e-8)),
+    "adam": ({"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}, opt.adam(0.1)),
+}
+
+
+@pytest.mark.parametrize("name", list(RULES))
+def test_each_update_rule_equals_python(maths: Any, name: str) -> None:
+    hyper, python = RULES[name]
+    grads = np.random.default_rng(3).standard_normal((6, 2)) * [1.0, 30.0]
+    js = maths.evaluate(
+        """([name, h, grads]) => {
+          const o = LossvizMaths.optimizers[name](h);
+          let p = [1.5, -2.0], s = o.init(p);
+          const out = [];
+          for (const g of grads) {
+            const at = o.lookahead(s, p);
+            [p, s] = o.update(g, s, p);
+            out.push([at[0], at[1], p[0], p[1]]);
+          }
+          return out;
+        }""",
+        [name, hyper, grads.tolist()],
+    )
+    p = np.array([1.5, -2.0])
+    state = python.init(p)
+    want = []
+    for g in grads:
+        at = python.lookahead(state, p)
+        p, state = python.update(g, state, p)
+        want.append([*at, *p])
+    np.testing.assert_allclose(np.array(js), np.array(want), rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {},
+        {"schedule": "exponential", "gamma": "0.93"},
+        {"schedule": "step", "gamma": "0.5", "every": "7"},
+        {"schedule": "cosine"},
+        {"schedule": "cosine", "warmup": "5"},
+    ],
+)
+def test_schedule_factors_equal_python(maths: Any, raw: dict[str, str]) -> None:
+    s = parse_schedule(raw, owner="gd")
+    spec = {"kind": s.kind, "gamma": s.gamma, "every": s.every, "warmup": s.warmup}
+    js = maths.evaluate("([s, n]) => Array.from(LossvizMaths.scheduleFactors(s, n))", [spec, 40])
+    np.testing.assert_allclose(js, s.factors(40), rtol=1e-15, atol=1e-300)
+
+
+def test_pcg64_permutations_equal_numpy(maths: Any) -> None:
+    rng = np.random.default_rng([7, 2])
+    state = rng.bit_generator.state
+    init = {
+        "state": hex(state["state"]["state"]),
+        "inc": hex(state["state"]["inc"]),
+        "has_uint32": state["has_uint32"],
+        "uinteger": state["uinteger"],
+    }
+    js = maths.evaluate(
+        """(init) => { const g = LossvizMaths.pcg64(init);
+           return [5, 1024, 3, 700].map((n) => Array.from(g.permutation(n))); }""",
+        init,
+    )
+    assert [list(rng.permutation(n)) for n in (5, 1024, 3, 700)] == js
+
+
+def test_pairwise_sum_equals_numpy_bit_for_bit(maths: Any) -> None:
+    rng = np.random.default_rng(0)
+    arrays = [
+        rng.standard_normal(n) * 10.0 ** rng.uniform(-3, 3, n)
+        for n in (1, 7, 8, 9, 100, 129, 1024, 777)
+    ]
+    js = maths.evaluate(
+        "(arrays) => arrays.map((a) =>"
+        " LossvizMaths.pairwiseSum(Float64Array.from(a), 0, a.length))",
+        [a.tolist() for a in arrays],
+    )
+    assert js == [float(np.sum(a)) for a in arrays]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bowl",
+        "ravine:kappa=30",
+        "saddle",
+        "local-minimum",
+        "plateau",
+        "rosenbrock",
+        "beale",
+        "himmelblau",
+        "rastrigin",
+        "sin(x)*cos(y) + 0.1*(x**2+y**2)",
+        "exp(x/3) + log1p(y**2) + x**3/30 + sqrt(x**2+1) + tanh(y) + arctan(x) - 2**y",
+        "abs(x) + max(x, y) + cbrt(x) + arctan2(y, x+9)",
+        "regression",
+        "logistic",
+    ],
+)
+def test_each_surface_value_and_gradient_equal_python(maths: Any, text: str) -> None:
+    surface = get_surface(text)
+    xmin, xmax, ymin, ymax = surface.window
+    rng = np.random.default_rng(1)
+    points = np.stack([rng.uniform(xmin, xmax, 12), rng.uniform(ymin, ymax, 12)], axis=1)
+    rec = record(surface, ["gd"], steps=1)
+    js = maths.evaluate(
+        """([spec, points]) => { const s = LossvizMaths.makeSurface(spec);
+           return points.map(([x, y]) => [s.f(x, y), ...s.grad(x, y)]); }""",
+        [explore_model(rec)["surface"], points.tolist()],
+    )
+    want = [[surface.loss(p), *surface.grad(p)] for p in points]
+    np.testing.assert_allclose(np.array(js), np.array(want), rtol=1e-12, atol=1e-13)
+
+
+# --- whole recordings, as lossviz trace writes them --------------------------------------
+
+ALL = ["gd:lr=0.1", "sgd:lr=0.1,noise=1", "momentum:lr=0.1", "nesterov:lr=0.1"]
+ALL += ["adagrad:lr=0.5", "rmsprop:lr=0.05", "adam:lr=0.1"]
+SCHEDULED = [
+    "gd:lr=0.0009,schedule=exponential,gamma=0.995",
+    "momentum:lr=0.0004,schedule=cosine",
+    "adam:lr=0.084,schedule=step,gamma=0.5,every=30",
+    "rmsprop:lr=0.031,schedule=exponential,gamma=0.99,warmup=10",
+    "nesterov:lr=0.0005,warmup=20",
+    "sgd:lr=0.0009,noise=5,schedule=cosine",
+    "adagrad:lr=0.11",
+]
+RECORDINGS = {
+    "every optimizer on the bowl": ("bowl", ALL, 60),
+    "the ravine's preset": ("ravine", [], 120),
+    "schedules on rosenbrock": ("rosenbrock", SCHEDULED, 300),
+    "saddle": ("saddle", [], 120),
+    "local-minimum": ("local-minimum", [], 150),
+    "plateau (momentum)": ("plateau", ["gd:lr=0.3", "momentum:lr=0.3,beta=0.9"], 160),
+    "beale": ("beale", [], 300),
+    "himmelblau": ("himmelblau", [], 150),
+    "rastrigin": ("rastrigin", [], 150),
+    "an expression": (
+        "sin(x)*cos(y) + 0.1*(x**2+y**2)",
+        ["gd:lr=0.1", "sgd:lr=0.1,noise=0.3", "nesterov:lr=0.05"],
+        150,
+    ),
+    "an expression with kinks": (
+        "abs(x) + y**2 + max(x, y)",
+        ["gd:lr=0.05", "momentum:lr=0.02"],
+        100,
+    ),
+    "regression's preset": ("regression", [], 80),
+    "regression, any batch": (
+        "regression",
+        ["sgd:lr=0.3,batch=1000", "momentum:lr=0.1,batch=8", "adam:lr=0.2,batch=100"],
+        60,
+    ),
+    "logistic": ("logistic", ["gd:lr=1", "sgd:lr=1,batch=16", "rmsprop:lr=0.05,batch=100"], 100),
+}
+
+
+@pytest.mark.parametrize("case", list(RECORDINGS))
+def test_recording_equals_trace(maths: Any, case: str) -> None:
+    text, specs, steps = RECORDINGS[case]
+    surface = get_surface(text)
+    rec = record(surface, specs or list(surface.preset.optimizers), steps=steps, seed=3)
+    js = maths.evaluate(
+        """(m) => LossvizMaths.record(m).map((r) => ({positions: Array.from(r.positions),
+             losses: Array.from(r.losses), diverged: r.diverged}))""",
+        explore_model(rec),
+    )
+    for run, got in zip(rec.runs, js, strict=True):
+        assert got["diverged"] == run.diverged_at, run.label
+        rows = run.last_step + 1
+        positions = _array(got["positions"]).reshape(-1, 2)[:rows]
+        np.testing.assert_allclose(positions, run.positions[:rows], rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(
+            _array(got["losses"])[:rows], run.losses[:rows], rtol=RTOL, atol=ATOL
+        )
