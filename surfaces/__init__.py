@@ -80,7 +80,7 @@ def _ravine_preset(kappa: float) -> Preset:
             f"gd:lr={gd_lr:.3g}",
             f"sgd:lr={gd_lr:.3g},noise=2",
             f"momentum:lr={mom_lr:.3g},beta=0.9",
-            f"gd:lr={mom_lr / (1 - 0.9):.3g}",
+            f"gd:lr={mom_lr / (1 - 0.9):.3g},control=true",
         ),
         steps=120,
         note=(
@@ -122,7 +122,7 @@ def _saddle() -> Surface:
                 "gd:lr=0.1",
                 "sgd:lr=0.1,noise=0.05",
                 "momentum:lr=0.1,beta=0.9",
-                "gd:lr=1",
+                "gd:lr=1,control=true",
             ),
             steps=120,
             note="same lr=0.1; gd at momentum's lr/(1−β) = 1 as a control",
@@ -142,7 +142,7 @@ def _local_minimum() -> Surface:
         minima=a.local_minimum_minima(),
         camera=(35.0, -100.0),
         preset=Preset(
-            optimizers=("gd:lr=0.05", "momentum:lr=0.05,beta=0.9", "gd:lr=0.5"),
+            optimizers=("gd:lr=0.05", "momentum:lr=0.05,beta=0.9", "gd:lr=0.5,control=true"),
             steps=150,
             note="same lr=0.05; gd at momentum's lr/(1−β) = 0.5 as a control",
         ),
@@ -160,7 +160,7 @@ def _plateau() -> Surface:
         start=(3.2, 1.0),
         minima=((0.0, 0.0),),
         preset=Preset(
-            optimizers=("gd:lr=0.3", "momentum:lr=0.3,beta=0.9", "gd:lr=3"),
+            optimizers=("gd:lr=0.3", "momentum:lr=0.3,beta=0.9", "gd:lr=3,control=true"),
             steps=160,
             note="same lr=0.3; gd at momentum's lr/(1−β) = 3 as a control",
         ),

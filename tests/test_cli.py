@@ -114,7 +114,10 @@ def test_a_quiet_render_loads_no_progress_bar_and_puts_kwdoc_back(tmp_path):
 def test_trace_default_is_the_ravine_preset(capsys):
     code, out, err = run_main(capsys, "trace")
     assert code == 0
-    assert err == "lossviz: note: gd lr=0.041 diverged at step 5; its rows stop at step 4\n"
+    assert err == (
+        "lossviz: note: gd lr=0.041 left the picture at step 1, diverged at step 5;"
+        " its rows stop at step 4\n"
+    )
     assert out.splitlines()[0] == "optimizer,step,x,y,loss,lr,spec"
     table = rows(out)
     steps = get_surface("ravine").preset.steps
@@ -213,7 +216,7 @@ def test_diverged_run_has_a_note_and_its_rows_stop(capsys):
     assert code == 0
     notes = err.splitlines()
     assert len(notes) == 1
-    assert notes[0].startswith("lossviz: note: gd diverged at step ")
+    assert notes[0].startswith("lossviz: note: gd left the picture at step ")
     diverged_at = int(notes[0].split("diverged at step ")[1].split(";")[0])
     assert 1 <= diverged_at <= 20
     table = rows(out)

@@ -36,6 +36,7 @@ orbit = false
 field = true
 labels = true
 title = "Ravine"
+headline = "Momentum glides"
 hold_first_ms = 1000
 hold_last_ms = 2500
 slow = [2, 9]
@@ -84,6 +85,7 @@ def test_full_scene_file_round_trip(tmp_path):
         field=True,
         labels=True,
         title="Ravine",
+        headline="Momentum glides",
         hold_first_ms=1000,
         hold_last_ms=2500,
         slow=(2, 9),

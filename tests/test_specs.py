@@ -255,3 +255,15 @@ def test_resolve_reports_user_errors():
         resolve_optimizers(["nope"], PRESET)
     with pytest.raises(SpecError, match="beta"):
         resolve_optimizers(["momentum:beta=1"], PRESET)
+
+
+def test_control_key_marks_a_control_run_and_round_trips():
+    spec = parse_optimizer("gd:lr=0.041,control=true")
+    assert spec.control and parse_optimizer(spec.text()).control
+    assert not parse_optimizer("gd:lr=0.041").control
+    assert not parse_optimizer("gd:control=false").control
+    with pytest.raises(SpecError, match="control must be true or false"):
+        parse_optimizer("gd:control=1")
+    # a spec taking the preset's values does not become a control by it
+    (gd,) = resolve_optimizers(["gd"], ["gd:lr=0.5,control=true"])
+    assert not gd.control and gd.hyper["lr"] == 0.5

@@ -116,7 +116,15 @@ class FrameRenderer:
             )
         if lay.loss is not None:
             self.layers.append(LossPanel(fig, lay.loss, rec, theme))
-        self.legend = LegendPanel(fig, lay, rec, theme, title=options.title, arrows=options.arrows)
+        self.legend = LegendPanel(
+            fig,
+            lay,
+            rec,
+            theme,
+            title=options.title,
+            headline=options.headline,
+            arrows=options.arrows,
+        )
         self.layers.append(self.legend)
         self.steps = frame_steps(rec.steps, options.frames)
         self._turning: tuple[Any, Any, list[tuple[Artist, Bbox]]] | None = None  # see _draw_turned

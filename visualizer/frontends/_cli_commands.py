@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from surfaces.errors import SpecError, WriterError, did_you_mean
 from surfaces.params import parse_int
 from visualizer.frontends._cli_parser import PROG, scene_from_args
 from visualizer.frontends._formula import plain_formula
-from visualizer.maths.recorder import trace_csv
+from visualizer.maths.recorder import Recording, trace_csv
 from visualizer.maths.specs import OPTIMIZERS
 from visualizer.scene.scene import Scene
 
@@ -161,17 +161,17 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _notes(runs: Sequence[Any], *, rows: bool = False) -> None:
-    tuned = [_tuned_rate(run) for run in runs if run.spec.tuned]
+def _notes(rec: Recording, *, rows: bool = False) -> None:
+    """Notes on stderr: tuned rates, and each run that left the picture or diverged
+    (in the legend's words, :meth:`~visualizer.maths.recorder.Run.fate`)."""
+    tuned = [_tuned_rate(run) for run in rec.runs if run.spec.tuned]
     if tuned:
         print(f"{PROG}: note: --tune chose {', '.join(tuned)}", file=sys.stderr)
-    for run in runs:
-        if run.diverged_at is not None:
-            tail = f"; its rows stop at step {run.last_step}" if rows else ""
-            print(
-                f"{PROG}: note: {run.label} diverged at step {run.diverged_at}{tail}",
-                file=sys.stderr,
-            )
+    for run in rec.runs:
+        fate = run.fate(rec.surface.window)
+        if fate:
+            tail = f"; its rows stop at step {run.last_step}" if rows and run.diverged_at else ""
+            print(f"{PROG}: note: {run.label} {fate}{tail}", file=sys.stderr)
 
 
 def _tuned_rate(run: Any) -> str:
@@ -200,7 +200,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
         except BaseException:
             out.undo()
             raise
-    _notes(rec.runs, rows=True)
+    _notes(rec, rows=True)
     if out is not None and not args.quiet:
         rows = sum(run.last_step + 1 for run in rec.runs)
         print(f"wrote {path} ({rows} rows, {len(rec.runs)} runs)", file=sys.stderr)
@@ -286,7 +286,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     except BaseException:
         out.undo()
         raise
-    _notes(anim.recording.runs)
+    _notes(anim.recording)
     if not args.quiet:
         print(f"wrote {path}", file=sys.stderr)
     return 0

@@ -79,6 +79,50 @@ class Run:
         """Index of the last finite row."""
         return (self.diverged_at - 1) if self.diverged_at is not None else len(self.losses) - 1
 
+    def left_at(self, window: tuple[float, float, float, float]) -> int | None:
+        """The step at which the run left the picture ``window`` for good, or ``None``.
+
+        The one definition used by captions, the legend, the command's notes and
+        the tests: a run *leaves the picture* at the first step from which every
+        iterate it still has lies outside ``window`` (to its end, or until it
+        diverged); it *diverges* (:attr:`diverged_at`) when it is stopped, a value
+        non-finite or :data:`DIVERGENCE_FACTOR` windows away. A run stopped while
+        still inside the window (a non-finite loss) diverged without leaving: ``None``.
+
+        Examples
+        --------
+        >>> from surfaces import get_surface
+        >>> from visualizer.maths.specs import parse_optimizer
+        >>> s = get_surface("ravine")
+        >>> run = record(s, [parse_optimizer("gd:lr=0.041")], steps=8).runs[0]
+        >>> run.left_at(s.window), run.diverged_at
+        (1, 5)
+        """
+        xmin, xmax, ymin, ymax = window
+        p = self.positions[: self.last_step + 1]
+        inside = (p[:, 0] >= xmin) & (p[:, 0] <= xmax) & (p[:, 1] >= ymin) & (p[:, 1] <= ymax)
+        if inside[-1]:
+            return None
+        back = np.flatnonzero(inside)
+        return int(back[-1] + 1) if back.size else 0
+
+    def fate(self, window: tuple[float, float, float, float]) -> str:
+        """How the run ended, in the words of the legend: ``""`` if it stayed in the picture.
+
+        Examples
+        --------
+        >>> from surfaces import get_surface
+        >>> from visualizer.maths.specs import parse_optimizer
+        >>> s = get_surface("ravine")
+        >>> record(s, [parse_optimizer("gd:lr=0.041")], steps=8).runs[0].fate(s.window)
+        'left the picture at step 1, diverged at step 5'
+        """
+        left = self.left_at(window)
+        parts = [f"left the picture at step {left}"] if left is not None else []
+        if self.diverged_at is not None:
+            parts.append(f"diverged at step {self.diverged_at}")
+        return ", ".join(parts)
+
     def readout(self, step: int) -> str:
         """Extra live numbers for the legend at ``step``: the learning rate, when scheduled."""
         if self.lrs is None or self.spec.schedule.is_constant or step > self.last_step:

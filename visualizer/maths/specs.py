@@ -159,6 +159,11 @@ class OptimizerSpec:
         A user's own :class:`~visualizer.maths.optimizers.Optimizer`, run as it is.
     tuned
         Whether ``lr`` was chosen by :func:`visualizer.maths.tune.tune`.
+    control
+        Whether the run is a control (``control=true``): drawn secondary (thin,
+        dashed, translucent, under the other runs) and marked where it leaves the
+        picture. A scene that claims momentum beats GD keeps GD at momentum's
+        effective step ``lr/(1 − β)`` as its control.
     """
 
     name: str
@@ -168,6 +173,7 @@ class OptimizerSpec:
     schedule: Schedule = CONSTANT
     optimizer: opt.Optimizer | None = None
     tuned: bool = False
+    control: bool = False
 
     @property
     def info(self) -> OptimizerInfo:
@@ -260,6 +266,8 @@ class OptimizerSpec:
         """A spec string that parses back to this spec (not for a user's object)."""
         items = [f"{k}={_fmt(self.hyper[k])}" for k in sorted(self.given)]
         items += [f"{k}={_fmt(v)}" for k, v in self.schedule.items().items()]
+        if self.control:
+            items.append("control=true")
         if self.label is not None:
             items.append(f"label={self.label}")
         return self.name + (":" + ",".join(items) if items else "")
@@ -351,7 +359,8 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
     text
         The spec string; ``label=`` sets the legend label; ``schedule=``,
         ``gamma=``, ``every=``, ``warmup=`` the learning-rate schedule;
-        ``noise=``/``batch=`` make any optimizer's gradient stochastic.
+        ``noise=``/``batch=`` make any optimizer's gradient stochastic;
+        ``control=true`` marks a control run (drawn secondary).
         ``torch:NAME:...`` and ``optax:NAME:...`` run another library's optimizer.
     base
         Values to start from instead of the optimizer's defaults (a surface preset).
@@ -372,6 +381,7 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
     label = raw.pop("label", None)
     if label is not None:
         check_plain_text("label", label, max_chars=MAX_LABEL_CHARS)
+    control = _parse_control(name, raw.pop("control", None))
     timing = {k: raw.pop(k) for k in SCHEDULE_KEYS if k in raw}
     schedule = parse_schedule(timing, owner=name)
     oracle = {h.name: h.parse(raw.pop(h.name), owner=name) for h in ORACLE_PARAMS if h.name in raw}
@@ -388,6 +398,7 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
             given=frozenset(given),
             label=label,
             schedule=schedule,
+            control=control,
         )
     if name not in OPTIMIZERS:
         raise SpecError(
@@ -408,15 +419,40 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
             keys = [*valid, *(h.name for h in ORACLE_PARAMS if h.name not in valid)]
             raise SpecError(
                 f"{name}: unknown key {key!r}{did_you_mean(key, [*keys, *SCHEDULE_KEYS])}; "
-                f"valid keys are {', '.join([*keys, *SCHEDULE_KEYS, 'label'])}"
+                f"valid keys are {', '.join([*keys, *SCHEDULE_KEYS, 'label', 'control'])}"
             )
         hyper[key] = info.hyper(key).parse(value, owner=name)
         given.add(key)
     hyper.update(oracle)
     given |= set(oracle)
     return OptimizerSpec(
-        name=name, hyper=hyper, given=frozenset(given), label=label, schedule=schedule
+        name=name,
+        hyper=hyper,
+        given=frozenset(given),
+        label=label,
+        schedule=schedule,
+        control=control,
     )
+
+
+def _parse_control(name: str, text: str | None) -> bool:
+    """The value of ``control=``: ``true`` or ``false`` (absent: ``false``).
+
+    Examples
+    --------
+    >>> _parse_control("gd", "true"), _parse_control("gd", None)
+    (True, False)
+    >>> _parse_control("gd", "yes")
+    Traceback (most recent call last):
+    ...
+    surfaces.errors.SpecError: gd: control must be true or false, got 'yes'
+    """
+    if text is None:
+        return False
+    value = text.strip().lower()
+    if value not in ("true", "false"):
+        raise SpecError(f"{name}: control must be true or false, got {text!r}")
+    return value == "true"
 
 
 #: What a scene's or ``animate``'s list of optimizers may hold.

@@ -563,6 +563,12 @@ class RenderOptions:
     )
     labels: bool = option(False, FLAG, "write each optimizer's name next to its ball")
     title: str | None = option(None, TITLE, "title (default: the surface's)", metavar="TEXT")
+    headline: str | None = option(
+        None,
+        TITLE,
+        "the takeaway, drawn as the frame's title above the surface's name and formula",
+        metavar="TEXT",
+    )
     hold_first_ms: int = option(
         1500,
         integer(0, MAX_HOLD_MS),
