@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from surfaces.errors import SpecError, did_you_mean
 from visualizer.encoding.formats import formats_for
-from visualizer.scene.options import RenderOptions, options
+from visualizer.scene.options import RenderOptions, option_named, options
 from visualizer.scene.scene import RecordOptions, Scene, load_scene_file, scene_from_mapping
 
 PROG = "lossviz"
@@ -36,6 +36,11 @@ EXAMPLES = {
         "lossviz trace -s ravine -o runs.csv",
         "lossviz trace -s saddle -O gd -O momentum:lr=0.01 --steps 200 -o saddle.csv",
         "lossviz trace --scene minibatch | head",
+    ],
+    "explore": [
+        "lossviz explore -s ravine -o ravine.html",
+        "lossviz explore --scene momentum-beta --theme dark -o beta.html",
+        'lossviz explore -s "x**2 + 10*y**2" -O gd:lr=0.05 -O momentum:lr=0.02 -o q.html',
     ],
     "gallery": [
         "lossviz gallery",
@@ -193,6 +198,23 @@ def build_parser() -> argparse.ArgumentParser:
             " missing folders are created"
         ),
     )
+
+    p_explore = _subcommand(
+        sub, "explore", "write an explorable page: move sliders and the start, runs recomputed"
+    )
+    _add_scene_options(p_explore)
+    group = p_explore.add_argument_group("drawing")
+    for name in ("theme", "title"):
+        opt = option_named(RenderOptions, name)
+        group.add_argument(opt.flag, dest=opt.name, metavar=opt.metavar, help=opt.help)
+    p_explore.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE.html",
+        help="the page (one self-contained .html file); missing folders are created",
+    )
+    p_explore.add_argument("-q", "--quiet", action="store_true", help="no message on success")
 
     p_gallery = _subcommand(
         sub,

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from surfaces.errors import SpecError, did_you_mean
 from surfaces.params import check_plain_text, parse_int, show
 from visualizer.drawing.theme import THEMES
+from visualizer.maths.bounds import MAX_STEPS
 
 if TYPE_CHECKING:
     from surfaces.base import Surface
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
 #: The views a scene can be drawn in.
 VIEWS = ("contour", "surface", "both", "grid")
 MIN_SIZE_PX, MAX_SIZE_PX = 64, 7680
-MAX_STEPS = 100_000
 MAX_FRAMES = 100_000
 #: Largest coordinate of a start or window, and the narrowest window relative to its size.
 MAX_COORDINATE = 1e12
