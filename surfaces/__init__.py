@@ -13,6 +13,7 @@ Get one by name, with optional parameters, or as an expression in ``x`` and ``y`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
@@ -62,6 +63,7 @@ def _bowl() -> Surface:
         formula=r"$f(x,y) = \frac{1}{2}(x^2 + y^2)$",
         f=a.bowl,
         grad=a.bowl_der,
+        hess=a.bowl_hess,
         window=(-5.0, 5.0, -3.2, 3.2),
         start=(-4.0, 2.5),
         minima=((0.0, 0.0),),
@@ -80,7 +82,7 @@ def _ravine_preset(kappa: float) -> Preset:
             f"gd:lr={gd_lr:.3g}",
             f"sgd:lr={gd_lr:.3g},noise=2",
             f"momentum:lr={mom_lr:.3g},beta=0.9",
-            f"gd:lr={mom_lr / (1 - 0.9):.3g}",
+            f"gd:lr={mom_lr / (1 - 0.9):.3g},control=true",
         ),
         steps=120,
         note=(
@@ -97,6 +99,7 @@ def _ravine(kappa: float) -> Surface:
         formula=r"$f(x,y) = \frac{{1}}{{2}}(x^2 + {}\,y^2)$".format(f"{kappa:g}"),
         f=partial(a.ravine, kappa=kappa),
         grad=partial(a.ravine_der, kappa=kappa),
+        hess=partial(a.ravine_hess, kappa=kappa),
         window=(-4.5, 4.5, -2.4, 2.4),
         start=RAVINE_START,
         minima=((0.0, 0.0),),
@@ -114,6 +117,7 @@ def _saddle() -> Surface:
         formula=r"$f(x,y) = \frac{x^4}{4} - \frac{x^2}{2} + 2y^2$",
         f=a.saddle,
         grad=a.saddle_der,
+        hess=a.saddle_hess,
         window=(-2.0, 2.0, -1.5, 1.5),
         start=(0.001, 1.2),
         minima=((-1.0, 0.0), (1.0, 0.0)),
@@ -122,7 +126,7 @@ def _saddle() -> Surface:
                 "gd:lr=0.1",
                 "sgd:lr=0.1,noise=0.05",
                 "momentum:lr=0.1,beta=0.9",
-                "gd:lr=1",
+                "gd:lr=1,control=true",
             ),
             steps=120,
             note="same lr=0.1; gd at momentum's lr/(1−β) = 1 as a control",
@@ -137,12 +141,13 @@ def _local_minimum() -> Surface:
         formula=r"$f(x,y) = \frac{(x^2-4)^2}{16} + 0.3\,x + 5y^2$",
         f=a.local_minimum,
         grad=a.local_minimum_der,
+        hess=a.local_minimum_hess,
         window=(-3.5, 4.5, -1.5, 1.5),
         start=(4.0, 1.0),
         minima=a.local_minimum_minima(),
         camera=(35.0, -100.0),
         preset=Preset(
-            optimizers=("gd:lr=0.05", "momentum:lr=0.05,beta=0.9", "gd:lr=0.5"),
+            optimizers=("gd:lr=0.05", "momentum:lr=0.05,beta=0.9", "gd:lr=0.5,control=true"),
             steps=150,
             note="same lr=0.05; gd at momentum's lr/(1−β) = 0.5 as a control",
         ),
@@ -156,11 +161,12 @@ def _plateau() -> Surface:
         formula=r"$f(x,y) = 1 - e^{-(x^2 + 2y^2)/2}$",
         f=a.plateau,
         grad=a.plateau_der,
+        hess=a.plateau_hess,
         window=(-4.0, 4.0, -2.5, 2.5),
         start=(3.2, 1.0),
         minima=((0.0, 0.0),),
         preset=Preset(
-            optimizers=("gd:lr=0.3", "momentum:lr=0.3,beta=0.9", "gd:lr=3"),
+            optimizers=("gd:lr=0.3", "momentum:lr=0.3,beta=0.9", "gd:lr=3,control=true"),
             steps=160,
             note="same lr=0.3; gd at momentum's lr/(1−β) = 3 as a control",
         ),
@@ -174,6 +180,7 @@ def _rosenbrock() -> Surface:
         formula=r"$f(x,y) = (1-x)^2 + 100\,(y-x^2)^2$",
         f=a.rosen,
         grad=a.rosen_der,
+        hess=a.rosen_hess,
         window=(-2.0, 2.0, -1.0, 3.0),
         start=(-1.5, 2.5),
         minima=((1.0, 1.0),),
@@ -205,6 +212,7 @@ def _beale() -> Surface:
         formula=r"$f(x,y) = (1.5-x+xy)^2 + (2.25-x+xy^2)^2 + (2.625-x+xy^3)^2$",
         f=a.beale,
         grad=a.beale_der,
+        hess=a.beale_hess,
         window=(-4.5, 4.5, -4.5, 4.5),
         start=(1.0, 1.5),
         minima=((3.0, 0.5),),
@@ -225,6 +233,7 @@ def _himmelblau() -> Surface:
         formula=r"$f(x,y) = (x^2+y-11)^2 + (x+y^2-7)^2$",
         f=a.himmelblau,
         grad=a.himmelblau_der,
+        hess=a.himmelblau_hess,
         window=(-5.0, 5.0, -5.0, 5.0),
         start=(-0.5, 0.0),
         minima=a.HIMMELBLAU_MINIMA,
@@ -245,6 +254,7 @@ def _rastrigin() -> Surface:
         formula=r"$f(x,y) = 20 + \sum_{t\in\{x,y\}} (t^2 - 10\cos 2\pi t)$",
         f=a.rastrigin,
         grad=a.rastrigin_der,
+        hess=a.rastrigin_hess,
         window=(-5.12, 5.12, -5.12, 5.12),
         start=(3.6, 3.3),
         minima=((0.0, 0.0),),
@@ -258,6 +268,26 @@ def _rastrigin() -> Surface:
 
 def _mlp(hidden: int, data: str, samples: int, seed: int, plane: str, grid: int) -> Surface:
     return mlp_surface(hidden=hidden, data=data, samples=samples, seed=seed, plane=plane, grid=grid)
+
+
+def _data_lr(curvature: float, source: str) -> float:
+    """The presets' learning rate ``1/L`` for users' data, or a one-line data problem.
+
+    Examples
+    --------
+    >>> _data_lr(4.0, "p.csv")
+    0.25
+    >>> _data_lr(float("inf"), "p.csv")
+    Traceback (most recent call last):
+    ...
+    surfaces.errors.SpecError: data file 'p.csv': the loss's curvature is inf: rescale the data
+    """
+    lr = float(f"{1 / curvature:.2g}") if math.isfinite(curvature) and curvature > 0 else 0.0
+    if not (lr > 0 and math.isfinite(lr)):
+        raise SpecError(
+            f"data file {source!r}: the loss's curvature is {curvature:g}: rescale the data"
+        )
+    return lr
 
 
 def _data_preset(lr: float, n_samples: int) -> Preset:
@@ -277,8 +307,10 @@ def _data_preset(lr: float, n_samples: int) -> Preset:
 def _user_regression(table: np.ndarray, source: str) -> Surface:
     data = RegressionData(x=table[:, 0], y=table[:, 1])
     w, b = data.minimum()
-    x2, x1 = float(np.mean(data.x**2)), float(np.mean(data.x))
-    curvature = 0.5 * (x2 + 1) + float(np.hypot(0.5 * (x2 - 1), x1))  # of [[x2, x1], [x1, 1]]
+    with np.errstate(all="ignore"):  # too large data: named below as a data problem
+        x2, x1 = float(np.mean(data.x**2)), float(np.mean(data.x))
+        curvature = 0.5 * (x2 + 1) + float(np.hypot(0.5 * (x2 - 1), x1))  # [[x2, x1], [x1, 1]]
+    lr = _data_lr(curvature, source)
     spread = float(np.std(data.y)) or 1.0
     half_w, half_b = 3 * spread / max(np.sqrt(x2), 1e-12), 3 * spread
     return Surface(
@@ -287,10 +319,11 @@ def _user_regression(table: np.ndarray, source: str) -> Surface:
         formula=r"$L(w,b) = \frac{1}{N}\sum_{i=1}^{N} \frac{1}{2}(w\,x_i + b - y_i)^2$",
         f=data.f,
         grad=data.grad,
+        hess=data.hess,
         window=(w - half_w, w + half_w, b - half_b, b + half_b),
         start=(w - 0.8 * half_w, b + 0.8 * half_b),
         minima=((w, b),),
-        preset=partial(_data_preset, float(f"{1 / curvature:.2g}"), data.n_samples),
+        preset=partial(_data_preset, lr, data.n_samples),
         params={},
         dataset=Dataset(n_samples=data.n_samples, batch_grad=data.batch_grad, samples=data),
         labels=("slope w", "intercept b"),
@@ -311,7 +344,9 @@ def _logistic(samples: int, seed: int, data: np.ndarray | None = None, source: s
     w, b = best if best is not None else (0.0, 0.0)
     scale = max(float(np.sqrt(np.mean(points.x**2))), 1e-12)
     half_w, half_b = max(3.0 / scale, 1.5 * abs(w)), max(3.0, 1.5 * abs(b))
-    lr = float(f"{1 / points.curvature():.2g}")
+    with np.errstate(all="ignore"):
+        curvature = points.curvature()
+    lr = _data_lr(curvature, source) if data is not None else float(f"{1 / curvature:.2g}")
     return Surface(
         name="logistic",
         title=title,
@@ -340,6 +375,7 @@ def _regression(
         formula=r"$L(w,b) = \frac{1}{N}\sum_{i=1}^{N} \frac{1}{2}(w\,x_i + b - y_i)^2$",
         f=data.f,
         grad=data.grad,
+        hess=data.hess,
         window=(-2.0, 4.5, -3.0, 3.2),
         start=(-1.5, 2.5),
         minima=(data.minimum(),),
@@ -434,9 +470,15 @@ def get_surface(text: str, *, read_data: Callable[[str], np.ndarray] | None = No
     SpecError
         Unknown name or key (the message lists the valid ones), a bad value, a bad
         data file, or a malformed expression.
+    TypeError
+        ``text`` is not a string (``None``, a number).
     """
     from surfaces.expression import expression_surface, looks_like_expression
 
+    if not isinstance(text, str):
+        raise TypeError(
+            f"get_surface() takes a surface spec string as text, got {type(text).__name__}"
+        )
     text = text.strip()
     if text.partition(":")[0].strip() not in SURFACES and looks_like_expression(text):
         return expression_surface(text)  # (a registry name first: data=FILE paths hold "/")

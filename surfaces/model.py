@@ -222,7 +222,7 @@ def plane_surface(
     f, grad = bilinear(xs, ys, Z)
     r1, r2 = plane.ratios
     if plane.kind == "pca":
-        labels = (f"PC 1 ({r1:.1%} of the paths)", f"PC 2 ({r2:.1%})")
+        labels = (f"main direction 1 ({r1:.1%} of the paths)", f"direction 2 ({r2:.1%})")
     else:
         labels = ("random direction d₁ (filter-normalised)", "random direction d₂")
     return replace(

@@ -67,13 +67,8 @@ def first_below(run: Run, level: float) -> float:
 
 
 def leaves_picture(run: Run, window: tuple[float, float, float, float]) -> int | None:
-    """First step drawn outside the window (or diverged), ``None`` if it stays in."""
-    xmin, xmax, ymin, ymax = window
-    p = run.positions[: run.last_step + 1]
-    inside = (p[:, 0] >= xmin) & (p[:, 0] <= xmax) & (p[:, 1] >= ymin) & (p[:, 1] <= ymax)
-    if inside.all():
-        return run.diverged_at
-    return int(np.argmin(inside))
+    """The step the run leaves the picture: the one definition the legend and notes use."""
+    return run.left_at(window)
 
 
 def control_label(rec: Recording) -> str:
@@ -131,6 +126,23 @@ def test_subtitles_describe_the_runs_that_are_there():
 def test_every_shipped_scene_has_a_number_in_its_caption():
     for name in SCENES:
         assert any(ch.isdigit() for ch in caption(name)), name
+
+
+def test_every_shipped_scene_has_a_headline_and_marks_its_control():
+    for name, item in SCENES.items():
+        headline = item.scene.headline
+        assert headline and len(headline) <= 70, name
+    for name in ("ravine", "ravine-3d", "saddle", "saddle-3d", "plateau", "local-minimum"):
+        rec = recording(name)
+        assert [r.label for r in rec.runs if r.spec.control] == [control_label(rec)], name
+
+
+def test_a_caption_and_the_legend_say_the_same_step_a_control_left():
+    # the legend's words come from Run.fate, the same definition as the captions'
+    rec = recording("ravine")
+    control = run_of(rec, control_label(rec))
+    assert control.fate(rec.surface.window) == "left the picture at step 1, diverged at step 5"
+    says("ravine", "picture at step 1")
 
 
 # --- one test per scene ------------------------------------------------------------
@@ -216,7 +228,9 @@ def test_ravine_3d_gd_reverses_momentum_rolls():
         return int(np.sum(np.sign(dy[1:]) != np.sign(dy[:-1])))
 
     assert (flips(gd), flips(mom)) == (59, 12)
-    says("ravine-3d", "59 times", "momentum 12 times")
+    control = run_of(rec, control_label(rec))
+    assert leaves_picture(control, rec.surface.window) == 1
+    says("ravine-3d", "59 times", "momentum 12 times", "picture at step 1")
 
 
 @pytest.mark.parametrize("name", ["saddle", "saddle-3d"])
@@ -228,8 +242,8 @@ def test_saddle_gd_lingers_momentum_rolls_off_control_thrown_off(name):
     for run in (gd, mom):
         assert min(np.linalg.norm(run.positions[-1] - m) for m in rec.surface.minima) < 0.05
     out = leaves_picture(control, rec.surface.window)
-    assert control.diverged_at == 5 and out is not None and out <= 5
-    says(name, "58 steps", "momentum", "7", "step 5", "effective step")
+    assert control.diverged_at == 5 and out == 1
+    says(name, "58 steps", "momentum", "7", "picture at step 1", "effective step")
     assert "for 7" in caption(name)
 
 
@@ -289,7 +303,7 @@ def test_local_minimum_momentum_escapes_and_no_gd_learning_rate_does():
     control = run_of(rec, control_label(rec))
     assert np.linalg.norm(gd.positions[-1] - shallow) < 0.01
     assert np.linalg.norm(mom.positions[-1] - deep) < 0.01
-    assert control.diverged_at == 4
+    assert control.diverged_at == 4 and leaves_picture(control, rec.surface.window) == 1
     escaped, diverged = gd_sweep_escapes(np.arange(0.005, 1.0001, 0.005))
     assert not escaped.any(), "some plain GD learning rate escapes and survives"
     assert diverged[-1]
@@ -297,7 +311,7 @@ def test_local_minimum_momentum_escapes_and_no_gd_learning_rate_does():
         "local-minimum",
         f"x = {gd.positions[-1, 0]:.2f}",
         f"x = −{-mom.positions[-1, 0]:.2f}",
-        "at step 4",
+        "picture at step 1",
         "from 0.005 to 1",
     )
 
@@ -325,4 +339,46 @@ def test_all_optimizers_final_losses():
         f"Nesterov {final['nesterov']:.2g}",
         f"momentum {final['momentum']:.2g}",
         f"GD {final['gd']:.2g}",
+    )
+
+
+def test_newton_saddle_newton_lands_on_the_saddle_gd_and_momentum_roll_off():
+    rec = recording("newton-saddle")
+    newton, damped = run_of(rec, "newton damping=0"), run_of(rec, "newton damping=2")
+    gd, mom = run_of(rec, "gd"), run_of(rec, "momentum")
+    assert rec.start == (0.25, 1.2)
+    # the undamped step goes to the saddle at the origin, and stays
+    at_saddle = np.linalg.norm(newton.positions, axis=1) < 1e-6
+    first = int(np.argmax(at_saddle))
+    assert first == 3 and at_saddle[first:].all()
+    h = rec.surface.hess(np.array(rec.start))
+    assert np.linalg.eigvalsh(h)[0] < 0 < np.linalg.eigvalsh(h + 2 * np.eye(2))[0]
+    # the others end at the minimum (1, 0); damped Newton within 0.001 by step 11
+    for run in (gd, mom, damped):
+        assert np.linalg.norm(run.positions[-1] - [1.0, 0.0]) < 0.05, run.label
+    near_min = np.linalg.norm(damped.positions - [1.0, 0.0], axis=1) < 1e-3
+    assert int(np.argmax(near_min)) == 11 and near_min[11:].all()
+    assert newton.evaluations[-1].tolist() == [0, 80, 80]
+    says("newton-saddle", "0.25 off", "in 3 steps", "λ = 2", "by step 11", "(1, 0)")
+
+
+def test_newton_ravine_counts_evaluations_newton_2_momentum_62_gd_107():
+    rec = recording("newton-ravine")
+    assert rec.pace == "evaluations"
+    newton, gd, mom = run_of(rec, "newton"), run_of(rec, "gd"), run_of(rec, "momentum")
+    assert (settle_step(newton), settle_step(mom), settle_step(gd)) == (2, 62, 107)
+    assert newton.evaluations[2].tolist() == [0, 1, 1] and newton.losses[2] == 0.0
+    assert newton.evaluations[1].tolist() == [0, 0, 0]  # one evaluation is not a Newton step
+    for run, n in ((mom, 62), (gd, 107)):
+        assert run.evaluations[n].tolist() == [0, n, 0]
+    # each at its own best learning rate: the ravine's preset
+    preset = get_surface("ravine").preset.optimizers
+    assert gd.spec.text() == preset[0] and mom.spec.text() == "momentum:beta=0.9,lr=0.0041"
+    assert preset[2] == "momentum:lr=0.0041,beta=0.9"
+    says(
+        "newton-ravine",
+        "2 evaluations",
+        "after 62 gradients",
+        "GD after 107",
+        "1 gradient and 1 Hessian",
     )

@@ -114,8 +114,11 @@ def test_a_quiet_render_loads_no_progress_bar_and_puts_kwdoc_back(tmp_path):
 def test_trace_default_is_the_ravine_preset(capsys):
     code, out, err = run_main(capsys, "trace")
     assert code == 0
-    assert err == "lossviz: note: gd lr=0.041 diverged at step 5; its rows stop at step 4\n"
-    assert out.splitlines()[0] == "optimizer,step,x,y,loss,lr,spec"
+    assert err == (
+        "lossviz: note: gd lr=0.041 left the picture at step 1, diverged at step 5;"
+        " its rows stop at step 4\n"
+    )
+    assert out.splitlines()[0] == "optimizer,step,x,y,loss,lr,spec,f_evals,grad_evals,hess_evals"
     table = rows(out)
     steps = get_surface("ravine").preset.steps
     labels = [r["optimizer"] for r in table]
@@ -213,7 +216,7 @@ def test_diverged_run_has_a_note_and_its_rows_stop(capsys):
     assert code == 0
     notes = err.splitlines()
     assert len(notes) == 1
-    assert notes[0].startswith("lossviz: note: gd diverged at step ")
+    assert notes[0].startswith("lossviz: note: gd left the picture at step ")
     diverged_at = int(notes[0].split("diverged at step ")[1].split(";")[0])
     assert 1 <= diverged_at <= 20
     table = rows(out)
@@ -311,3 +314,16 @@ def test_errors_without_output_flag_print_nothing_on_stdout(capsys):
     code, out, err = run_main(capsys, "trace", "-s", "bowl", "-O", "gd:lr=-1")
     assert code == 2 and out == ""
     assert err == "lossviz: error: gd: lr must be > 0, got '-1'\n"
+
+
+def test_list_says_how_each_hessian_is_computed_and_names_scipy(capsys):
+    import json
+
+    code, out, _ = run_main(capsys, "list")
+    assert code == 0
+    assert "Hessian  analytic" in out and "newton" in out and "scipy:METHOD" in out
+    assert "Nelder-Mead" in out and "lossviz[scipy]" in out
+    code, out, _ = run_main(capsys, "list", "--json")
+    hessians = {s["name"]: s["hessian"] for s in json.loads(out)["surfaces"]}
+    assert hessians["saddle"] == "analytic"
+    assert hessians["logistic"] == "central differences of the gradient"

@@ -74,7 +74,9 @@ def test_render_notes_a_diverged_run(capsys, tmp_path):
     path = tmp_path / "a.png"
     code, _, err = run(capsys, *SMALL, "-O", "gd:lr=5", "-O", "gd:lr=0.2", "-q", "-o", str(path))
     assert code == 0
-    assert err.splitlines() == ["lossviz: note: gd lr=5 diverged at step 4"]
+    assert err.splitlines() == [
+        "lossviz: note: gd lr=5 left the picture at step 1, diverged at step 4"
+    ]
 
 
 def test_render_replaces_an_existing_file(capsys, tmp_path):

@@ -222,3 +222,35 @@ def test_loss_gap_of_the_regression_is_measured_from_the_least_squares_loss():
     panel = loss_panel_of(renderer)
     assert panel.f_star == pytest.approx(float(surface.f(np.array(surface.minima[0]))))
     assert panel.f_star < rec.runs[0].losses[-1]  # the last step does not dive to the floor
+
+
+# --- the headline, and what the legend says of a run that left -----------------------------
+
+
+def test_headline_is_the_title_with_the_surface_and_formula_beneath():
+    rec = rec_of("bowl", "gd:lr=0.2", steps=3)
+    renderer = FrameRenderer(rec, RenderOptions(size=BIG, frames=2, headline="GD walks down"))
+    by_text = {t.get_text(): t for t in renderer.figure.texts}
+    head, name = by_text["GD walks down"], by_text[rec.surface.title]
+    assert rec.surface.formula in by_text
+    assert head.get_position()[1] > name.get_position()[1]  # the takeaway on top
+    assert head.get_fontweight() == "bold" and name.get_fontweight() == "normal"
+    assert by_text[rec.surface.formula].get_position()[1] == name.get_position()[1]
+
+
+def test_an_expression_is_typeset_once_not_repeated_raw():
+    rec = rec_of("x**2 + 10*y**2", "gd:lr=0.05", steps=3)
+    shown = texts(FrameRenderer(rec, RenderOptions(size=BIG, frames=2)))
+    assert rec.surface.formula in shown
+    assert not any("x**2" in t for t in shown)
+
+
+def test_legend_says_when_a_run_left_the_picture_in_the_words_of_run_fate():
+    rec = rec_of("ravine", "gd:lr=0.041", "gd:lr=0.0195", steps=8)
+    legend = legend_of(FrameRenderer(rec, RenderOptions(size=BIG, frames=2)))
+    control, gd = rec.runs
+    assert legend._loss_text(control, 0).startswith("loss")
+    assert legend._loss_text(control, 1) == legend._loss_text(control, 8)
+    assert legend._loss_text(control, 1) == "left the picture at step 1"
+    assert control.fate(rec.surface.window).startswith(legend._loss_text(control, 1))
+    assert legend._loss_text(gd, 8).startswith("loss")

@@ -66,6 +66,19 @@ def label_axes(
             axis.set_tick_params(which="both", labelsize=tick, labelcolor=color, color=color)
 
 
+def headline_band(options: RenderOptions) -> float:
+    """Height (figure fraction) the headline adds above the title: one line of 18 pt.
+
+    Examples
+    --------
+    >>> from visualizer.scene.options import RenderOptions
+    >>> round(headline_band(RenderOptions(headline="x")), 3)
+    0.05
+    """
+    dpi, h = options.resolved_dpi(), options.size[1]
+    return max(18.0 * dpi / 72.0, MIN_TEXT_PX) * 1.45 / h
+
+
 @dataclass(frozen=True)
 class Rect:
     """A rectangle in figure fractions: left, bottom, width, height."""
@@ -96,6 +109,12 @@ class Layout:
     legend: Rect
     legend_columns: int
     grid: tuple[Rect, ...] = ()
+    headline_h: float = 0.0
+
+    @property
+    def heading_y(self) -> float:
+        """Top of the surface's name and formula: under the headline, if there is one."""
+        return self.title_y - self.headline_h
 
 
 def _fit_aspect(region: Rect, aspect: float, fig_aspect: float) -> Rect:
@@ -144,7 +163,9 @@ def make_layout(rec: Recording, options: RenderOptions) -> Layout:
     fig_aspect = h / w
     xmin, xmax, ymin, ymax = rec.surface.window
     aspect = (ymax - ymin) / (xmax - xmin)
-    title_band = 0.13
+    # a headline (the takeaway) is a line of its own above the surface's name and formula
+    headline_h = headline_band(options) if options.headline else 0.0
+    title_band = 0.13 + headline_h
     top = 1.0 - title_band
     n = len(rec.runs)
     # live lines under each legend entry (a model run's readouts, a scheduled lr) are
@@ -182,7 +203,7 @@ def make_layout(rec: Recording, options: RenderOptions) -> Layout:
         if options.loss_panel and not (small and side.h - needed < 0.22 * side.h):
             loss = Rect(side.x + 0.045, side.y + 0.02, side.w - 0.055, loss_h)
             legend = Rect(side.x, side.y + loss_h + 0.08, side.w, side.h - loss_h - 0.08)
-        return Layout(1.0 - 0.035, contour, surface, loss, legend, 1, grid)
+        return Layout(1.0 - 0.035, contour, surface, loss, legend, 1, grid, headline_h)
 
     # the band holds the legend's rows (at least 9 px a line), up to half the frame
     columns = 1 if n <= 2 else (2 if n <= 6 else 3)
@@ -202,4 +223,4 @@ def make_layout(rec: Recording, options: RenderOptions) -> Layout:
     if options.loss_panel:
         loss = Rect(0.66, band.y + 0.045, 0.32, band.h - 0.075)
         legend = Rect(band.x, band.y, 0.58, band.h)
-    return Layout(1.0 - 0.035, contour, surface, loss, legend, columns)
+    return Layout(1.0 - 0.035, contour, surface, loss, legend, columns, (), headline_h)

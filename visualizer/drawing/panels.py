@@ -56,33 +56,14 @@ class LegendPanel(Layer):
         theme: Theme,
         *,
         title: str | None = None,
+        headline: str | None = None,
         arrows: bool = False,
     ) -> None:
         self.figure, self.rec, self.theme = figure, rec, theme
         surface = rec.surface
+        self.left_at = {id(run): run.left_at(surface.window) for run in rec.runs}
         dpi = figure.dpi
-        heading = title if title is not None else surface.title
-        figure.text(
-            0.02,
-            layout.title_y,
-            heading,
-            fontsize=text_pt(18, dpi, primary=True),
-            fontweight="bold",
-            color=theme.text,
-            va="top",
-            ha="left",
-        )
-        formula_pt = text_pt(15, dpi)
-        if formula_pt is not None:
-            figure.text(
-                0.98,
-                layout.title_y,
-                surface.formula,
-                fontsize=formula_pt,
-                color=theme.text,
-                va="top",
-                ha="right",
-            )
+        self._draw_heading(layout, title, headline)
         # the note compares optimizers ("same lr for every optimizer"): it describes
         # the runs only when there are several, all with the preset's values
         note = (
@@ -91,16 +72,20 @@ class LegendPanel(Layer):
             and matches_preset([r.spec for r in rec.runs], surface.preset.optimizers)
             else ""
         )
-        sub = f"start ({rec.start[0]:.4g}, {rec.start[1]:.4g})"
-        sub += f"  ·  {note}" if note else ""
+        # a network's start is a point on a plane chosen afterwards: it means nothing
+        # to a class, the plane's note (rec.note) says what the picture is instead
+        network = getattr(rec, "model", None) is not None
+        parts = [] if network else [f"start ({rec.start[0]:.4g}, {rec.start[1]:.4g})"]
+        sub = "  ·  ".join([*parts, note] if note else parts)
         if any(r.spec.stochastic for r in rec.runs):
             sub += f"  ·  seed {rec.seed}"
         sub += f"  ·  {rec.note}" if rec.note else ""
+        sub = sub.removeprefix("  ·  ")
         sub_pt = text_pt(11, dpi)
         if sub_pt is not None:
             figure.text(
                 0.02,
-                layout.title_y - 0.058,
+                layout.heading_y - 0.058,
                 sub,
                 fontsize=sub_pt,
                 color=theme.muted,
@@ -113,6 +98,51 @@ class LegendPanel(Layer):
         self.readout_lines = max((len(r.readout(0).splitlines()) for r in rec.runs), default=0)
         self.readout_stamps: list[list[TextStamp]] = []
         self._place_entries(layout)
+
+    def _draw_heading(self, layout: Layout, title: str | None, headline: str | None) -> None:
+        """The headline (the takeaway), then the surface's name and its formula.
+
+        Without a headline the surface's name is the title. An expression surface's
+        name is its raw text: the typeset formula stands in for it, once.
+        """
+        fig, theme, surface, dpi = self.figure, self.theme, self.rec.surface, self.figure.dpi
+        raw = surface.title.startswith("f(x, y) = ") and surface.formula.startswith("$f(x,y)")
+        name = title if title is not None else (surface.formula if raw else surface.title)
+        formula = "" if name == surface.formula else surface.formula
+        if headline:
+            fig.text(
+                0.02,
+                layout.title_y,
+                headline,
+                fontsize=text_pt(18, dpi, primary=True),
+                fontweight="bold",
+                color=theme.text,
+                va="top",
+                ha="left",
+            )
+        name_pt = text_pt(15, dpi) if headline else text_pt(18, dpi, primary=True)
+        if name_pt is not None:
+            fig.text(
+                0.02,
+                layout.heading_y,
+                name,
+                fontsize=name_pt,
+                fontweight="normal" if headline else "bold",
+                color=theme.text,
+                va="top",
+                ha="left",
+            )
+        formula_pt = text_pt(15, dpi)
+        if formula_pt is not None and formula:
+            fig.text(
+                0.98,
+                layout.heading_y,
+                formula,
+                fontsize=formula_pt,
+                color=theme.text,
+                va="top",
+                ha="right",
+            )
 
     def _place_entries(self, layout: Layout) -> None:
         fig, theme, rec = self.figure, self.theme, self.rec
@@ -278,10 +308,25 @@ class LegendPanel(Layer):
                 linespacing=1.3,
             )
 
+    def _ended(self, run: Run, step: int) -> str:
+        """What the legend says of a run that left the picture or diverged by ``step``.
+
+        The definition is :meth:`~visualizer.maths.recorder.Run.left_at`: from the step
+        a run leaves the picture for good, "left the picture at step N"; a run stopped
+        without leaving it, "diverged at step N"; ``""`` otherwise.
+        """
+        left = self.left_at[id(run)]
+        if left is not None and step >= left:
+            return f"left the picture at step {left}"
+        if left is None and run.diverged_at is not None and step >= run.diverged_at:
+            return f"diverged at step {run.diverged_at}"
+        return ""
+
     def _loss_text(self, run: Run, step: int) -> str:
         """The live loss of ``run`` at ``step``; padded to align the digits when left-aligned."""
-        if run.diverged_at is not None and step >= run.diverged_at:
-            return f"diverged at step {run.diverged_at}"
+        ended = self._ended(run, step)
+        if ended:
+            return ended
         return f"loss {format_loss(float(run.losses[step])):>{0 if self.beside else 9}}"
 
     def _loss_texts(self) -> list[str]:
@@ -293,12 +338,13 @@ class LegendPanel(Layer):
 
     def stamp(self, frame: np.ndarray, step: int) -> None:
         """Blend the step counter and the live losses into ``frame``."""
-        self.step_stamp.draw(frame, f"step {step} / {self.rec.steps}")
+        unit = "evaluation" if self.rec.pace == "evaluations" else "step"
+        self.step_stamp.draw(frame, f"{unit} {step} / {self.rec.steps}")
         for run, stamp in zip(self.rec.runs, self.loss_stamps, strict=True):
             if not self.show_loss:
                 break
-            diverged = run.diverged_at is not None and step >= run.diverged_at
-            stamp.draw(frame, self._loss_text(run, step), DIVERGED_COLOR if diverged else None)
+            ended = bool(self._ended(run, step))
+            stamp.draw(frame, self._loss_text(run, step), DIVERGED_COLOR if ended else None)
         for run, stamps in zip(self.rec.runs, self.readout_stamps, strict=True):
             for stamp, text in zip(stamps, run.readout(step).splitlines(), strict=False):
                 stamp.draw(frame, text)

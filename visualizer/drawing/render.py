@@ -105,7 +105,15 @@ class FrameRenderer:
             )
         if lay.loss is not None:
             self.layers.append(LossPanel(fig, lay.loss, rec, theme))
-        self.legend = LegendPanel(fig, lay, rec, theme, title=options.title, arrows=options.arrows)
+        self.legend = LegendPanel(
+            fig,
+            lay,
+            rec,
+            theme,
+            title=options.title,
+            headline=options.headline,
+            arrows=options.arrows,
+        )
         self.layers.append(self.legend)
         if times is None:
             times = schedule_for(rec.steps, options).times

@@ -32,6 +32,7 @@ from visualizer.drawing.geometry import (
 )
 from visualizer.drawing.layer import Layer
 from visualizer.drawing.layout import Rect, label_axes
+from visualizer.drawing.simplex import SimplexMarks
 from visualizer.drawing.theme import Theme, run_styles
 from visualizer.maths.motion import position_at
 from visualizer.maths.recorder import Recording, Run
@@ -230,6 +231,7 @@ class SurfaceView(Layer):
         if self.name_tags is not None:
             for tag in self.name_tags.tags:
                 tag.set_clip_box(clip)
+        self.simplices = SimplexMarks(figure, rec, self.styles, ident, clip)
         # per run: screen pixels (with depth) and visibility of the points along its chords
         self._screen: list[tuple[np.ndarray, np.ndarray]] | None = None
         # the last step _screen covers; after a turn only up to the step drawn (a full
@@ -410,6 +412,8 @@ class SurfaceView(Layer):
             if not np.isfinite(px):
                 continue
             shown.append((i, run, px, py, seen))
+        if self.simplices:  # Nelder–Mead's triangles on the surface, under the balls
+            self.simplices.draw(step, self._on_surface, renderer)
         for i, _run, px, py, _seen in shown:
             self.shadows[i].set_data([px], [py])
             self.shadows[i].draw(renderer)
@@ -465,6 +469,16 @@ class SurfaceView(Layer):
                 line.set_data(np.where(keep, pts[:, 0], np.nan), np.where(keep, pts[:, 1], np.nan))
                 line.draw(renderer)
         return float(pts[-1, 0]), float(pts[-1, 1]), bool(vis[-1])
+
+    def _on_surface(self, vertices: np.ndarray) -> tuple[np.ndarray, bool] | None:
+        """Pixels of points ``(k, 2)`` on the surface and whether the surface hides none
+        of them, or ``None`` if one is off the window."""
+        x, y = vertices[:, 0], vertices[:, 1]
+        if not np.all(self.heights.inside(x, y)):
+            return None
+        projection, z = self.projection(), self.heights(x, y) + self.lift
+        seen = bool(np.all(visible(projection, self.heights, x, y, z)))
+        return projection.project(x, y, z)[:, :2], seen
 
     def _draw_arrows(
         self, i: int, run: Run, step: int, start_px: tuple[float, float], renderer: object

@@ -1,4 +1,4 @@
-"""The ``lossviz`` subcommands: ``list``, ``trace``, ``render`` and ``gallery``."""
+"""The ``lossviz`` subcommands: ``list``, ``trace``, ``render``, ``explore`` and ``gallery``."""
 
 from __future__ import annotations
 
@@ -6,16 +6,18 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from surfaces import SURFACES, get_surface
 from surfaces.errors import SpecError, WriterError, did_you_mean
+from surfaces.hessian import hessian_source
 from surfaces.params import parse_int
 from visualizer.frontends._cli_parser import PROG, scene_from_args
 from visualizer.frontends._formula import plain_formula
-from visualizer.maths.recorder import trace_csv
+from visualizer.maths.recorder import Recording, trace_csv
+from visualizer.maths.scipy_bridge import METHODS as SCIPY_METHODS
 from visualizer.maths.specs import OPTIMIZERS
 from visualizer.scene.scene import Scene
 
@@ -73,9 +75,10 @@ class Output:
 
 def _media_output(path: str) -> Output:
     from visualizer.encoding.files import check_output_path
-    from visualizer.encoding.formats import SUFFIXES
+    from visualizer.encoding.formats import formats_for
 
-    return Output(path).check(lambda p: check_output_path(p, suffixes=SUFFIXES))
+    suffixes = [f.suffix for f in formats_for("render")]
+    return Output(path).check(lambda p: check_output_path(p, suffixes=suffixes))
 
 
 def _surface_entries() -> list[dict[str, Any]]:
@@ -93,6 +96,7 @@ def _surface_entries() -> list[dict[str, Any]]:
                 "start": list(s.start),
                 "minima": [list(m) for m in s.minima],
                 "params": {p.name: p.default for p in kind.params},
+                "hessian": hessian_source(s),
                 "preset": {
                     "optimizers": list(s.preset.optimizers),
                     "steps": s.preset.steps,
@@ -143,6 +147,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         out.append(f"  {'':<14} window   x {w[0]:g}..{w[1]:g}, y {w[2]:g}..{w[3]:g}")
         minima = "; ".join(f"({m[0]:.4g}, {m[1]:.4g})" for m in s["minima"]) or "unknown"
         out.append(f"  {'':<14} minima   {minima}")
+        out.append(f"  {'':<14} Hessian  {s['hessian']} (newton, scipy's second-order methods)")
         out.append(
             f"  {'':<14} preset   {' '.join(s['preset']['optimizers'])}  "
             f"steps={s['preset']['steps']}  ({s['preset']['note']})"
@@ -152,6 +157,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     for o in optimizers:
         hyper = " ".join(f"{k}={v:g}" for k, v in o["hyperparameters"].items())
         out.append(f"  {o['name']:<10} {hyper:<40} {o['rule']}")
+    scipy_keys = "keys: the method's options (pip install 'lossviz[scipy]')"
+    out.append(f"  {'scipy:METHOD':<14} {scipy_keys}")
+    out.append(f"  {'':<14} {', '.join(SCIPY_METHODS)}")
     out.append("")
     out.append("Gallery scenes (render --scene NAME, or lossviz gallery for all):")
     for scene in scenes:
@@ -160,17 +168,17 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _notes(runs: Sequence[Any], *, rows: bool = False) -> None:
-    tuned = [_tuned_rate(run) for run in runs if run.spec.tuned]
+def _notes(rec: Recording, *, rows: bool = False) -> None:
+    """Notes on stderr: tuned rates, and each run that left the picture or diverged
+    (in the legend's words, :meth:`~visualizer.maths.recorder.Run.fate`)."""
+    tuned = [_tuned_rate(run) for run in rec.runs if run.spec.tuned]
     if tuned:
         print(f"{PROG}: note: --tune chose {', '.join(tuned)}", file=sys.stderr)
-    for run in runs:
-        if run.diverged_at is not None:
-            tail = f"; its rows stop at step {run.last_step}" if rows else ""
-            print(
-                f"{PROG}: note: {run.label} diverged at step {run.diverged_at}{tail}",
-                file=sys.stderr,
-            )
+    for run in rec.runs:
+        fate = run.fate(rec.surface.window)
+        if fate:
+            tail = f"; its rows stop at step {run.last_step}" if rows and run.diverged_at else ""
+            print(f"{PROG}: note: {run.label} {fate}{tail}", file=sys.stderr)
 
 
 def _tuned_rate(run: Any) -> str:
@@ -199,7 +207,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
         except BaseException:
             out.undo()
             raise
-    _notes(rec.runs, rows=True)
+    _notes(rec, rows=True)
     if out is not None and not args.quiet:
         rows = sum(run.last_step + 1 for run in rec.runs)
         print(f"wrote {path} ({rows} rows, {len(rec.runs)} runs)", file=sys.stderr)
@@ -285,7 +293,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     except BaseException:
         out.undo()
         raise
-    _notes(anim.recording.runs)
+    _notes(anim.recording)
     if not args.quiet:
         print(f"wrote {path}", file=sys.stderr)
     return 0
@@ -337,4 +345,33 @@ def cmd_gallery(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "trace": cmd_trace, "render": cmd_render, "gallery": cmd_gallery}
+def cmd_explore(args: argparse.Namespace) -> int:
+    """``lossviz explore``: the explorable page."""
+    from visualizer.encoding.files import check_output_path
+
+    out = Output(args.output).check(lambda p: check_output_path(p, suffixes=(".html",)))
+    scene = scene_from_args(args)
+    from visualizer.frontends.explore import explore_scene
+
+    page, rec = explore_scene(scene, output_name=out.path.with_suffix(".gif").name)
+    out.make_folders(quiet=args.quiet)
+    try:
+        from visualizer.encoding.explore import write_explore
+
+        path = write_explore(out.path, page)
+    except BaseException:
+        out.undo()
+        raise
+    _notes(rec)
+    if not args.quiet:
+        print(f"wrote {path} ({len(page.encode('utf-8')) / 1024:.0f} KB)", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {
+    "list": cmd_list,
+    "trace": cmd_trace,
+    "render": cmd_render,
+    "explore": cmd_explore,
+    "gallery": cmd_gallery,
+}

@@ -26,7 +26,7 @@ import re
 import tempfile
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from surfaces.errors import SpecError, did_you_mean
 from surfaces.params import show
 from visualizer.drawing.render import RenderOptions, render_frames
 from visualizer.drawing.theme import THEMES
+from visualizer.encoding.formats import FORMATS, formats_for, writer_class
 from visualizer.encoding.pacing import (
     GIF_FPS,
     VIDEO_FPS,
@@ -46,10 +47,13 @@ from visualizer.encoding.pacing import (
     schedule_for,
 )
 from visualizer.encoding.player import PlayerWriter, player_page
-from visualizer.encoding.writers import FrameWriter, Mp4Writer, write_frames_to_all, writer_for
+from visualizer.encoding.writers import FrameWriter, write_frames_to_all
 from visualizer.maths.recorder import Recording
 from visualizer.scene.options import options, options_doc
 from visualizer.scene.scene import Scene, scene_from_mapping
+
+#: The format an animation shows in inline (a notebook) unless told: H.264 video.
+INLINE_FORMAT = "mp4"
 
 
 @dataclass(frozen=True)
@@ -64,11 +68,14 @@ class Animation:
         How to draw them (``options.fps`` is the frame rate of saved files).
     workers
         Processes that render an orbiting camera's frames; ``None`` for every core.
+    scene
+        The scene it was made from, if known (:meth:`explore` needs it).
     """
 
     recording: Recording
     options: RenderOptions
     workers: int | None = None
+    scene: Scene | None = field(default=None, compare=False, repr=False)
 
     @property
     def fps(self) -> int:
@@ -167,19 +174,25 @@ class Animation:
         frames = render_frames(self.recording, self.options, workers=self.workers, times=times)
         rows = zip(*(c.tolist() for c in columns), strict=True)
         paced = zip(frames, rows, strict=True)
-        # A player page embeds the MP4 written before it in ``paths``, if any (the gallery's).
+        # A player page embeds the MP4 written before it in ``paths``, if any (the gallery's):
+        # the first writer of a format that a page embeds (Format.embeds) is kept for it.
         targets: list[str | os.PathLike[str] | FrameWriter] = []
-        mp4: Mp4Writer | None = None
+        embedded = {f.embeds for f in FORMATS.values() if f.embeds}
+        first: dict[str, FrameWriter] = {}
         colors = self.palette_colors()
         for path, suffix in zip(paths, suffixes, strict=True):
-            if suffix == ".mp4" and mp4 is None:
-                mp4 = Mp4Writer(path, fps=self.fps, hold_last_ms=0)
-                targets.append(mp4)
-            elif suffix == ".html":
-                targets.append(self._player_writer(path, mp4_from=mp4))
+            fmt = FORMATS.get(suffix)  # None: the writers report the bad suffix
+            if fmt is None:
+                targets.append(path)
+            elif fmt.needs_recording:
+                targets.append(self._player_writer(path, mp4_from=first.get(fmt.embeds or "")))
             else:
-                fps = self.fps_for(suffix)
-                targets.append(writer_for(path, fps=fps, hold_last_ms=0, extra_colors=colors))
+                writer = writer_class(fmt)(
+                    path, fps=self.fps_for(suffix), hold_last_ms=0, extra_colors=colors
+                )
+                if fmt.suffix in embedded and fmt.suffix not in first:
+                    first[fmt.suffix] = writer
+                targets.append(writer)
         return write_frames_to_all(
             targets,
             paced,
@@ -194,7 +207,7 @@ class Animation:
         )
 
     def _player_writer(
-        self, path: str | os.PathLike[str], *, mp4_from: Mp4Writer | None = None
+        self, path: str | os.PathLike[str], *, mp4_from: FrameWriter | None = None
     ) -> PlayerWriter:
         steps = self.schedule().steps.tolist()
 
@@ -217,7 +230,7 @@ class Animation:
         with tempfile.TemporaryDirectory() as folder:
             return self.save(Path(folder) / f"animation{suffix}").read_bytes()
 
-    def to_html(self, format: str = "mp4") -> str:
+    def to_html(self, format: str = INLINE_FORMAT) -> str:
         """The animation as an HTML element to show inline (Jupyter, any page).
 
         Parameters
@@ -231,18 +244,20 @@ class Animation:
         runs = ", ".join(r.label for r in self.recording.runs)
         label = html.escape(f"{self.recording.surface.title}: {runs}")
         common = f'width="{w}" height="{h}" style="max-width:100%;height:auto"'
-        if format == "mp4":
-            data = base64.b64encode(self.to_bytes(".mp4")).decode("ascii")
+        inline = {f.name: f for f in formats_for("inline")}
+        if format not in inline:
+            names = sorted(inline, key=lambda name: name != INLINE_FORMAT)  # the default first
+            raise ValueError(f"format must be {' or '.join(map(repr, names))}, got {format!r}")
+        fmt = inline[format]
+        data = base64.b64encode(self.to_bytes(fmt.suffix)).decode("ascii")
+        if fmt.mime.startswith("video/"):
             return (
-                f'<video src="data:video/mp4;base64,{data}" {common} aria-label="{label}" '
+                f'<video src="data:{fmt.mime};base64,{data}" {common} aria-label="{label}" '
                 "controls autoplay loop muted playsinline></video>"
             )
-        if format == "gif":
-            data = base64.b64encode(self.to_bytes(".gif")).decode("ascii")
-            return f'<img src="data:image/gif;base64,{data}" {common} alt="{label}">'
-        raise ValueError(f"format must be 'mp4' or 'gif', got {format!r}")
+        return f'<img src="data:{fmt.mime};base64,{data}" {common} alt="{label}">'
 
-    def show(self, format: str = "mp4") -> None:
+    def show(self, format: str = INLINE_FORMAT) -> None:
         """Show the animation inline now, in Jupyter: ``"mp4"`` (a video) or ``"gif"``.
 
         Raises
@@ -258,9 +273,28 @@ class Animation:
             ) from None
         display(HTML(self.to_html(format)))
 
+    def explore(self) -> Any:
+        """The explore page of this scene as a notebook widget, its state readable in
+        Python (``pip install 'lossviz[widget]'``); see :mod:`visualizer.frontends.widget`.
+
+        Raises
+        ------
+        SpecError
+            What the page cannot recompute (``mlp``, your own function or optimizer,
+            torch or optax), with the reason.
+        """
+        from visualizer.encoding.explore_model import check_explorable
+
+        if self.scene is None:
+            raise SpecError("this animation was not made from a scene: use animate(...)")
+        check_explorable(self.scene.surface)
+        from visualizer.frontends.widget import explore_widget
+
+        return explore_widget(self.scene)
+
     def _repr_html_(self) -> str:
         """Jupyter display: an H.264 video with controls, playing and looping."""
-        return self.to_html("mp4")
+        return self.to_html(INLINE_FORMAT)
 
 
 def _suffix(path: str | os.PathLike[str]) -> str:
@@ -290,7 +324,7 @@ def animation_from_scene(scene: Scene, *, recording: Recording | None = None) ->
     check_text(scene.title if scene.title is not None else rec.surface.title, what="title")
     for run in rec.runs:
         check_text(run.label, what="label")
-    return Animation(recording=rec, options=scene.render_options())
+    return Animation(recording=rec, options=scene.render_options(), scene=scene)
 
 
 def check_text(text: str, *, what: str) -> str:

@@ -125,8 +125,13 @@ class ModelRecording(Recording):
     @property
     def note(self) -> str:
         """How the plane was chosen and how much of the paths it holds."""
-        how = "PCA plane" if self.plane.kind == "pca" else "random plane"
-        return f"{how} through {self.reference}'s end: {self.plane.explained:.1%} of the paths"
+        weights = self.model.model.problem.net.size if self.model.model else 0
+        share = f"{self.plane.explained:.0%} of their spread"
+        if self.plane.kind == "pca":
+            how = f"the paths' two main directions ({share})"
+        else:
+            how = f"a random plane ({share})"
+        return f"all {weights} weights seen on one slice: {how}"
 
     @property
     def loss_floor(self) -> float:

@@ -20,12 +20,13 @@ import dataclasses
 import io
 import shlex
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from surfaces.base import Surface
 from surfaces.errors import SpecError
+from visualizer.maths.bounds import check_record_args
 from visualizer.maths.specs import OptimizerLike, OptimizerSpec, labels_for, resolve_optimizers
 
 Array = np.ndarray
@@ -63,6 +64,20 @@ class Run:
         Learning rate of the step from each row to the next ``(steps+1,)`` (the
         schedule's; the last entry only continues it), or ``None`` when unknown
         (a user's optimizer object declaring no ``lr``).
+    evaluations
+        Cumulative evaluations the optimizer made to reach each row, ``(steps+1, 3)``
+        integers: function, gradient, Hessian (0 at the start). An optimizer whose
+        state has an ``evaluations`` attribute reports its own (Newton, ``scipy:``);
+        any other takes one gradient per step. ``None`` for a model run.
+    simplices
+        Nelder–Mead's simplex at each row ``(steps+1, 3, 2)``, best vertex first, or
+        ``None`` (an optimizer whose state has a ``simplex`` attribute reports it).
+    stopped_at
+        The step after which the optimizer stopped moving by its own rule (scipy
+        converged or gave up), or ``None``.
+    show_evaluations
+        Whether the legend shows the evaluations (a scene with Newton or ``scipy:``,
+        or one compared at equal evaluations).
     """
 
     spec: OptimizerSpec
@@ -73,21 +88,101 @@ class Run:
     velocities: Array | None
     diverged_at: int | None
     lrs: Array | None
+    evaluations: Array | None = field(default=None, kw_only=True)
+    simplices: Array | None = field(default=None, kw_only=True)
+    stopped_at: int | None = field(default=None, kw_only=True)
+    show_evaluations: bool = field(default=False, kw_only=True)
 
     @property
     def last_step(self) -> int:
         """Index of the last finite row."""
         return (self.diverged_at - 1) if self.diverged_at is not None else len(self.losses) - 1
 
+    def left_at(self, window: tuple[float, float, float, float]) -> int | None:
+        """The step at which the run left the picture ``window`` for good, or ``None``.
+
+        The one definition used by captions, the legend, the command's notes and
+        the tests: a run *leaves the picture* at the first step from which every
+        iterate it still has lies outside ``window`` (to its end, or until it
+        diverged); it *diverges* (:attr:`diverged_at`) when it is stopped, a value
+        non-finite or :data:`DIVERGENCE_FACTOR` windows away. A run stopped while
+        still inside the window (a non-finite loss) diverged without leaving: ``None``.
+
+        Examples
+        --------
+        >>> from surfaces import get_surface
+        >>> from visualizer.maths.specs import parse_optimizer
+        >>> s = get_surface("ravine")
+        >>> run = record(s, [parse_optimizer("gd:lr=0.041")], steps=8).runs[0]
+        >>> run.left_at(s.window), run.diverged_at
+        (1, 5)
+        """
+        xmin, xmax, ymin, ymax = window
+        p = self.positions[: self.last_step + 1]
+        inside = (p[:, 0] >= xmin) & (p[:, 0] <= xmax) & (p[:, 1] >= ymin) & (p[:, 1] <= ymax)
+        if inside[-1]:
+            return None
+        back = np.flatnonzero(inside)
+        return int(back[-1] + 1) if back.size else 0
+
+    def fate(self, window: tuple[float, float, float, float]) -> str:
+        """How the run ended, in the words of the legend: ``""`` if it stayed in the picture.
+
+        Examples
+        --------
+        >>> from surfaces import get_surface
+        >>> from visualizer.maths.specs import parse_optimizer
+        >>> s = get_surface("ravine")
+        >>> record(s, [parse_optimizer("gd:lr=0.041")], steps=8).runs[0].fate(s.window)
+        'left the picture at step 1, diverged at step 5'
+        """
+        left = self.left_at(window)
+        parts = [f"left the picture at step {left}"] if left is not None else []
+        if self.diverged_at is not None:
+            parts.append(f"diverged at step {self.diverged_at}")
+        return ", ".join(parts)
+
     def readout(self, step: int) -> str:
-        """Extra live numbers for the legend at ``step``: the learning rate, when scheduled."""
-        if self.lrs is None or self.spec.schedule.is_constant or step > self.last_step:
-            return ""
-        return f"lr {self.lrs[step]:.3g}"
+        """Extra live lines for the legend at ``step``: a scheduled lr, the evaluations.
+
+        Examples
+        --------
+        >>> from surfaces import get_surface
+        >>> rec = record(get_surface("bowl"), ["newton", "gd:lr=0.5"], start=(2, 1), steps=3)
+        >>> [run.readout(2) for run in rec.runs]
+        ['2 ∇f, 2 H', '2 ∇f']
+        """
+        lines = []
+        shown = min(step, self.last_step)
+        if self.lrs is not None and not self.spec.schedule.is_constant and step <= self.last_step:
+            lines.append(f"lr {self.lrs[step]:.3g}")
+        if self.show_evaluations and self.evaluations is not None:
+            lines.append(evaluations_text(self.evaluations[shown]))
+        return "\n".join(lines)
+
+    def total_evaluations(self) -> Array | None:
+        """Every evaluation to reach each row, of any kind (``f + ∇f + H``), or ``None``."""
+        return None if self.evaluations is None else self.evaluations.sum(axis=1)
 
     def trace_columns(self) -> dict[str, Array]:
         """Extra per-step columns for ``lossviz trace`` (model runs); none here."""
         return {}
+
+
+#: ``lossviz trace``'s columns of :attr:`Run.evaluations`.
+EVALUATION_COLUMNS = ("f_evals", "grad_evals", "hess_evals")
+
+
+def evaluations_text(counts: Array) -> str:
+    """``"12 f, 12 ∇f, 3 H"``: the nonzero kinds of a row of :attr:`Run.evaluations`.
+
+    Examples
+    --------
+    >>> evaluations_text(np.array([0, 0, 0])), evaluations_text(np.array([5, 4, 0]))
+    ('0 ∇f', '5 f, 4 ∇f')
+    """
+    parts = [f"{int(n)} {kind}" for n, kind in zip(counts, ("f", "∇f", "H"), strict=True) if n]
+    return ", ".join(parts) if parts else "0 ∇f"
 
 
 @dataclass(frozen=True)
@@ -99,6 +194,7 @@ class Recording:
     steps: int
     seed: int
     runs: tuple[Run, ...]
+    pace: str = field(default="iterations", kw_only=True)
 
     @property
     def note(self) -> str:
@@ -183,13 +279,17 @@ def run_one(
     rng: np.random.Generator,
 ) -> Run:
     """Run one optimizer; see :func:`record`."""
-    optimizer = spec.build(steps)
+    optimizer = spec.build(steps, surface=surface if spec.needs_surface else None)
     oracle = gradient_oracle(surface, spec, rng)
     lo, hi = divergence_bounds(surface)
     positions = np.full((steps + 1, 2), np.nan)
     losses = np.full(steps + 1, np.nan)
     gradients = np.full((steps + 1, 2), np.nan)
     velocities = np.full((steps + 1, 2), np.nan) if spec.has_velocity else None
+    evaluations = np.zeros((steps + 1, 3), dtype=np.int64)
+    evaluations[:, 1] = np.arange(steps + 1)  # one gradient per step, unless told otherwise
+    simplices: Array | None = None
+    stopped_at: int | None = None
 
     params = np.asarray(start, dtype=float)
     state = optimizer.init(params)
@@ -213,9 +313,31 @@ def run_one(
             positions[t] = params
             losses[t] = loss
             gradients[t] = grad
+            inner = getattr(state, "inner", state)
             if velocities is not None:
-                velocities[t] = getattr(state, "inner", state).velocity
-    return Run(spec, label, positions, losses, gradients, velocities, diverged_at, spec.lrs(steps))
+                velocities[t] = inner.velocity
+            if hasattr(inner, "evaluations"):
+                evaluations[t] = inner.evaluations
+            if getattr(inner, "simplex", None) is not None:
+                if simplices is None:
+                    simplices = np.full((steps + 1, 3, 2), np.nan)
+                simplices[t] = inner.simplex
+            stopped_at = getattr(inner, "stopped_at", stopped_at)
+    if diverged_at is not None:
+        evaluations[diverged_at:] = evaluations[max(diverged_at - 1, 0)]
+    return Run(
+        spec,
+        label,
+        positions,
+        losses,
+        gradients,
+        velocities,
+        diverged_at,
+        spec.lrs(steps),
+        evaluations=evaluations,
+        simplices=simplices,
+        stopped_at=stopped_at if stopped_at is not None and stopped_at < steps else None,
+    )
 
 
 def record(
@@ -248,11 +370,23 @@ def record(
         Plain arrays per run. A run that produces a non-finite value or leaves the
         window grown :data:`DIVERGENCE_FACTOR` times is stopped and marked
         diverged; the others go on.
+
+    Raises
+    ------
+    TypeError
+        An argument of the wrong type (named), such as a surface's name for a surface.
+    surfaces.errors.SpecError
+        A value out of range, or work beyond the bounds of the command
+        (:mod:`visualizer.maths.bounds`).
     """
+    check_record_args(surface, specs, start, steps, seed)
     if not specs:
         raise SpecError("no optimizers to run")
     specs = resolve_optimizers(specs, ())
     if surface.model is not None:  # a network: trained in full dimension, shown on a plane
+        for spec in specs:
+            if spec.needs_surface:
+                raise SpecError(f"{spec.name} is not available on {surface.name} (a network)")
         from visualizer.maths.landscape import record_model
 
         return record_model(surface, specs, start=start, steps=steps, seed=seed)
@@ -282,11 +416,13 @@ def record(
         )
         for i, (spec, label) in enumerate(zip(specs, labels, strict=True))
     )
+    if any(spec.needs_surface for spec in specs):  # costs differ in kind: show them
+        runs = tuple(dataclasses.replace(run, show_evaluations=True) for run in runs)
     return Recording(surface=surface, start=start, steps=steps, seed=seed, runs=runs)
 
 
 def trace_csv(rec: Recording) -> str:
-    """CSV ``optimizer,step,x,y,loss,lr,spec`` of every finite row of every run.
+    """CSV ``optimizer,step,x,y,loss,lr,spec,f_evals,grad_evals,hess_evals`` of every finite row.
 
     ``lr`` is the learning rate of the step from that row to the next (the
     schedule's; empty when unknown: a user's object declaring none). ``spec``, on
@@ -295,7 +431,10 @@ def trace_csv(rec: Recording) -> str:
     then the scene, as ``lossviz trace`` arguments. Runs with more to say add
     columns after these (a model run: ``plane_loss``, ``off_plane``,
     ``test_accuracy``; there ``x, y`` are plane coordinates and ``loss`` the true
-    loss). Floats are written with ``repr``, so they read back exactly.
+    loss). ``f_evals``, ``grad_evals``, ``hess_evals`` (last, not for a model run)
+    count the function, gradient and Hessian evaluations the optimizer made to reach
+    the row, from the start (:attr:`Run.evaluations`). Floats are written with
+    ``repr``, so they read back exactly.
 
     Examples
     --------
@@ -303,14 +442,16 @@ def trace_csv(rec: Recording) -> str:
     >>> from visualizer.maths.specs import parse_optimizer
     >>> rec = record(get_surface("bowl"), [parse_optimizer("gd:lr=0.5")], start=(2, 0), steps=1)
     >>> print(trace_csv(rec), end="")
-    optimizer,step,x,y,loss,lr,spec
-    gd,0,2.0,0.0,2.0,0.5,"-O gd:lr=0.5 -s bowl --start=2,0 --steps 1 --seed 0"
-    gd,1,1.0,0.0,0.5,0.5,
+    optimizer,step,x,y,loss,lr,spec,f_evals,grad_evals,hess_evals
+    gd,0,2.0,0.0,2.0,0.5,"-O gd:lr=0.5 -s bowl --start=2,0 --steps 1 --seed 0",0,0,0
+    gd,1,1.0,0.0,0.5,0.5,,0,1,0
     """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     extra = list(rec.runs[0].trace_columns()) if rec.runs else []
-    w.writerow(["optimizer", "step", "x", "y", "loss", "lr", "spec", *extra])
+    counted = bool(rec.runs) and all(run.evaluations is not None for run in rec.runs)
+    counts = list(EVALUATION_COLUMNS) if counted else []
+    w.writerow(["optimizer", "step", "x", "y", "loss", "lr", "spec", *extra, *counts])
     scene = scene_args(rec)
     data = rec.surface.dataset is not None
     for run in rec.runs:
@@ -320,6 +461,8 @@ def trace_csv(rec: Recording) -> str:
             lr = "" if run.lrs is None else repr(float(run.lrs[t]))
             spec = f"-O {shlex.quote(full_text(run, data=data))} {scene}" if t == 0 else ""
             more = [repr(float(columns[k][t])) for k in extra]
+            if counted:
+                more += [int(n) for n in run.evaluations[t]]
             row = [run.label, t, repr(float(x)), repr(float(y)), repr(float(run.losses[t]))]
             w.writerow([*row, lr, spec, *more])
     return buf.getvalue()
@@ -351,10 +494,76 @@ def scene_args(rec: Recording) -> str:
         text += f":{items}"
     start = f" --start={_number(rec.start[0])},{_number(rec.start[1])}"
     start = "" if isinstance(getattr(rec, "model", None), Surface) else start
-    return f"-s {shlex.quote(text)}{start} --steps {rec.steps} --seed {rec.seed}"
+    pace = "" if rec.pace == "iterations" else f" --pace {rec.pace}"
+    return f"-s {shlex.quote(text)}{start} --steps {rec.steps} --seed {rec.seed}{pace}"
 
 
 def _number(value: object) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(float(value)) if isinstance(value, float) else str(value)  # np.float64 too
+
+
+#: What one step of a recording is: each optimizer's iteration, or one evaluation.
+PACES = ("iterations", "evaluations")
+
+
+def by_evaluations(rec: Recording) -> Recording:
+    """The recording re-paced so that step ``e`` shows each run after ``e`` evaluations.
+
+    Every evaluation of the function, the gradient or the Hessian counts one
+    (:attr:`Run.evaluations`). Row ``e`` of a run is its last iterate reached within
+    ``e`` evaluations, so a gradient step (one evaluation) moves every step, Newton
+    (a gradient and a Hessian) every second step, and an iteration of BFGS when its
+    line search is paid. The recording keeps its ``steps``: an iteration costs at
+    least one evaluation, so ``steps`` iterations cover ``steps`` evaluations. A
+    divergence happens at the evaluation that paid for the diverging step; a stop at
+    the evaluation that reached the last iterate. A model run (no counts) is refused.
+
+    Examples
+    --------
+    >>> from surfaces import get_surface
+    >>> rec = by_evaluations(record(get_surface("bowl"), ["newton", "gd:lr=0.5"],
+    ...                             start=(2, 0), steps=4))
+    >>> [run.positions[:, 0].tolist() for run in rec.runs]
+    [[2.0, 2.0, 0.0, 0.0, 0.0], [2.0, 1.0, 0.5, 0.25, 0.125]]
+    >>> rec.runs[0].evaluations[:, 1].tolist(), rec.pace
+    ([0, 0, 1, 1, 2], 'evaluations')
+    """
+    runs = []
+    budget = np.arange(rec.steps + 1)
+    for run in rec.runs:
+        if run.evaluations is None:
+            raise SpecError("pace = evaluations needs counted evaluations (not a network)")
+        total = run.evaluations.sum(axis=1)
+        last = run.last_step
+        # the cost of the diverging step: that of the step before it (at least one)
+        end = total[last] + max(1, int(total[last] - total[last - 1]) if last > 0 else 1)
+        rows = np.searchsorted(total[: last + 1], budget, side="right") - 1
+        diverged_at = None
+        if run.diverged_at is not None and end <= rec.steps:
+            diverged_at = int(end)
+            rows[end:] = run.diverged_at  # its NaN rows
+        stopped_at = None
+        if run.stopped_at is not None and total[run.stopped_at] < rec.steps:
+            stopped_at = int(total[run.stopped_at])
+
+        def take(a: Array | None, rows: Array = rows) -> Array | None:
+            return None if a is None else a[rows]
+
+        runs.append(
+            dataclasses.replace(
+                run,
+                positions=run.positions[rows],
+                losses=run.losses[rows],
+                gradients=run.gradients[rows],
+                velocities=take(run.velocities),
+                lrs=take(run.lrs),
+                diverged_at=diverged_at,
+                evaluations=run.evaluations[np.minimum(rows, last)],
+                simplices=take(run.simplices),
+                stopped_at=stopped_at,
+                show_evaluations=True,
+            )
+        )
+    return dataclasses.replace(rec, runs=tuple(runs), pace="evaluations")

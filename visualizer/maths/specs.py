@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from surfaces.base import Surface
 from surfaces.errors import SpecError, did_you_mean
+from surfaces.hessian import hessian
 from surfaces.params import Param, check_plain_text, split_spec
 from visualizer.maths import optimizers as opt
 from visualizer.maths.bridges import LR_KEY, format_value
@@ -66,6 +68,8 @@ class OptimizerInfo:
     stochastic
         Whether it is fed a stochastic gradient; it then also takes the
         :data:`ORACLE_PARAMS` (``noise``, ``batch``), read by the recorder.
+    second_order
+        Whether its factory also takes the surface's Hessian (``hess=``).
     """
 
     name: str
@@ -74,6 +78,7 @@ class OptimizerInfo:
     factory: Callable[..., opt.Optimizer]
     has_velocity: bool = False
     stochastic: bool = False
+    second_order: bool = False
 
     @property
     def hypers(self) -> tuple[Param, ...]:
@@ -128,13 +133,23 @@ OPTIMIZERS: Mapping[str, OptimizerInfo] = MappingProxyType(
             ),
             opt.adam,
         ),
+        "newton": OptimizerInfo(
+            "newton",
+            "θ ← θ − lr·(H + λI)⁻¹g (H: the Hessian; λ: damping)",
+            (
+                Param("lr", 1.0, _positive, "> 0", help="learning rate (1: the full Newton step)"),
+                Param("damping", 0.0, _nonneg, ">= 0", help="λ added to H's diagonal"),
+            ),
+            opt.newton,
+            second_order=True,
+        ),
     }
 )
 
 
 #: Prefixes of specs run by another library (``torch:SGD:lr=0.1``),
 #: see :mod:`visualizer.maths.bridges`.
-BRIDGES = ("torch", "optax")
+BRIDGES = ("torch", "optax", "scipy")
 _ORACLE_KEYS = frozenset(h.name for h in ORACLE_PARAMS)
 
 
@@ -159,6 +174,11 @@ class OptimizerSpec:
         A user's own :class:`~visualizer.maths.optimizers.Optimizer`, run as it is.
     tuned
         Whether ``lr`` was chosen by :func:`visualizer.maths.tune.tune`.
+    control
+        Whether the run is a control (``control=true``): drawn secondary (thin,
+        dashed, translucent, under the other runs) and marked where it leaves the
+        picture. A scene that claims momentum beats GD keeps GD at momentum's
+        effective step ``lr/(1 − β)`` as its control.
     """
 
     name: str
@@ -168,6 +188,7 @@ class OptimizerSpec:
     schedule: Schedule = CONSTANT
     optimizer: opt.Optimizer | None = None
     tuned: bool = False
+    control: bool = False
 
     @property
     def info(self) -> OptimizerInfo:
@@ -176,7 +197,7 @@ class OptimizerSpec:
 
     @property
     def bridge(self) -> str | None:
-        """``"torch"`` or ``"optax"`` for a bridged spec, else ``None``."""
+        """``"torch"``, ``"optax"`` or ``"scipy"`` for a bridged spec, else ``None``."""
         prefix = self.name.partition(":")[0]
         return prefix if self.optimizer is None and prefix in BRIDGES else None
 
@@ -198,8 +219,13 @@ class OptimizerSpec:
     @property
     def lr_key(self) -> str | None:
         """The key of the base learning rate, or ``None`` if it has none."""
-        key = LR_KEY[self.bridge] if self.bridge else "lr"
+        key = LR_KEY.get(self.bridge) if self.bridge else "lr"
         return key if key in self.hyper else None
+
+    @property
+    def needs_surface(self) -> bool:
+        """Whether :meth:`build` needs the surface: Newton (its Hessian), ``scipy:``."""
+        return (self.builtin and self.info.second_order) or self.bridge == "scipy"
 
     @property
     def lr(self) -> float | None:
@@ -207,14 +233,27 @@ class OptimizerSpec:
         value = self.hyper.get(self.lr_key) if self.lr_key else None
         return float(value) if isinstance(value, (int, float)) else None
 
-    def build(self, steps: int | None = None, *, lr: Any = None) -> opt.Optimizer:
+    def build(
+        self, steps: int | None = None, *, lr: Any = None, surface: Surface | None = None
+    ) -> opt.Optimizer:
         """The ``init``/``update`` pair, with the schedule over ``steps`` steps applied.
 
         ``lr`` overrides the learning rate of a built-in: an array of rates runs
-        one candidate per column (see :mod:`visualizer.maths.tune`).
+        one candidate per column (see :mod:`visualizer.maths.tune`). ``surface`` is
+        needed when :attr:`needs_surface`: Newton takes its Hessian, ``scipy:``
+        methods evaluate it themselves (``steps`` is then their ``maxiter``).
         """
+        if self.needs_surface and surface is None:
+            raise ValueError(f"{self.name} needs the surface: build(steps, surface=...)")
         if self.optimizer is not None:
             base = self.optimizer
+        elif self.bridge == "scipy":
+            from visualizer.maths import scipy_bridge
+
+            rule = {k: v for k, v in self.hyper.items() if k not in _ORACLE_KEYS}
+            return scipy_bridge.scipy_optimizer(
+                self.name.partition(":")[2], rule, surface, steps=steps
+            )
         elif self.bridge is not None:
             from visualizer.maths import bridges
 
@@ -223,6 +262,8 @@ class OptimizerSpec:
             base = make(self.name.partition(":")[2], rule)
         else:
             rule = {h.name: self.hyper[h.name] for h in self.info.rule_params}
+            if self.info.second_order:
+                rule["hess"] = hessian(surface)
             base = self.info.factory(**(rule if lr is None else {**rule, "lr": lr}))
         if self.schedule.is_constant:
             return base
@@ -260,6 +301,8 @@ class OptimizerSpec:
         """A spec string that parses back to this spec (not for a user's object)."""
         items = [f"{k}={_fmt(self.hyper[k])}" for k in sorted(self.given)]
         items += [f"{k}={_fmt(v)}" for k, v in self.schedule.items().items()]
+        if self.control:
+            items.append("control=true")
         if self.label is not None:
             items.append(f"label={self.label}")
         return self.name + (":" + ",".join(items) if items else "")
@@ -351,7 +394,8 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
     text
         The spec string; ``label=`` sets the legend label; ``schedule=``,
         ``gamma=``, ``every=``, ``warmup=`` the learning-rate schedule;
-        ``noise=``/``batch=`` make any optimizer's gradient stochastic.
+        ``noise=``/``batch=`` make any optimizer's gradient stochastic;
+        ``control=true`` marks a control run (drawn secondary).
         ``torch:NAME:...`` and ``optax:NAME:...`` run another library's optimizer.
     base
         Values to start from instead of the optimizer's defaults (a surface preset).
@@ -362,16 +406,23 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
     SpecError
         Unknown optimizer or key (the message lists the valid ones), or a value out
         of range.
+    TypeError
+        ``text`` is not a string (``None``, a number).
 
     Examples
     --------
     >>> parse_optimizer("gd:lr=0.1,schedule=exponential,gamma=0.9").text()
     'gd:lr=0.1,schedule=exponential,gamma=0.9'
     """
+    if not isinstance(text, str):
+        raise TypeError(
+            f"parse_optimizer() takes an optimizer spec string as text, got {type(text).__name__}"
+        )
     name, raw = _split(text)
     label = raw.pop("label", None)
     if label is not None:
         check_plain_text("label", label, max_chars=MAX_LABEL_CHARS)
+    control = _parse_control(name, raw.pop("control", None))
     timing = {k: raw.pop(k) for k in SCHEDULE_KEYS if k in raw}
     schedule = parse_schedule(timing, owner=name)
     oracle = {h.name: h.parse(raw.pop(h.name), owner=name) for h in ORACLE_PARAMS if h.name in raw}
@@ -379,7 +430,17 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
         from visualizer.maths import bridges
 
         prefix, _, target = name.partition(":")
-        check = bridges.check_torch if prefix == "torch" else bridges.check_optax
+        if prefix == "scipy":
+            from visualizer.maths import scipy_bridge
+
+            target = scipy_bridge.method_name(target)
+            name = f"scipy:{target}"
+            check = scipy_bridge.check_scipy
+            if not schedule.is_constant or oracle:
+                what = "learning-rate schedule" if oracle == {} else "noise= or batch="
+                raise SpecError(f"{name}: scipy's methods take no {what} (scipy evaluates f)")
+        else:
+            check = bridges.check_torch if prefix == "torch" else bridges.check_optax
         hyper = check(target, {k: bridges.parse_value(v) for k, v in raw.items()})
         given = set(raw) | set(oracle)
         return OptimizerSpec(
@@ -388,11 +449,12 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
             given=frozenset(given),
             label=label,
             schedule=schedule,
+            control=control,
         )
     if name not in OPTIMIZERS:
         raise SpecError(
             f"unknown optimizer {name!r}{did_you_mean(name, OPTIMIZERS)}; "
-            f"choose from {', '.join(OPTIMIZERS)}, or torch:NAME, optax:NAME"
+            f"choose from {', '.join(OPTIMIZERS)}, or torch:NAME, optax:NAME, scipy:METHOD"
         )
     info = OPTIMIZERS[name]
     valid = [h.name for h in info.hypers]
@@ -408,15 +470,40 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
             keys = [*valid, *(h.name for h in ORACLE_PARAMS if h.name not in valid)]
             raise SpecError(
                 f"{name}: unknown key {key!r}{did_you_mean(key, [*keys, *SCHEDULE_KEYS])}; "
-                f"valid keys are {', '.join([*keys, *SCHEDULE_KEYS, 'label'])}"
+                f"valid keys are {', '.join([*keys, *SCHEDULE_KEYS, 'label', 'control'])}"
             )
         hyper[key] = info.hyper(key).parse(value, owner=name)
         given.add(key)
     hyper.update(oracle)
     given |= set(oracle)
     return OptimizerSpec(
-        name=name, hyper=hyper, given=frozenset(given), label=label, schedule=schedule
+        name=name,
+        hyper=hyper,
+        given=frozenset(given),
+        label=label,
+        schedule=schedule,
+        control=control,
     )
+
+
+def _parse_control(name: str, text: str | None) -> bool:
+    """The value of ``control=``: ``true`` or ``false`` (absent: ``false``).
+
+    Examples
+    --------
+    >>> _parse_control("gd", "true"), _parse_control("gd", None)
+    (True, False)
+    >>> _parse_control("gd", "yes")
+    Traceback (most recent call last):
+    ...
+    surfaces.errors.SpecError: gd: control must be true or false, got 'yes'
+    """
+    if text is None:
+        return False
+    value = text.strip().lower()
+    if value not in ("true", "false"):
+        raise SpecError(f"{name}: control must be true or false, got {text!r}")
+    return value == "true"
 
 
 #: What a scene's or ``animate``'s list of optimizers may hold.
