@@ -129,6 +129,7 @@ def player_page(
     title: str | None = None,
     theme: str = "light",
     starts: Sequence[int] | None = None,
+    caption: str = "",
 ) -> str:
     """The player page: ``mp4`` embedded, with controls and a readout of ``recording``.
 
@@ -150,6 +151,12 @@ def player_page(
         ``"light"`` or ``"dark"``: the page's colours follow the frames'.
     starts
         When each frame starts in ``mp4``, in frame periods; ``None`` for ``0, 1, 2, ...``.
+    caption
+        The scene's caption, shown under the heading.
+
+    The video is as wide as the frames, but no taller than leaves room, in the
+    window, for the heading, the caption, the controls and every readout
+    (:func:`room_rem`), so that nothing is cut off on a laptop screen.
 
     Returns
     -------
@@ -175,6 +182,9 @@ def player_page(
     last = len(data["steps"]) - 1
     return _PAGE.format(
         title=html.escape(heading),
+        caption=html.escape(caption),
+        room=room_rem(len(recording.runs), caption, width),
+        aspect=f"{width / height:.4f}",
         background=palette.background,
         panel=palette.panel,
         text=palette.text,
@@ -194,7 +204,19 @@ def player_page(
     )
 
 
-def _first(data: dict[str, Any], run: int) -> str:
+def room_rem(runs: int, caption: str, width_px: int) -> float:
+    """Height (rem) the page needs besides the video: padding, heading, caption lines
+    (about 7.5 px a character across the page's width), controls, the step line, one
+    row per run and the hint.
+
+    Examples
+    --------
+    >>> room_rem(3, "", 1280), room_rem(3, "x" * 300, 1280)
+    (14.4, 17.6)
+    """
+    lines = -(-len(caption) // max(1, int(min(width_px, 1280) / 7.5))) if caption else 0
+    return 9.0 + 1.6 * lines + 1.8 * runs
+
     text = data["losses"][run][data["steps"][0]]
     return html.escape(text) if text is not None else "diverged"
 
@@ -210,8 +232,11 @@ _PAGE = """\
 <style>
 body {{ margin: 0; padding: 1rem; background: {background}; color: {text};
   font: 15px/1.4 system-ui, sans-serif; }}
-main {{ max-width: {width}px; margin: 0 auto; }}
-h1 {{ font-size: 1.2rem; margin: 0 0 .6rem; }}
+main {{ max-width: min({width}px, max(20rem, calc((100vh - {room}rem) * {aspect})));
+  margin: 0 auto; }}
+h1 {{ font-size: 1.2rem; margin: 0 0 .3rem; }}
+.caption {{ margin: 0 0 .6rem; color: {muted}; }}
+.caption:empty {{ display: none; }}
 video {{ display: block; width: 100%; height: auto; background: {panel}; }}
 .controls {{ display: flex; flex-wrap: wrap; align-items: center; gap: .4rem; margin: .5rem 0; }}
 .controls input[type=range] {{ flex: 1 1 12rem; min-width: 8rem; }}
@@ -232,6 +257,7 @@ label {{ display: inline-flex; align-items: center; gap: .2rem; }}
 <body>
 <main>
 <h1>{title}</h1>
+<p class="caption">{caption}</p>
 <video id="lv-video" width="{width}" height="{height}" src="data:video/mp4;base64,{video}"
  muted playsinline preload="auto" loop></video>
 <div class="controls">

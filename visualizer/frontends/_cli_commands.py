@@ -258,15 +258,31 @@ def import_plotting() -> None:
             artist.kwdoc = kwdoc
 
 
+def default_output(args: argparse.Namespace, scene: Scene) -> str:
+    """``NAME.gif`` in the current folder, for ``render`` without ``-o``: the gallery
+    scene's name, the scene file's, or the surface's (``lossviz`` for an expression).
+
+    Examples
+    --------
+    >>> default_output(argparse.Namespace(scene="saddle", config=None), Scene())
+    'saddle.gif'
+    >>> default_output(argparse.Namespace(scene=None, config=None), Scene(surface="ravine:kappa=9"))
+    'ravine.gif'
+    >>> default_output(argparse.Namespace(scene=None, config=None), Scene(surface="x**2 + y"))
+    'lossviz.gif'
+    """
+    if getattr(args, "scene", None):
+        return f"{args.scene}.gif"
+    if getattr(args, "config", None):
+        return f"{Path(args.config).stem}.gif"
+    name = scene.surface.split(":")[0].strip() if isinstance(scene.surface, str) else ""
+    return f"{name if name in SURFACES else 'lossviz'}.gif"
+
+
 def _view_notes(scene: Scene, out: Path) -> None:
     if not scene.orbit:
         return
-    if scene.view == "contour":
-        print(
-            f"{PROG}: note: --orbit turns the 3D camera; it does nothing with --view contour",
-            file=sys.stderr,
-        )
-    elif out.suffix.lower() == ".gif":
+    if out.suffix.lower() == ".gif":
         print(
             f"{PROG}: note: with --orbit every pixel changes in every frame, so a GIF is "
             f"large and slow to make; MP4 is the format for it (-o {out.with_suffix('.mp4')})",
@@ -275,9 +291,10 @@ def _view_notes(scene: Scene, out: Path) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    """``lossviz render``: an animation file."""
-    out = _media_output(args.output)
-    scene = scene_from_args(args)
+    """``lossviz render``: an animation file (``NAME.gif`` here without ``-o``)."""
+    scene = scene_from_args(args) if args.output is None else None
+    out = _media_output(args.output if scene is None else default_output(args, scene))
+    scene = scene_from_args(args) if scene is None else scene
     rec = scene.record()  # the optimizers' input is checked here, before any plotting import
     import_plotting()
     from visualizer.encoding.writers import check_memory
@@ -295,7 +312,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise
     _notes(anim.recording)
     if not args.quiet:
-        print(f"wrote {path}", file=sys.stderr)
+        where = f" ({path.resolve().parent}; no -o given)" if args.output is None else ""
+        print(f"wrote {path}{where}", file=sys.stderr)
     return 0
 
 

@@ -191,11 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_render.add_argument(
         "-o",
         "--output",
-        required=True,
         metavar="FILE",
         help=(
             f"output file; the suffix picks the format: {_format_list('render')};"
-            " missing folders are created"
+            " missing folders are created (default: NAME.gif here, NAME the --scene's,"
+            " the scene file's or the surface's)"
         ),
     )
 

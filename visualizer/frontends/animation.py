@@ -221,6 +221,7 @@ class Animation:
                 title=self.options.title,
                 theme=self.options.theme,
                 starts=starts,
+                caption=self.scene.caption if self.scene is not None else "",
             )
 
         return PlayerWriter(path, page=page, fps=self.fps, hold_last_ms=0, mp4_from=mp4_from)

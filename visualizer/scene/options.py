@@ -608,7 +608,9 @@ class RenderOptions:
     arrows: bool = option(
         False, FLAG, "draw the negative gradient (and momentum's velocity) at each ball"
     )
-    orbit: bool = option(False, FLAG, "turn the 3D camera during the animation")
+    orbit: bool = option(
+        False, FLAG, "turn the 3D camera during the animation (implies --view surface)"
+    )
     field: bool = option(
         False, FLAG, "draw the negative gradient field (at right angles to the contours)"
     )
@@ -652,6 +654,11 @@ class RenderOptions:
     )
     elev: float | None = None
     azim: float | None = None
+
+    def __post_init__(self) -> None:
+        # an orbit turns the 3D camera: it implies the 3D view (the default is contour)
+        if self.orbit and self.view == "contour":
+            object.__setattr__(self, "view", "surface")
 
     def camera(self, surface: Surface) -> tuple[float, float]:
         """The 3D camera ``(elev, azim)`` in use: given, or the surface's default."""
