@@ -217,6 +217,8 @@ def room_rem(runs: int, caption: str, width_px: int) -> float:
     lines = -(-len(caption) // max(1, int(min(width_px, 1280) / 7.5))) if caption else 0
     return 9.0 + 1.6 * lines + 1.8 * runs
 
+
+def _first(data: dict[str, Any], run: int) -> str:
     text = data["losses"][run][data["steps"][0]]
     return html.escape(text) if text is not None else "diverged"
 
