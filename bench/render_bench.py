@@ -36,6 +36,10 @@ Cases and targets:
 5. Memory: peak (python + ffmpeg) for 1000 frames at 1280x720 within 100 MB of
    the peak for 100 frames, each measured in a fresh subprocess.
 6.-8. The encoder floor, whole processes, big frames: see ``issue_cases``.
+10. Smooth motion against one frame per step (issue 20): the kappa=100 ravine, GD and
+   momentum, 30 steps, defaults, 1280x720, as whole ``lossviz render`` processes, GIF
+   and MP4, with and without ``--motion steps``: the smooth GIF costs <= 2.5x the
+   bytes and <= 3x the time. ``--motion-only`` runs just this case.
 9. Model surface: the default ``mlp`` scene (``animate("mlp").save("mlp.gif")``:
    a 2-16-2 network trained by its three preset optimizers for 150 steps, the
    shared plane, the 80x80 loss lattice, 151 frames at 1280x720) in < 10 s. The
@@ -566,6 +570,85 @@ def run_process(cmd: list[str], out: Path | None, reps: int, *, ok: int = 0) -> 
     return timing
 
 
+#: ``lossviz render`` flags for one frame per step at 20 steps (frames) per second.
+ONE_FRAME_PER_STEP = ["--motion", "steps", "--fps", "20", "--steps-per-second", "20"]
+#: Case 10's scene (issue 20): smooth motion against one frame per step.
+MOTION_SCENE = ["-s", "ravine:kappa=100", "-O", "gd", "-O", "momentum", "--steps", "30"]
+MOTION_BYTES_TARGET, MOTION_TIME_TARGET = 2.5, 3.0
+
+
+def motion_cases(
+    folder: Path, reps: int, summary: list[tuple[bool, str]], results: dict[str, Any]
+) -> list[list[str]]:
+    """Case 10: smooth motion (the default) against ``--motion steps``, whole processes."""
+    print("  running 10 smooth vs one frame per step ...", file=sys.stderr, flush=True)
+    rows = []
+    render = [*lossviz_command(), "render", *MOTION_SCENE, "-q"]
+    for suffix in (".gif", ".mp4"):
+        smooth_path, steps_path = folder / f"smooth{suffix}", folder / f"steps{suffix}"
+        smooth = run_process([*render, "-o", str(smooth_path)], smooth_path, reps)
+        steps = run_process([*render, "--motion", "steps", "-o", str(steps_path)], steps_path, reps)
+        frames = count_frames(smooth_path), count_frames(steps_path)
+        byte_ratio, time_ratio = smooth.bytes / steps.bytes, smooth.best / steps.best
+        cpu_ratio = smooth.best_cpu / steps.best_cpu
+        fmt = suffix[1:].upper()
+        gif = suffix == ".gif"
+        ok = byte_ratio <= MOTION_BYTES_TARGET and time_ratio <= MOTION_TIME_TARGET
+        target = f"<= {MOTION_BYTES_TARGET:g}x B, <= {MOTION_TIME_TARGET:g}x s" if gif else ""
+        rows.append(
+            [
+                f"10 {fmt}",
+                f"{frames[1]} / {frames[0]}",
+                f"{_s(steps.best)} / {_s(smooth.best)}",
+                f"{time_ratio:.2f}x (CPU {cpu_ratio:.2f}x)",
+                f"{fmt_bytes(steps.bytes)} / {fmt_bytes(smooth.bytes)}",
+                f"{byte_ratio:.2f}x",
+                target,
+                verdict(ok) if gif else "",
+            ]
+        )
+        if gif:
+            summary.append(
+                (
+                    ok,
+                    f"10 smooth GIF vs one frame per step: {byte_ratio:.2f}x the bytes,"
+                    f" {time_ratio:.2f}x the time (targets <= {MOTION_BYTES_TARGET:g}x,"
+                    f" <= {MOTION_TIME_TARGET:g}x)",
+                )
+            )
+        results["cases"][f"motion_{fmt.lower()}"] = {
+            "frames_steps": frames[1],
+            "frames_smooth": frames[0],
+            "seconds_steps": steps.samples,
+            "seconds_smooth": smooth.samples,
+            "bytes_steps": steps.bytes,
+            "bytes_smooth": smooth.bytes,
+            "time_ratio": time_ratio,
+            "byte_ratio": byte_ratio,
+        }
+    return rows
+
+
+def print_motion(rows: list[list[str]]) -> None:
+    """Case 10's table."""
+    print("10 smooth motion (default) vs --motion steps: " + " ".join(MOTION_SCENE) + ", 1280x720")
+    print_table(
+        [
+            "case",
+            "frames steps / smooth",
+            "s steps / smooth",
+            "time ratio",
+            "B steps / smooth",
+            "byte ratio",
+            "target",
+            "result",
+        ],
+        rows,
+        "lrrrrrll",
+    )
+    print()
+
+
 def floor_of(
     view: str, size: tuple[int, int], frames: int, steps: int, path: Path, reps: int
 ) -> Timing:
@@ -652,7 +735,8 @@ def issue_cases(
 
     # 7. whole processes
     print("  running 7 whole processes ...", file=sys.stderr, flush=True)
-    lossviz = [*lossviz_command(), "render"]
+    # one frame per step, as the recipe draws it (and as lossviz did before smooth motion)
+    lossviz = [*lossviz_command(), "render", *ONE_FRAME_PER_STEP]
     out = folder / "whole-d.gif"
     default = run_process([*lossviz, "-o", str(out)], out, reps_lossviz)
     ok = default.best <= DEFAULT_TARGET_S
@@ -894,6 +978,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--gallery", action="store_true", help="also time `lossviz gallery` (about a minute)"
     )
+    parser.add_argument(
+        "--motion-only", action="store_true", help="run only case 10 (smooth vs one frame a step)"
+    )
     parser.add_argument("--memory-child", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--recipe-child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--orbit", action="store_true", help=argparse.SUPPRESS)
@@ -916,6 +1003,18 @@ def main(argv: list[str] | None = None) -> int:
     # No system ffmpeg: FFMpegWriter uses the one lossviz uses, from imageio-ffmpeg.
     matplotlib.rcParams["animation.ffmpeg_path"] = imageio_ffmpeg.get_ffmpeg_exe()
     reps_lossviz, reps_baseline = (1, 1) if args.quick else (3, 2)
+    if args.motion_only:
+        folder = Path(tempfile.mkdtemp(prefix="lossviz-bench-"))
+        summary_only: list[tuple[bool, str]] = []
+        try:
+            print(f"load average (1 min) at start: {os.getloadavg()[0]:.2f}")
+            print_motion(motion_cases(folder, reps_lossviz, summary_only, {"cases": {}}))
+            print(f"load average (1 min) at end: {os.getloadavg()[0]:.2f}")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        for ok, line in summary_only:
+            print(f"{verdict(ok)}  {line}")
+        return 0
     total_start = time.perf_counter()
     rec = record_reference()
     check = lossviz_animation("contour").recording
@@ -1183,6 +1282,8 @@ def main(argv: list[str] | None = None) -> int:
         issue_rows = issue_cases(
             folder, reps_lossviz, reps_baseline, args.gallery, summary, results
         )
+        motion_rows = motion_cases(folder, reps_lossviz, summary, results)
+        print_motion(motion_rows)
 
         # 9. model surface
         print("  running 9 model surface ...", file=sys.stderr, flush=True)

@@ -14,6 +14,7 @@ import pytest
 from helpers import RENDER_SUFFIXES, needs_encoder, run_main
 from PIL import Image
 
+from surfaces.errors import SpecError
 from visualizer.drawing.render import FrameRenderer
 from visualizer.frontends.animation import Animation
 
@@ -185,7 +186,6 @@ BAD = {
     "fps 101": (["--fps", "101", "-o", "{dir}/a.gif"], "fps"),
     "view": (["--view", "x", "-o", "{dir}/a.gif"], "view"),
     "theme": (["--theme", "x", "-o", "{dir}/a.gif"], "theme"),
-    "no output": ([], "-o/--output"),
 }
 
 
@@ -271,3 +271,25 @@ def test_interrupt_without_an_existing_file_leaves_nothing(capsys, tmp_path, mon
     code, _, _ = run(capsys, *SMALL, "-q", "-o", str(tmp_path / "a.png"))
     assert code == 130
     assert names(tmp_path) == []
+
+
+# --- friction (issue 20) -------------------------------------------------------------------
+
+
+def test_render_without_output_writes_the_scene_gif_here_and_says_where(
+    capsys, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "-s", "bowl", "--steps", "2", "--size", "64x64", "--motion", "steps")
+    assert code == 0 and [p.name for p in tmp_path.iterdir()] == ["bowl.gif"]
+    assert f"wrote bowl.gif ({tmp_path.resolve()}; no -o given)" in err
+
+
+def test_view_3d_is_the_surface_view_and_orbit_implies_it():
+    from visualizer.scene.scene import scene_from_mapping
+
+    assert scene_from_mapping({"view": "3d"}).view == "surface"
+    assert scene_from_mapping({"orbit": True}).render_options().view == "surface"
+    assert scene_from_mapping({"orbit": True, "view": "both"}).view == "both"
+    with pytest.raises(SpecError, match="did you mean 'surface'"):
+        scene_from_mapping({"view": "surfce"})

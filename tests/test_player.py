@@ -6,6 +6,7 @@ The page in a real browser (controls, readout, picture) is tested in test_browse
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 
@@ -16,7 +17,7 @@ from helpers import needs_encoder, rec_of, video_frame_count
 from surfaces.errors import WriterError
 from visualizer.encoding import _ffmpeg
 from visualizer.encoding.pacing import schedule_for
-from visualizer.encoding.player import loss_text, player_data, player_page
+from visualizer.encoding.player import loss_text, player_data, player_page, room_rem
 from visualizer.encoding.writers import write_frames_to_all, writer_for
 from visualizer.frontends.animation import animate
 from visualizer.maths.recorder import record
@@ -165,3 +166,14 @@ def test_a_page_saved_with_its_mp4_embeds_that_file_without_encoding_again(tmp_p
     assert base64.b64decode(video) == mp4.read_bytes()
     alone = anim.save(tmp_path / "alone.html").read_text(encoding="utf-8")
     assert alone == page.read_text(encoding="utf-8")  # the same page as a page saved alone
+
+
+def test_page_shows_the_caption_and_keeps_room_for_every_readout():
+    rec = rec_of("bowl", "gd:lr=0.1", "gd:lr=0.2", steps=3)
+    caption = "GD & momentum: " + "x" * 200
+    page = player_page(rec, [0, 1, 2, 3], FAKE_MP4, fps=20, size=(1280, 720), caption=caption)
+    assert f'<p class="caption">{html.escape(caption)}</p>' in page
+    # the video is no taller than leaves the heading, caption, controls and readouts room
+    room = room_rem(2, caption, 1280)
+    assert f"calc((100vh - {room}rem) * 1.7778)" in page
+    assert room > room_rem(2, "", 1280) > room_rem(1, "", 1280)

@@ -114,7 +114,9 @@ def test_frames_are_opaque_uint8_rgba_of_the_size(ravine_rec, view):
 def test_frames_count_follows_options(ravine_rec):
     assert len(list(render_frames(ravine_rec, RenderOptions(size=(256, 144), frames=1)))) == 1
     rec = rec_of("bowl", "gd:lr=0.2", steps=6)
-    assert len(list(render_frames(rec, RenderOptions(size=(256, 144))))) == 7
+    assert len(list(render_frames(rec, RenderOptions(size=(256, 144), motion="steps")))) == 7
+    smooth = RenderOptions(size=(256, 144), fps=20, steps_per_second=10, hold_first_ms=0)
+    assert len(list(render_frames(rec, smooth))) == 13  # in-between frames: 2 a step
 
 
 def test_frames_are_fresh_arrays(ravine_rec):
@@ -256,7 +258,7 @@ def test_diverged_run_is_marked_in_the_legend_and_stops_moving():
     rec = rec_of("bowl", "gd:lr=5", steps=8)
     diverged_at = rec.runs[0].diverged_at
     assert diverged_at == 4
-    renderer = FrameRenderer(rec, RenderOptions(view="contour", size=SIZE))
+    renderer = FrameRenderer(rec, RenderOptions(view="contour", size=SIZE, motion="steps"))
     frames = list(renderer.frames())
     H, W = frames[0].shape[:2]
     legend = renderer.layout.legend
@@ -278,7 +280,7 @@ def test_diverged_run_is_marked_in_the_legend_and_stops_moving():
 
 def test_run_that_diverges_keeps_others_moving():
     rec = rec_of("bowl", "gd:lr=5", "gd:lr=0.2", steps=8)
-    renderer = FrameRenderer(rec, RenderOptions(view="contour", size=SIZE))
+    renderer = FrameRenderer(rec, RenderOptions(view="contour", size=SIZE, motion="steps"))
     frames = list(renderer.frames())
     view = renderer.layers[0]
     for step in (5, 8):
@@ -439,11 +441,10 @@ def test_orbit_turns_the_camera():
     assert all(np.array_equal(x, y) for x, y in zip(orbit, single, strict=True))
 
 
-def test_orbit_is_ignored_without_a_3d_view():
-    rec = rec_of("bowl", "gd:lr=0.2", steps=4)
-    a = list(render_frames(rec, RenderOptions(size=(160, 90), orbit=True)))
-    b = list(render_frames(rec, RenderOptions(size=(160, 90))))
-    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+def test_orbit_implies_the_3d_view():
+    assert RenderOptions(orbit=True).view == "surface"  # the default contour view has no camera
+    assert RenderOptions(orbit=True, view="both").view == "both"
+    assert RenderOptions(view="contour").view == "contour"
 
 
 def test_frames_restore_only_the_axes_and_match_whole_figure_blitting():
@@ -467,7 +468,9 @@ def test_a_turned_camera_redraws_only_the_3d_axes_and_matches_a_full_redraw(
     scene, view, loss_panel
 ):
     rec = Scene(surface=scene, steps=40).record()
-    options = RenderOptions(view=view, size=(400, 300), loss_panel=loss_panel, orbit=True)
+    options = RenderOptions(
+        view=view, size=(400, 300), loss_panel=loss_panel, orbit=True, motion="steps"
+    )
     fast = FrameRenderer(rec, options)
     full = FrameRenderer(rec, options)
     full._draw_turned = lambda: False  # every frame a full figure draw
