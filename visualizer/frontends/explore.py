@@ -18,6 +18,7 @@ from surfaces.errors import SpecError
 from visualizer.encoding.explore import explore_page
 from visualizer.encoding.explore_model import check_explorable
 from visualizer.maths.recorder import Recording
+from visualizer.maths.specs import parse_optimizer
 from visualizer.scene.options import option_named
 from visualizer.scene.scene import RecordOptions, Scene
 
@@ -67,16 +68,18 @@ def explorable(scene: Scene) -> bool:
     (True, False)
     >>> explorable(Scene(surface="ravine", view="surface"))
     False
+    >>> explorable(Scene(surface="saddle", optimizers=("newton",)))  # a Hessian: Python only
+    False
     """
-    if scene.view == "surface":
+    if scene.view == "surface" or scene.pace != "iterations":  # the page paces by iteration
         return False
     names = [o for o in scene.optimizers if isinstance(o, str)]
     if len(names) != len(scene.optimizers) or any(
-        o.partition(":")[0].strip() in ("torch", "optax") for o in names
+        o.partition(":")[0].strip() in ("torch", "optax", "scipy") for o in names
     ):
         return False
     try:
-        check_explorable(scene.surface)
+        check_explorable(scene.surface, [parse_optimizer(o) for o in names])
     except SpecError:
         return False
     return True
