@@ -18,7 +18,6 @@ from surfaces.errors import SpecError
 from visualizer.encoding.explore import explore_page
 from visualizer.encoding.explore_model import check_explorable
 from visualizer.maths.recorder import Recording
-from visualizer.maths.specs import parse_optimizer
 from visualizer.scene.options import option_named
 from visualizer.scene.scene import RecordOptions, Scene
 
@@ -45,7 +44,7 @@ def explore_scene(scene: Scene, *, output_name: str = "explore.gif") -> tuple[st
     SpecError
         A surface or optimizer the page cannot recompute, with a one-line reason.
     """
-    check_explorable(scene.surface)
+    check_explorable(scene.surface, scene.optimizers)
     rec = scene.record()
     page = explore_page(
         rec,
@@ -73,13 +72,8 @@ def explorable(scene: Scene) -> bool:
     """
     if scene.view == "surface" or scene.pace != "iterations":  # the page paces by iteration
         return False
-    names = [o for o in scene.optimizers if isinstance(o, str)]
-    if len(names) != len(scene.optimizers) or any(
-        o.partition(":")[0].strip() in ("torch", "optax", "scipy") for o in names
-    ):
-        return False
     try:
-        check_explorable(scene.surface, [parse_optimizer(o) for o in names])
+        check_explorable(scene.surface, scene.optimizers)
     except SpecError:
         return False
     return True
