@@ -181,7 +181,7 @@ class ContourView(Layer):
         runs = self.rec.runs
         if self.simplices:  # Nelder–Mead's triangles, under the balls
             renderer = self.figure.canvas.get_renderer()
-            self.simplices.draw(step, lambda vertices: vertices, renderer)
+            self.simplices.draw(step, lambda vertices: (vertices, True), renderer)
         shown = [(i, runs[i]) for i in self.indices if step <= runs[i].last_step]
         if self.arrow_set is not None:
             for i, run in shown:
