@@ -73,9 +73,10 @@ class Output:
 
 def _media_output(path: str) -> Output:
     from visualizer.encoding.files import check_output_path
-    from visualizer.encoding.formats import SUFFIXES
+    from visualizer.encoding.formats import formats_for
 
-    return Output(path).check(lambda p: check_output_path(p, suffixes=SUFFIXES))
+    suffixes = [f.suffix for f in formats_for("render")]
+    return Output(path).check(lambda p: check_output_path(p, suffixes=suffixes))
 
 
 def _surface_entries() -> list[dict[str, Any]]:

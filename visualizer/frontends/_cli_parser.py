@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from surfaces.errors import SpecError, did_you_mean
+from visualizer.encoding.formats import formats_for
 from visualizer.scene.options import RenderOptions, option_named, options
 from visualizer.scene.scene import RecordOptions, Scene, load_scene_file, scene_from_mapping
 
@@ -160,6 +161,12 @@ def _subcommand(sub: Any, name: str, help: str) -> argparse.ArgumentParser:
     )
 
 
+def _format_list(front_end: str) -> str:
+    """The formats a front end writes, for help: ``.gif (looping GIF), ... or .html (...)``."""
+    named = [f"{f.suffix} ({f.description})" for f in formats_for(front_end)]
+    return ", ".join(named[:-1]) + " or " + named[-1]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``lossviz``."""
     parser = _Parser(
@@ -187,8 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         metavar="FILE",
         help=(
-            "output file; the suffix picks the format: .gif, .mp4, .webm, .png (poster)"
-            " or .html (a player page); missing folders are created"
+            f"output file; the suffix picks the format: {_format_list('render')};"
+            " missing folders are created"
         ),
     )
 

@@ -88,7 +88,7 @@ class RecordOptions:
         None, PAIR, "start point (default: the surface's)", metavar="X,Y"
     )
     steps: int | None = option(
-        None, integer(1, MAX_STEPS), "number of optimizer steps", metavar="N"
+        None, integer(1, MAX_STEPS, log=True), "number of optimizer steps", metavar="N"
     )
     seed: int = option(
         0, integer(0, 2**63 - 1), "seed for stochastic gradients (default 0)", metavar="N"
