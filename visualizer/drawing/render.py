@@ -323,7 +323,7 @@ def orbit_turns(n_frames: int) -> np.ndarray:
     return np.linspace(0.0, 360.0, n_frames, endpoint=False)
 
 
-def _orbit_worker_init(rec: Recording, options: RenderOptions, parent: int) -> None:
+def _orbit_worker_init(rec: Recording, options: RenderOptions, parent: int | None = None) -> None:
     """A worker draws frames only.
 
     Its signals: :func:`visualizer.encoding.files.signals_of_a_worker` (it dies with
