@@ -8,6 +8,8 @@ trail segments that are new since the previous frame (onto the saved background)
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -17,6 +19,7 @@ from visualizer.drawing._marks import ArrowSet, NameTags, make_ball
 from visualizer.drawing.geometry import contour_levels, shown_steps, stacked_sizes, surface_grid
 from visualizer.drawing.layer import Layer
 from visualizer.drawing.layout import Rect, label_axes, text_pt
+from visualizer.drawing.simplex import SimplexMarks
 from visualizer.drawing.theme import Theme, run_styles
 from visualizer.maths.recorder import Recording, Run
 
@@ -135,6 +138,13 @@ class ContourView(Layer):
         self.arrow_set = ArrowSet(rec, theme, ax.transData) if arrows else None
         if self.arrow_set is not None:
             self.arrow_set.attach(ax)
+        shown = [
+            r if k in self.indices else dataclasses.replace(r, simplices=None)
+            for k, r in enumerate(rec.runs)
+        ]
+        self.simplices = SimplexMarks(
+            figure, dataclasses.replace(rec, runs=tuple(shown)), self.styles, ax.transData, ax.bbox
+        )
 
     def _draw_contours(self, X: np.ndarray, Y: np.ndarray, Z: np.ndarray) -> None:
         ax, theme = self.ax, self.theme
@@ -169,6 +179,9 @@ class ContourView(Layer):
     def draw_dynamic(self, step: int) -> None:
         """Draw the balls (and arrows) at ``step``; a ball on top of another is smaller."""
         runs = self.rec.runs
+        if self.simplices:  # Nelder–Mead's triangles, under the balls
+            renderer = self.figure.canvas.get_renderer()
+            self.simplices.draw(step, lambda vertices: (vertices, True), renderer)
         shown = [(i, runs[i]) for i in self.indices if step <= runs[i].last_step]
         if self.arrow_set is not None:
             for i, run in shown:

@@ -32,6 +32,7 @@ from visualizer.drawing.geometry import (
 )
 from visualizer.drawing.layer import Layer
 from visualizer.drawing.layout import Rect, label_axes
+from visualizer.drawing.simplex import SimplexMarks
 from visualizer.drawing.theme import Theme, run_styles
 from visualizer.maths.recorder import Recording, Run
 
@@ -214,6 +215,7 @@ class SurfaceView(Layer):
         if self.name_tags is not None:
             for tag in self.name_tags.tags:
                 tag.set_clip_box(clip)
+        self.simplices = SimplexMarks(figure, rec, self.styles, ident, clip)
         # per run: screen pixels (with depth) and visibility of the points along its chords
         self._screen: list[tuple[np.ndarray, np.ndarray]] | None = None
         # the last step _screen covers; after a turn only up to the step drawn (a full
@@ -381,6 +383,8 @@ class SurfaceView(Layer):
             if not np.isfinite(px):
                 continue
             shown.append((i, run, px, py, bool(vis[step * m])))
+        if self.simplices:  # Nelder–Mead's triangles on the surface, under the balls
+            self.simplices.draw(step, self._on_surface, renderer)
         for i, _run, px, py, _seen in shown:
             self.shadows[i].set_data([px], [py])
             self.shadows[i].draw(renderer)
@@ -410,6 +414,16 @@ class SurfaceView(Layer):
                 shine.draw(renderer)
             if self.name_tags is not None:
                 self.name_tags.draw(i, px, cy, radius, size)
+
+    def _on_surface(self, vertices: np.ndarray) -> tuple[np.ndarray, bool] | None:
+        """Pixels of points ``(k, 2)`` on the surface and whether the surface hides none
+        of them, or ``None`` if one is off the window."""
+        x, y = vertices[:, 0], vertices[:, 1]
+        if not np.all(self.heights.inside(x, y)):
+            return None
+        projection, z = self.projection(), self.heights(x, y) + self.lift
+        seen = bool(np.all(visible(projection, self.heights, x, y, z)))
+        return projection.project(x, y, z)[:, :2], seen
 
     def _draw_arrows(
         self, i: int, run: Run, step: int, start_px: tuple[float, float], renderer: object
