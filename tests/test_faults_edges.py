@@ -157,6 +157,11 @@ def test_children_die_with_a_parent_killed_outright():
     parent = subprocess.Popen([sys.executable, "-c", ORPHAN], stdout=subprocess.PIPE, text=True)
     worker, encoder, prefix = (int(word) for word in parent.stdout.readline().split())
     assert running(worker) and running(encoder)
+    deadline = time.monotonic() + 5  # setpriv arms the signal, then runs the program
+    while (
+        Path(f"/proc/{encoder}/comm").read_text().strip() != "sleep" and time.monotonic() < deadline
+    ):
+        time.sleep(0.01)
     parent.kill()
     parent.wait(timeout=10)
     deadline = time.monotonic() + 5
