@@ -177,3 +177,12 @@ def test_page_shows_the_caption_and_keeps_room_for_every_readout():
     room = room_rem(2, caption, 1280)
     assert f"calc((100vh - {room}rem) * 1.7778)" in page
     assert room > room_rem(2, "", 1280) > room_rem(1, "", 1280)
+
+
+def test_a_recording_paced_by_evaluations_counts_evaluations():
+    from visualizer.maths.recorder import by_evaluations
+
+    rec = rec_of("bowl", "newton", "gd:lr=0.1", steps=4)
+    assert "<p>step <output" in player_page(rec, [0, 4], FAKE_MP4, fps=20, size=(64, 64))
+    paced = player_page(by_evaluations(rec), [0, 4], FAKE_MP4, fps=20, size=(64, 64))
+    assert "<p>evaluation <output" in paced

@@ -318,15 +318,19 @@ def orbit_turns(n_frames: int) -> np.ndarray:
 
 
 def _orbit_worker_init(
-    rec: Recording, options: RenderOptions, times: np.ndarray | None = None
+    rec: Recording,
+    options: RenderOptions,
+    parent: int | None = None,
+    times: np.ndarray | None = None,
 ) -> None:
     """A worker draws frames only.
 
-    Its signals: :func:`visualizer.encoding.files.signals_of_a_worker`.
+    Its signals: :func:`visualizer.encoding.files.signals_of_a_worker` (it dies with
+    ``parent``).
     """
     from visualizer.encoding.files import signals_of_a_worker
 
-    signals_of_a_worker()
+    signals_of_a_worker(parent)
     global _WORKER
     _WORKER = FrameRenderer(rec, options, times)
 
@@ -386,7 +390,9 @@ def render_frames(
     import os
     import sys
 
-    count = workers if workers is not None else (os.cpu_count() or 1)
+    from visualizer.encoding.processes import usable_cores
+
+    count = workers if workers is not None else usable_cores()
     # forking a process that has other threads can deadlock the child on a lock one
     # of them held (the writer's thread feeding ffmpeg, torch's or jax's pools): draw in this
     # process then
@@ -414,7 +420,7 @@ def render_frames(
     ctx = mp.get_context("fork")
     try:
         with ctx.Pool(
-            count, initializer=_orbit_worker_init, initargs=(rec, options, times)
+            count, initializer=_orbit_worker_init, initargs=(rec, options, os.getpid(), times)
         ) as pool:
             _SLOTS = None  # the workers have theirs; this process reads ``slots``
             pending: deque[tuple[Any, int]] = deque()
