@@ -261,3 +261,9 @@ def test_poster_is_the_frame_of_poster_step(tmp_path):
     assert np.array_equal(poster, frames[poster_index(s.times, 3)])
     assert s.times[poster_index(s.times, 3)] == 3.0
     assert not np.array_equal(poster, frames[-1])
+
+
+def test_a_pace_that_makes_too_many_frames_is_a_one_line_error():
+    with pytest.raises(SpecError, match=r"make 120000 frames .* --motion steps"):
+        animate("bowl", ["gd:lr=0.1"], steps=2000, steps_per_second=1, size=SIZE)
+    assert animate("bowl", ["gd:lr=0.1"], steps=2000, steps_per_second=1, motion="steps")

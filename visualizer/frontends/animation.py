@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import html
 import inspect
+import math
 import os
 import re
 import tempfile
@@ -48,8 +49,9 @@ from visualizer.encoding.pacing import (
 )
 from visualizer.encoding.player import PlayerWriter, player_page
 from visualizer.encoding.writers import FrameWriter, write_frames_to_all
+from visualizer.maths.motion import playback_seconds
 from visualizer.maths.recorder import Recording
-from visualizer.scene.options import options, options_doc
+from visualizer.scene.options import MAX_FRAMES, options, options_doc
 from visualizer.scene.scene import Scene, scene_from_mapping
 
 #: The format an animation shows in inline (a notebook) unless told: H.264 video.
@@ -325,7 +327,35 @@ def animation_from_scene(scene: Scene, *, recording: Recording | None = None) ->
     check_text(scene.title if scene.title is not None else rec.surface.title, what="title")
     for run in rec.runs:
         check_text(run.label, what="label")
-    return Animation(recording=rec, options=scene.render_options(), scene=scene)
+    anim = Animation(recording=rec, options=scene.render_options(), scene=scene)
+    check_frame_count(anim)
+    return anim
+
+
+def check_frame_count(anim: Animation) -> None:
+    """Refuse a pace that makes more than ``MAX_FRAMES`` frames (a video's, the most).
+
+    Raises
+    ------
+    SpecError
+        Saying how many frames the steps, the pace and the frame rate make.
+    """
+    o = anim.options
+    if o.frames is not None:
+        return
+    pace = {"steps_per_second": o.steps_per_second, "slow": o.slow}
+    seconds = float(
+        playback_seconds(
+            anim.recording.steps, **pace, slow_steps_per_second=o.slow_steps_per_second
+        )
+    )
+    frames = math.ceil(seconds * anim.fps)
+    if o.motion == "smooth" and frames > MAX_FRAMES:
+        raise SpecError(
+            f"{anim.recording.steps} steps at {o.steps_per_second:g} steps per second and"
+            f" {anim.fps} fps make {frames} frames (at most {MAX_FRAMES}): raise"
+            " --steps-per-second, or use --motion steps"
+        )
 
 
 def check_text(text: str, *, what: str) -> str:
