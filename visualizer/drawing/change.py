@@ -55,51 +55,52 @@ def changed_boxes(
         redrawn a little longer shifts its anti-aliased edge by a level or two.
     """
     a, b = np.asarray(before), np.asarray(after)
+    x0 = y0 = 0
+    if within is not None:  # only the box counts: crop first
+        x0, y0, x1, y1 = (max(v, 0) for v in within)
+        a, b = a[y0:y1, x0:x1], b[y0:y1, x0:x1]
     diff = np.abs(a.astype(np.int16) - b.astype(np.int16)) > tolerance
     if diff.ndim == 3:
         diff = diff.any(axis=2)
-    if within is not None:
-        x0, y0, x1, y1 = within
-        mask = np.zeros_like(diff)
-        mask[max(y0, 0) : max(y1, 0), max(x0, 0) : max(x1, 0)] = True
-        diff &= mask
-    rows, cols = np.nonzero(diff)
-    if rows.size == 0:
+    if not diff.any():
         return []
-    ys, xs = rows, cols
-    cell_r, cell_c = ys // block, xs // block
-    # each cell's pixel extent
-    extent: dict[tuple[int, int], list[int]] = {}
-    order = np.lexsort((cell_c, cell_r))
-    key = cell_r[order] * (diff.shape[1] // block + 2) + cell_c[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    ends = np.r_[starts[1:], len(order)]
-    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-        idx = order[s:e]
-        extent[(int(cell_r[idx[0]]), int(cell_c[idx[0]]))] = [
-            int(xs[idx].min()),
-            int(ys[idx].min()),
-            int(xs[idx].max()) + 1,
-            int(ys[idx].max()) + 1,
-        ]
+    h, w = diff.shape
+    padded = np.zeros((-(-h // block) * block, -(-w // block) * block), bool)
+    padded[:h, :w] = diff
+    cells = padded.reshape(padded.shape[0] // block, block, -1, block).any(axis=(1, 3))
+    label = np.zeros(cells.shape, int)
     boxes = []
-    seen: set[tuple[int, int]] = set()
-    for start in extent:
-        if start in seen:
+    for start in zip(*(v.tolist() for v in np.nonzero(cells)), strict=True):
+        if label[start]:
             continue
-        seen.add(start)
-        stack, box = [start], list(extent[start])
-        while stack:
+        label[start] = len(boxes) + 1
+        stack, members = [start], []
+        while stack:  # the cells that touch, diagonals included
             r, c = stack.pop()
-            x0, y0, x1, y1 = extent[(r, c)]
-            box = [min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1)]
+            members.append((r, c))
             for dr in (-1, 0, 1):
                 for dc in (-1, 0, 1):
                     near = (r + dr, c + dc)
-                    if near in extent and near not in seen:
-                        seen.add(near)
+                    if (
+                        0 <= near[0] < cells.shape[0]
+                        and 0 <= near[1] < cells.shape[1]
+                        and cells[near]
+                        and not label[near]
+                    ):
+                        label[near] = label[start]
                         stack.append(near)
-        boxes.append((box[0], box[1], box[2], box[3]))
+        rows, cols = zip(*members, strict=True)
+        r0, r1, c0, c1 = min(rows), max(rows) + 1, min(cols), max(cols) + 1
+        mine = np.kron(label[r0:r1, c0:c1] == label[start], np.ones((block, block), bool))
+        ys, xs = np.nonzero(padded[r0 * block : r1 * block, c0 * block : c1 * block] & mine)
+        boxes.append(
+            (
+                x0 + c0 * block + int(xs.min()),
+                y0 + r0 * block + int(ys.min()),
+                x0 + c0 * block + int(xs.max()) + 1,
+                y0 + r0 * block + int(ys.max()) + 1,
+            )
+        )
     return boxes
 
 
@@ -116,4 +117,4 @@ def changed_extent(
     Parameters are those of :func:`changed_boxes`.
     """
     boxes = changed_boxes(before, after, within=within, block=block, tolerance=tolerance)
-    return max((max(x1 - x0, y1 - y0) for x0, y0, x1, y1 in boxes), default=0)
+    return int(max((max(x1 - x0, y1 - y0) for x0, y0, x1, y1 in boxes), default=0))
