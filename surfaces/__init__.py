@@ -13,6 +13,7 @@ Get one by name, with optional parameters, or as an expression in ``x`` and ``y`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
@@ -260,6 +261,26 @@ def _mlp(hidden: int, data: str, samples: int, seed: int, plane: str, grid: int)
     return mlp_surface(hidden=hidden, data=data, samples=samples, seed=seed, plane=plane, grid=grid)
 
 
+def _data_lr(curvature: float, source: str) -> float:
+    """The presets' learning rate ``1/L`` for users' data, or a one-line data problem.
+
+    Examples
+    --------
+    >>> _data_lr(4.0, "p.csv")
+    0.25
+    >>> _data_lr(float("inf"), "p.csv")
+    Traceback (most recent call last):
+    ...
+    surfaces.errors.SpecError: data file 'p.csv': the loss's curvature is inf: rescale the data
+    """
+    lr = float(f"{1 / curvature:.2g}") if math.isfinite(curvature) and curvature > 0 else 0.0
+    if not (lr > 0 and math.isfinite(lr)):
+        raise SpecError(
+            f"data file {source!r}: the loss's curvature is {curvature:g}: rescale the data"
+        )
+    return lr
+
+
 def _data_preset(lr: float, n_samples: int) -> Preset:
     """Users' data: one learning rate for all, ``1/L`` from the loss's curvature."""
     batch = min(32, max(1, n_samples // 2))
@@ -277,8 +298,10 @@ def _data_preset(lr: float, n_samples: int) -> Preset:
 def _user_regression(table: np.ndarray, source: str) -> Surface:
     data = RegressionData(x=table[:, 0], y=table[:, 1])
     w, b = data.minimum()
-    x2, x1 = float(np.mean(data.x**2)), float(np.mean(data.x))
-    curvature = 0.5 * (x2 + 1) + float(np.hypot(0.5 * (x2 - 1), x1))  # of [[x2, x1], [x1, 1]]
+    with np.errstate(all="ignore"):  # too large data: named below as a data problem
+        x2, x1 = float(np.mean(data.x**2)), float(np.mean(data.x))
+        curvature = 0.5 * (x2 + 1) + float(np.hypot(0.5 * (x2 - 1), x1))  # [[x2, x1], [x1, 1]]
+    lr = _data_lr(curvature, source)
     spread = float(np.std(data.y)) or 1.0
     half_w, half_b = 3 * spread / max(np.sqrt(x2), 1e-12), 3 * spread
     return Surface(
@@ -290,7 +313,7 @@ def _user_regression(table: np.ndarray, source: str) -> Surface:
         window=(w - half_w, w + half_w, b - half_b, b + half_b),
         start=(w - 0.8 * half_w, b + 0.8 * half_b),
         minima=((w, b),),
-        preset=partial(_data_preset, float(f"{1 / curvature:.2g}"), data.n_samples),
+        preset=partial(_data_preset, lr, data.n_samples),
         params={},
         dataset=Dataset(n_samples=data.n_samples, batch_grad=data.batch_grad, samples=data),
         labels=("slope w", "intercept b"),
@@ -311,7 +334,9 @@ def _logistic(samples: int, seed: int, data: np.ndarray | None = None, source: s
     w, b = best if best is not None else (0.0, 0.0)
     scale = max(float(np.sqrt(np.mean(points.x**2))), 1e-12)
     half_w, half_b = max(3.0 / scale, 1.5 * abs(w)), max(3.0, 1.5 * abs(b))
-    lr = float(f"{1 / points.curvature():.2g}")
+    with np.errstate(all="ignore"):
+        curvature = points.curvature()
+    lr = _data_lr(curvature, source) if data is not None else float(f"{1 / curvature:.2g}")
     return Surface(
         name="logistic",
         title=title,
@@ -434,9 +459,15 @@ def get_surface(text: str, *, read_data: Callable[[str], np.ndarray] | None = No
     SpecError
         Unknown name or key (the message lists the valid ones), a bad value, a bad
         data file, or a malformed expression.
+    TypeError
+        ``text`` is not a string (``None``, a number).
     """
     from surfaces.expression import expression_surface, looks_like_expression
 
+    if not isinstance(text, str):
+        raise TypeError(
+            f"get_surface() takes a surface spec string as text, got {type(text).__name__}"
+        )
     text = text.strip()
     if text.partition(":")[0].strip() not in SURFACES and looks_like_expression(text):
         return expression_surface(text)  # (a registry name first: data=FILE paths hold "/")

@@ -242,3 +242,180 @@ def test_recording_equals_trace(maths: Any, case: str) -> None:
         np.testing.assert_allclose(
             _array(got["losses"])[:rows], run.losses[:rows], rtol=RTOL, atol=ATOL
         )
+
+
+# --- the page -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Explore pages written by ``lossviz explore``: the ravine's preset, and minibatches."""
+    from visualizer.frontends.cli import main
+
+    folder = tmp_path_factory.mktemp("explore")
+    out = {
+        "ravine": folder / "ravine.html",
+        "minibatch": folder / "minibatch.html",
+    }
+    assert main(["explore", "-s", "ravine", "-q", "-o", str(out["ravine"])]) == 0
+    assert main(["explore", "--scene", "minibatch", "-q", "-o", str(out["minibatch"])]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def ravine_page(browser: Any, pages: dict[str, Path]) -> Any:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(pages["ravine"].as_uri())
+    page.wait_for_function("document.body.dataset.ready === '1'")
+    page.requests = requests
+    return page
+
+
+def _trace_runs(args: list[str]) -> Any:
+    from visualizer.scene.scene import Scene, scene_from_mapping
+
+    return scene_from_mapping(dict(args), base=Scene(), text=True).record()
+
+
+def _assert_runs_equal(got: list[dict], rec: Any) -> None:
+    assert [r["label"] for r in got] == [run.label for run in rec.runs]
+    for run, js in zip(rec.runs, got, strict=True):
+        assert js["diverged"] == run.diverged_at
+        rows = run.last_step + 1
+        np.testing.assert_allclose(
+            np.array(js["positions"]), run.positions[:rows], rtol=RTOL, atol=ATOL
+        )
+        np.testing.assert_allclose(np.array(js["losses"]), run.losses[:rows], rtol=RTOL, atol=ATOL)
+
+
+def test_page_runs_equal_trace_and_follow_set(ravine_page: Any) -> None:
+    page = ravine_page
+    rec = _trace_runs([("surface", "ravine")])
+    _assert_runs_equal(page.evaluate("lossviz.runs()"), rec)
+    state = page.evaluate(
+        """lossviz.set({start: [-3.5, 1.25], steps: 90,
+             optimizers: [{params: {lr: 0.015}}, null, {params: {lr: 0.006, beta: 0.8}}]})"""
+    )
+    assert state["start"] == [-3.5, 1.25] and state["steps"] == 90
+    assert state["optimizers"][2] == {
+        "name": "momentum",
+        "label": "momentum",
+        "params": {"lr": 0.006, "beta": 0.8},
+        "on": True,
+    }
+    specs = [
+        f"{o['name']}:" + ",".join(f"{k}={v}" for k, v in o["params"].items())
+        for o in state["optimizers"]
+    ]
+    rec = _trace_runs(
+        [("surface", "ravine"), ("start", "-3.5,1.25"), ("steps", "90"), ("optimizers", specs)]
+    )
+    _assert_runs_equal(page.evaluate("lossviz.runs()"), rec)
+    # the command to copy says the same
+    command = page.evaluate("lossviz.command()")
+    assert "-O momentum:lr=0.006,beta=0.8" in command and "--start=-3.5,1.25 --steps 90" in command
+
+
+def test_page_loads_nothing_and_updates_within_16_ms(ravine_page: Any, pages: dict) -> None:
+    page = ravine_page
+    assert page.requests == [pages["ravine"].as_uri()]  # the file itself, nothing else
+    times = page.evaluate(
+        """() => { const out = [];
+          for (let k = 0; k < 15; k++) {
+            lossviz.set({start: [-4 + k / 20, 1.5], optimizers: [{params: {lr: 0.019 + k / 1e4}}]});
+            out.push(lossviz.timing().lastUpdateMs);
+          }
+          return out; }"""
+    )
+    assert float(np.median(times)) <= 16.0, times
+
+
+def test_url_hash_round_trip(browser: Any, ravine_page: Any) -> None:
+    state = ravine_page.evaluate(
+        """lossviz.set({start: [-2.25, 0.5], steps: 70, step: 33,
+             optimizers: [null, {params: {noise: 0.5}}, {params: {beta: 0.75}}, {on: false}]})"""
+    )
+    url = ravine_page.url
+    assert "#" in url and "start=-2.25%2C0.5" in url
+    other = browser.new_page()
+    other.goto(url)
+    other.wait_for_function("document.body.dataset.ready === '1'")
+    assert other.evaluate("lossviz.state()") == state
+    assert other.evaluate("lossviz.runs()") == ravine_page.evaluate("lossviz.runs()")
+    other.close()
+
+
+def test_click_and_drag_move_the_start(ravine_page: Any) -> None:
+    page = ravine_page
+    page.evaluate("lossviz.set({steps: 120})")
+    box = page.locator("#lv-plot").bounding_box()
+    plot = page.evaluate("JSON.parse(document.getElementById('lv-data').textContent).plot")
+    xmin, xmax, ymin, ymax = get_surface("ravine").window
+
+    def pixel(x: float, y: float) -> tuple[float, float]:
+        return (
+            box["x"] + plot["left"] + (x - xmin) / (xmax - xmin) * plot["width"],
+            box["y"] + plot["top"] + (ymax - y) / (ymax - ymin) * plot["height"],
+        )
+
+    page.mouse.click(*pixel(2.0, -1.0))
+    start = page.evaluate("lossviz.state().start")
+    assert start == pytest.approx([2.0, -1.0], abs=0.02)
+    assert page.evaluate("lossviz.runs()[0].positions[0]") == start
+    page.mouse.move(*pixel(-3.0, 1.0))
+    page.mouse.down()
+    page.mouse.move(*pixel(-1.0, 0.5), steps=4)
+    page.mouse.up()
+    assert page.evaluate("lossviz.state().start") == pytest.approx([-1.0, 0.5], abs=0.02)
+    # the keyboard: the focused plot moves the start by 1% of the window per arrow
+    before = page.evaluate("lossviz.state().start")
+    page.focus("#lv-plot")
+    page.keyboard.press("ArrowRight")
+    after = page.evaluate("lossviz.state().start")
+    assert after[0] == pytest.approx(before[0] + (xmax - xmin) / 100, abs=1e-3)
+
+
+def test_a_slider_recomputes(ravine_page: Any) -> None:
+    page = ravine_page
+    page.evaluate("lossviz.set({optimizers: [{params: {lr: 0.0195}}]})")
+    slider = page.locator("#lv-p-0-lr")
+    slider.focus()
+    page.keyboard.press("ArrowRight")  # one slider step: lr × 10^0.005, to 3 digits
+    assert page.evaluate("lossviz.state().optimizers[0].params.lr") == 0.0197
+    rec = _trace_runs(
+        [
+            ("surface", "ravine"),
+            ("start", ",".join(map(str, page.evaluate("lossviz.state().start")))),
+            ("optimizers", ["gd:lr=0.0197"]),
+        ]
+    )
+    assert page.evaluate("lossviz.runs()[0].positions")[:5] == rec.runs[0].positions[:5].tolist()
+
+
+def test_theory_and_set_optimal(ravine_page: Any) -> None:
+    page = ravine_page
+    theory = page.evaluate("lossviz.theory()")
+    assert theory["kappa"] == pytest.approx(100)
+    assert theory["gd"]["optimalLr"] == pytest.approx(2 / 101)
+    assert theory["momentum"]["optimalBeta"] == pytest.approx((9 / 11) ** 2)
+    page.click("#lv-optimal")
+    params = [o["params"] for o in page.evaluate("lossviz.state().optimizers")]
+    assert params[0]["lr"] == pytest.approx(2 / 101, rel=1e-3)
+    assert params[2] == {
+        "lr": pytest.approx(4 / 121, rel=1e-3),
+        "beta": pytest.approx(0.6694, rel=1e-3),
+    }
+
+
+def test_minibatch_page_equals_trace(browser: Any, pages: dict[str, Path]) -> None:
+    from visualizer.frontends.cli import gallery_scene
+
+    page = browser.new_page()
+    page.goto(pages["minibatch"].as_uri())
+    page.wait_for_function("document.body.dataset.ready === '1'")
+    scene = gallery_scene("minibatch").rendered
+    _assert_runs_equal(page.evaluate("lossviz.runs()"), scene.record())
+    assert page.evaluate("lossviz.theory()") is not None  # regression is a quadratic
+    page.close()

@@ -413,7 +413,7 @@ def test_a_recording_of_minutes_or_gigabytes_is_refused_up_front(capsys, argv, e
 
 def test_the_work_bounds_are_exact():
     from surfaces import get_surface
-    from visualizer.scene.scene import MAX_TRAINING_WORK, check_work
+    from visualizer.maths.bounds import MAX_TRAINING_WORK, check_work
 
     regression = get_surface("regression:samples=1000000")
     steps = MAX_TRAINING_WORK // (1_000_000 * 2)
@@ -427,8 +427,8 @@ def test_the_work_bounds_are_exact():
 
 
 def test_the_readme_states_the_bounds():
+    from visualizer.maths.bounds import MAX_NETWORK_STEPS
     from visualizer.scene.options import MAX_OPTIMIZERS, MAX_TITLE_CHARS
-    from visualizer.scene.scene import MAX_NETWORK_STEPS
 
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     for row in (

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from surfaces.errors import SpecError
+from visualizer.encoding.formats import FORMATS
 
 #: Memory a render holds per pixel of a frame, measured (peak python + ffmpeg, at 1920x1080
 #: and 3840x2160): the renderer's canvas, background and frame copies, plus each encoder's
-#: frames in flight (x264's look-ahead is the largest), on top of a fixed base.
+#: frames in flight (x264's look-ahead is the largest: ``Format.encoder_bytes_per_pixel``),
+#: on top of a fixed base.
 RENDER_BYTES_PER_PIXEL = 50
-ENCODER_BYTES_PER_PIXEL = {".gif": 20, ".mp4": 80, ".webm": 80, ".png": 4, ".html": 80}
 BASE_MEMORY_BYTES = 150_000_000
 
 
@@ -23,7 +24,8 @@ def memory_needed(frame_size: tuple[int, int], suffixes: Sequence[str]) -> int:
     469
     """
     width, height = frame_size
-    per_pixel = RENDER_BYTES_PER_PIXEL + sum(ENCODER_BYTES_PER_PIXEL.get(s, 0) for s in suffixes)
+    encoders = sum(FORMATS[s].encoder_bytes_per_pixel for s in suffixes if s in FORMATS)
+    per_pixel = RENDER_BYTES_PER_PIXEL + encoders
     return BASE_MEMORY_BYTES + width * height * per_pixel
 
 

@@ -267,3 +267,75 @@ def explore_model(recording: Recording) -> dict[str, Any]:
             for i, spec in enumerate(specs)
         ],
     }
+
+
+def quadratic(surface: Surface) -> dict[str, Any] | None:
+    """The Hessian's eigenvalues and the minimum of a convex quadratic surface, else ``None``.
+
+    The bowl and the ravine by their formulas, regression by its moments, and an
+    expression whose gradient is affine over the window (checked at a few points to
+    1e-9) with a positive-definite Hessian.
+
+    Examples
+    --------
+    >>> from surfaces import get_surface
+    >>> quadratic(get_surface("ravine:kappa=50"))
+    {'eigenvalues': [1.0, 50.0], 'minimum': [0.0, 0.0]}
+    >>> quadratic(get_surface("x**2 + 3*y**2 + x*y"))["eigenvalues"]
+    [1.7639320225002102, 6.23606797749979]
+    >>> quadratic(get_surface("rosenbrock")) is None
+    True
+    """
+    if surface.model is not None:
+        return None
+    samples = surface.dataset.samples if surface.dataset is not None else None
+    if surface.name == "bowl" and samples is None:
+        hessian, minimum = np.eye(2), np.zeros(2)
+    elif surface.name == "ravine" and samples is None:
+        hessian, minimum = np.diag([1.0, float(surface.params["kappa"])]), np.zeros(2)
+    elif isinstance(samples, RegressionData):
+        sxx, sx = float((samples.x * samples.x).mean()), float(samples.x.mean())
+        hessian, minimum = np.array([[sxx, sx], [sx, 1.0]]), np.array(samples.minimum())
+    elif samples is None and looks_like_expression(surface.name):
+        found = _affine_gradient(surface)
+        if found is None:
+            return None
+        hessian, minimum = found
+    else:
+        return None
+    eigenvalues = np.linalg.eigvalsh(hessian)
+    if not eigenvalues[0] > 0:
+        return None
+    return {
+        "eigenvalues": [float(v) for v in eigenvalues],
+        "minimum": [float(v) for v in minimum],
+    }
+
+
+def _affine_gradient(surface: Surface) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(H, θ*)`` when the gradient is ``H (θ − θ*)`` over the window, else ``None``."""
+    xmin, xmax, ymin, ymax = surface.window
+    centre = np.array([(xmin + xmax) / 2, (ymin + ymax) / 2])
+    step = np.array([xmax - xmin, ymax - ymin]) / 4
+    with np.errstate(all="ignore"):
+        g0 = np.asarray(surface.grad(centre), dtype=float)
+        columns = [
+            (np.asarray(surface.grad(centre + step[i] * np.eye(2)[i]), dtype=float) - g0) / step[i]
+            for i in range(2)
+        ]
+        hessian = np.stack(columns, axis=1)
+        if not np.all(np.isfinite(hessian)) or not np.allclose(hessian, hessian.T, rtol=1e-7):
+            return None
+        rng = np.random.default_rng(0)
+        for _ in range(5):
+            p = centre + (rng.uniform(-2, 2, 2) * step)
+            want = g0 + hessian @ (p - centre)
+            got = np.asarray(surface.grad(p), dtype=float)
+            scale = np.abs(g0).max() + np.abs(hessian).max() * np.abs(p - centre).max() + 1.0
+            if not np.all(np.abs(got - want) <= 1e-9 * scale):
+                return None
+        try:
+            minimum = centre - np.linalg.solve(hessian, g0)
+        except np.linalg.LinAlgError:
+            return None
+    return (hessian + hessian.T) / 2, minimum

@@ -61,7 +61,7 @@ from visualizer.encoding._base import (
 from visualizer.encoding._ffmpeg_writers import GifWriter, Mp4Writer, WebmWriter
 from visualizer.encoding._memory import check_memory, memory_needed
 from visualizer.encoding.files import check_output_folder, write_text_atomic
-from visualizer.encoding.formats import SUFFIXES
+from visualizer.encoding.formats import FORMATS, SUFFIXES, format_of, writer_class
 from visualizer.encoding.gif import (
     GIF_PALETTE_SIZE,
     MAX_FPS,
@@ -98,11 +98,6 @@ __all__ = [
 ]
 
 
-_WRITERS: dict[str, type[FrameWriter]] = {
-    writer.suffix: writer for writer in (GifWriter, Mp4Writer, WebmWriter, PngWriter)
-}
-
-
 def writer_for(
     path: PathLike,
     *,
@@ -120,9 +115,10 @@ def writer_for(
     'Mp4Writer'
     """
     path = check_output_path(path)
-    writer_type = _WRITERS.get(path.suffix.lower())
-    if writer_type is None:  # .html: the page needs the recording, not only frames
-        raise WriterError(f"'{path.name}': write a player page with Animation.save")
+    fmt = format_of(path)
+    if fmt.needs_recording:  # the player page: made by Animation.save
+        raise WriterError(f"'{path.name}': write a {fmt.description} with Animation.save")
+    writer_type = writer_class(fmt)
     return writer_type(path, fps=fps, hold_last_ms=hold_last_ms, extra_colors=extra_colors)
 
 
@@ -258,10 +254,11 @@ def write_frames_to_all(
     with _writing(
         paths, fps=fps, hold_last_ms=hold_last_ms, extra_colors=extra_colors, repeats=repeats
     ) as writers:
+        stills = [FORMATS[writer.suffix].still for writer in writers]
         for index, item in enumerate(frames):
             frame, repeat = item if isinstance(item, tuple) else (item, 1)
-            for writer in writers:
-                if poster_index is not None and writer.suffix == ".png" and index != poster_index:
+            for writer, still in zip(writers, stills, strict=True):
+                if poster_index is not None and still and index != poster_index:
                     continue  # a poster keeps only its frame
                 writer.grab_frame(frame, repeat=repeat, copy=copy)
             if on_frame is not None:

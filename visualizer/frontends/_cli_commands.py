@@ -1,4 +1,4 @@
-"""The ``lossviz`` subcommands: ``list``, ``trace``, ``render`` and ``gallery``."""
+"""The ``lossviz`` subcommands: ``list``, ``trace``, ``render``, ``explore`` and ``gallery``."""
 
 from __future__ import annotations
 
@@ -73,9 +73,10 @@ class Output:
 
 def _media_output(path: str) -> Output:
     from visualizer.encoding.files import check_output_path
-    from visualizer.encoding.formats import SUFFIXES
+    from visualizer.encoding.formats import formats_for
 
-    return Output(path).check(lambda p: check_output_path(p, suffixes=SUFFIXES))
+    suffixes = [f.suffix for f in formats_for("render")]
+    return Output(path).check(lambda p: check_output_path(p, suffixes=suffixes))
 
 
 def _surface_entries() -> list[dict[str, Any]]:
@@ -337,4 +338,33 @@ def cmd_gallery(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "trace": cmd_trace, "render": cmd_render, "gallery": cmd_gallery}
+def cmd_explore(args: argparse.Namespace) -> int:
+    """``lossviz explore``: the explorable page."""
+    from visualizer.encoding.files import check_output_path
+
+    out = Output(args.output).check(lambda p: check_output_path(p, suffixes=(".html",)))
+    scene = scene_from_args(args)
+    from visualizer.frontends.explore import explore_scene
+
+    page, rec = explore_scene(scene, output_name=out.path.with_suffix(".gif").name)
+    out.make_folders(quiet=args.quiet)
+    try:
+        from visualizer.encoding.explore import write_explore
+
+        path = write_explore(out.path, page)
+    except BaseException:
+        out.undo()
+        raise
+    _notes(rec.runs)
+    if not args.quiet:
+        print(f"wrote {path} ({len(page.encode('utf-8')) / 1024:.0f} KB)", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {
+    "list": cmd_list,
+    "trace": cmd_trace,
+    "render": cmd_render,
+    "explore": cmd_explore,
+    "gallery": cmd_gallery,
+}

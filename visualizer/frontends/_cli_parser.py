@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from surfaces.errors import SpecError, did_you_mean
-from visualizer.scene.options import RenderOptions, options
+from visualizer.encoding.formats import formats_for
+from visualizer.scene.options import RenderOptions, option_named, options
 from visualizer.scene.scene import RecordOptions, Scene, load_scene_file, scene_from_mapping
 
 PROG = "lossviz"
@@ -35,6 +36,11 @@ EXAMPLES = {
         "lossviz trace -s ravine -o runs.csv",
         "lossviz trace -s saddle -O gd -O momentum:lr=0.01 --steps 200 -o saddle.csv",
         "lossviz trace --scene minibatch | head",
+    ],
+    "explore": [
+        "lossviz explore -s ravine -o ravine.html",
+        "lossviz explore --scene momentum-beta --theme dark -o beta.html",
+        'lossviz explore -s "x**2 + 10*y**2" -O gd:lr=0.05 -O momentum:lr=0.02 -o q.html',
     ],
     "gallery": [
         "lossviz gallery",
@@ -155,6 +161,12 @@ def _subcommand(sub: Any, name: str, help: str) -> argparse.ArgumentParser:
     )
 
 
+def _format_list(front_end: str) -> str:
+    """The formats a front end writes, for help: ``.gif (looping GIF), ... or .html (...)``."""
+    named = [f"{f.suffix} ({f.description})" for f in formats_for(front_end)]
+    return ", ".join(named[:-1]) + " or " + named[-1]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``lossviz``."""
     parser = _Parser(
@@ -182,10 +194,27 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         metavar="FILE",
         help=(
-            "output file; the suffix picks the format: .gif, .mp4, .webm, .png (poster)"
-            " or .html (a player page); missing folders are created"
+            f"output file; the suffix picks the format: {_format_list('render')};"
+            " missing folders are created"
         ),
     )
+
+    p_explore = _subcommand(
+        sub, "explore", "write an explorable page: move sliders and the start, runs recomputed"
+    )
+    _add_scene_options(p_explore)
+    group = p_explore.add_argument_group("drawing")
+    for name in ("theme", "title"):
+        opt = option_named(RenderOptions, name)
+        group.add_argument(opt.flag, dest=opt.name, metavar=opt.metavar, help=opt.help)
+    p_explore.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE.html",
+        help="the page (one self-contained .html file); missing folders are created",
+    )
+    p_explore.add_argument("-q", "--quiet", action="store_true", help="no message on success")
 
     p_gallery = _subcommand(
         sub,

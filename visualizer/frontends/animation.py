@@ -36,12 +36,16 @@ from surfaces.errors import SpecError, did_you_mean
 from surfaces.params import show
 from visualizer.drawing.render import RenderOptions, frame_steps, render_frames
 from visualizer.drawing.theme import THEMES
+from visualizer.encoding.formats import FORMATS, formats_for, writer_class
 from visualizer.encoding.pacing import frame_repeats, poster_index
 from visualizer.encoding.player import PlayerWriter, player_page
-from visualizer.encoding.writers import FrameWriter, Mp4Writer, write_frames_to_all
+from visualizer.encoding.writers import FrameWriter, write_frames_to_all
 from visualizer.maths.recorder import Recording
 from visualizer.scene.options import options, options_doc
 from visualizer.scene.scene import Scene, scene_from_mapping
+
+#: The format an animation shows in inline (a notebook) unless told: H.264 video.
+INLINE_FORMAT = "mp4"
 
 
 @dataclass(frozen=True)
@@ -134,15 +138,18 @@ class Animation:
         """
         repeats = self.frame_repeats().tolist()
         paced = zip(self.frames(), repeats, strict=True)
-        # A player page embeds the MP4 written before it in ``paths``, if any (the gallery's).
+        # A player page embeds the MP4 written before it in ``paths``, if any (the gallery's):
+        # the first writer of a format that a page embeds (Format.embeds) is kept for it.
         targets: list[str | os.PathLike[str] | FrameWriter] = []
-        mp4: Mp4Writer | None = None
+        embedded = {f.embeds for f in FORMATS.values() if f.embeds}
+        first: dict[str, FrameWriter] = {}
         for path in paths:
-            if _suffix(path) == ".mp4" and mp4 is None:
-                mp4 = Mp4Writer(path, fps=self.fps, hold_last_ms=0)
-                targets.append(mp4)
-            elif _suffix(path) == ".html":
-                targets.append(self._player_writer(path, mp4_from=mp4))
+            fmt = FORMATS.get(_suffix(path))  # None: the writers report the bad suffix
+            if fmt is not None and fmt.needs_recording:
+                targets.append(self._player_writer(path, mp4_from=first.get(fmt.embeds or "")))
+            elif fmt is not None and fmt.suffix in embedded and fmt.suffix not in first:
+                first[fmt.suffix] = writer_class(fmt)(path, fps=self.fps, hold_last_ms=0)
+                targets.append(first[fmt.suffix])
             else:
                 targets.append(path)
         return write_frames_to_all(
@@ -159,7 +166,7 @@ class Animation:
         )
 
     def _player_writer(
-        self, path: str | os.PathLike[str], *, mp4_from: Mp4Writer | None = None
+        self, path: str | os.PathLike[str], *, mp4_from: FrameWriter | None = None
     ) -> PlayerWriter:
         steps = frame_steps(self.recording.steps, self.options.frames).tolist()
 
@@ -182,7 +189,7 @@ class Animation:
         with tempfile.TemporaryDirectory() as folder:
             return self.save(Path(folder) / f"animation{suffix}").read_bytes()
 
-    def to_html(self, format: str = "mp4") -> str:
+    def to_html(self, format: str = INLINE_FORMAT) -> str:
         """The animation as an HTML element to show inline (Jupyter, any page).
 
         Parameters
@@ -196,18 +203,20 @@ class Animation:
         runs = ", ".join(r.label for r in self.recording.runs)
         label = html.escape(f"{self.recording.surface.title}: {runs}")
         common = f'width="{w}" height="{h}" style="max-width:100%;height:auto"'
-        if format == "mp4":
-            data = base64.b64encode(self.to_bytes(".mp4")).decode("ascii")
+        inline = {f.name: f for f in formats_for("inline")}
+        if format not in inline:
+            names = sorted(inline, key=lambda name: name != INLINE_FORMAT)  # the default first
+            raise ValueError(f"format must be {' or '.join(map(repr, names))}, got {format!r}")
+        fmt = inline[format]
+        data = base64.b64encode(self.to_bytes(fmt.suffix)).decode("ascii")
+        if fmt.mime.startswith("video/"):
             return (
-                f'<video src="data:video/mp4;base64,{data}" {common} aria-label="{label}" '
+                f'<video src="data:{fmt.mime};base64,{data}" {common} aria-label="{label}" '
                 "controls autoplay loop muted playsinline></video>"
             )
-        if format == "gif":
-            data = base64.b64encode(self.to_bytes(".gif")).decode("ascii")
-            return f'<img src="data:image/gif;base64,{data}" {common} alt="{label}">'
-        raise ValueError(f"format must be 'mp4' or 'gif', got {format!r}")
+        return f'<img src="data:{fmt.mime};base64,{data}" {common} alt="{label}">'
 
-    def show(self, format: str = "mp4") -> None:
+    def show(self, format: str = INLINE_FORMAT) -> None:
         """Show the animation inline now, in Jupyter: ``"mp4"`` (a video) or ``"gif"``.
 
         Raises
@@ -225,7 +234,7 @@ class Animation:
 
     def _repr_html_(self) -> str:
         """Jupyter display: an H.264 video with controls, playing and looping."""
-        return self.to_html("mp4")
+        return self.to_html(INLINE_FORMAT)
 
 
 def _suffix(path: str | os.PathLike[str]) -> str:

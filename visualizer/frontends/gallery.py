@@ -30,13 +30,14 @@ from typing import Any
 from urllib.parse import quote
 
 from surfaces.errors import SpecError
+from visualizer.encoding.formats import formats_for
 from visualizer.scene.options import command_args
 from visualizer.scene.scene import Scene, load_scene_file
 
 #: The scene files shipped with lossviz.
 DEFAULT_SCENES = Path(__file__).parent.parent / "scene" / "gallery"
 #: Formats written for every scene.
-GALLERY_SUFFIXES = (".gif", ".mp4", ".png", ".html")
+GALLERY_SUFFIXES = tuple(f.suffix for f in formats_for("gallery"))
 
 
 @dataclass(frozen=True)

@@ -46,11 +46,15 @@ except ImportError:  # pragma: no cover - depends on the environment
     ) from None
 
 from surfaces.errors import SpecError, WriterError
+from visualizer.encoding.formats import formats_for
 
 logger = logging.getLogger(__name__)
 
 #: Formats of the directive, and the files each writes (the first one is shown).
-FORMATS = {"mp4": (".mp4", ".png"), "gif": (".gif",), "html": (".html",)}
+FORMATS = {
+    f.name: (f.suffix, *(s.suffix for s in formats_for("render") if f.poster and s.still))
+    for f in formats_for("sphinx")
+}
 #: Where the media go, relative to the HTML output folder.
 STATIC = "_static/lossviz"
 #: Height of the player's controls and readout below the video, for its frame.

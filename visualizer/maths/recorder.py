@@ -26,6 +26,7 @@ import numpy as np
 
 from surfaces.base import Surface
 from surfaces.errors import SpecError
+from visualizer.maths.bounds import check_record_args
 from visualizer.maths.specs import OptimizerLike, OptimizerSpec, labels_for, resolve_optimizers
 
 Array = np.ndarray
@@ -292,7 +293,16 @@ def record(
         Plain arrays per run. A run that produces a non-finite value or leaves the
         window grown :data:`DIVERGENCE_FACTOR` times is stopped and marked
         diverged; the others go on.
+
+    Raises
+    ------
+    TypeError
+        An argument of the wrong type (named), such as a surface's name for a surface.
+    surfaces.errors.SpecError
+        A value out of range, or work beyond the bounds of the command
+        (:mod:`visualizer.maths.bounds`).
     """
+    check_record_args(surface, specs, start, steps, seed)
     if not specs:
         raise SpecError("no optimizers to run")
     specs = resolve_optimizers(specs, ())

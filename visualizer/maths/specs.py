@@ -371,12 +371,18 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
     SpecError
         Unknown optimizer or key (the message lists the valid ones), or a value out
         of range.
+    TypeError
+        ``text`` is not a string (``None``, a number).
 
     Examples
     --------
     >>> parse_optimizer("gd:lr=0.1,schedule=exponential,gamma=0.9").text()
     'gd:lr=0.1,schedule=exponential,gamma=0.9'
     """
+    if not isinstance(text, str):
+        raise TypeError(
+            f"parse_optimizer() takes an optimizer spec string as text, got {type(text).__name__}"
+        )
     name, raw = _split(text)
     label = raw.pop("label", None)
     if label is not None:

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from surfaces.errors import SpecError, did_you_mean
 from surfaces.params import check_plain_text, parse_int, show
 from visualizer.drawing.theme import THEMES
+from visualizer.maths.bounds import MAX_STEPS
 
 if TYPE_CHECKING:
     from surfaces.base import Surface
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
 #: The views a scene can be drawn in.
 VIEWS = ("contour", "surface", "both", "grid")
 MIN_SIZE_PX, MAX_SIZE_PX = 64, 7680
-MAX_STEPS = 100_000
 MAX_FRAMES = 100_000
 #: Largest coordinate of a start or window, and the narrowest window relative to its size.
 MAX_COORDINATE = 1e12
@@ -88,6 +88,17 @@ class Kind:
         The Python type, for docstrings.
     flag_action
         ``"store_true"`` for on/off flags, ``"append"`` for repeatable ones.
+    choices
+        The values it accepts, when they are a few names (a menu); else ``None``.
+    low, high
+        The smallest and largest number it accepts (each number of a pair or a
+        window, each side of a size); ``None`` where there is no bound.
+    log
+        A slider for it should be logarithmic: its values span orders of magnitude.
+
+    The last four are what a front end needs to build a control (a menu, a slider,
+    a check box) from the table without declaring the option again; see
+    :attr:`widget`.
     """
 
     check: Callable[[str, Any], Any]
@@ -96,6 +107,29 @@ class Kind:
     joined: bool = False
     type_doc: str = "str"
     flag_action: str = "store"
+    choices: tuple[str, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+
+    @property
+    def widget(self) -> str:
+        """The control that edits such a value: ``"menu"`` (of :attr:`choices`),
+        ``"checkbox"``, ``"slider"`` (between :attr:`low` and :attr:`high`, one number),
+        ``"numbers"`` (several, each within the bounds) or ``"text"``.
+
+        Examples
+        --------
+        >>> integer(1, 100).widget, choice(("a", "b")).widget, FLAG.widget, SIZE.widget
+        ('slider', 'menu', 'checkbox', 'numbers')
+        """
+        if self.choices is not None:
+            return "menu"
+        if self.flag_action == "store_true":
+            return "checkbox"
+        if self.low is not None and self.high is not None:
+            return "slider" if self.type_doc in ("int", "float") else "numbers"
+        return "text"
 
 
 def _items(value: Any) -> list[Any]:
@@ -210,8 +244,19 @@ def _numbers(values: Sequence[float]) -> str:
     return ",".join(f"{v:g}" if float(f"{v:g}") == v else repr(float(v)) for v in values)
 
 
-def integer(lo: int, hi: int) -> Kind:
-    """An integer in ``lo..hi``: a TOML integer, or flag text such as ``50``."""
+def integer(lo: int, hi: int, *, log: bool = False) -> Kind:
+    """An integer in ``lo..hi``: a TOML integer, or flag text such as ``50``.
+
+    ``log``: a slider for it should be logarithmic (``lo`` must then be positive).
+
+    Examples
+    --------
+    >>> kind = integer(1, 100)
+    >>> kind.low, kind.high, kind.check("fps", 100)
+    (1, 100, 100)
+    """
+    if log and lo <= 0:
+        raise ValueError(f"a logarithmic range must start above 0, got {lo}")
 
     def check(key: str, value: Any) -> int:
         if not _is_int(value):
@@ -222,11 +267,21 @@ def integer(lo: int, hi: int) -> Kind:
         check=check,
         check_text=lambda key, text: parse_int(key, text, lo=lo, hi=hi),
         type_doc="int",
+        low=lo,
+        high=hi,
+        log=log,
     )
 
 
 def choice(choices: Sequence[str]) -> Kind:
-    """One of ``choices``; a near miss gets a suggestion."""
+    """One of ``choices``; a near miss gets a suggestion.
+
+    Examples
+    --------
+    >>> choice(("light", "dark")).choices
+    ('light', 'dark')
+    """
+    choices = tuple(choices)
 
     def check(key: str, value: Any) -> str:
         if value not in choices:
@@ -234,7 +289,7 @@ def choice(choices: Sequence[str]) -> Kind:
             raise SpecError(f"{key} must be one of {', '.join(choices)}, got {show(value)}{hint}")
         return str(value)
 
-    return Kind(check=check, type_doc="str")
+    return Kind(check=check, type_doc="str", choices=choices)
 
 
 def text(max_chars: int, *, lines: bool = False) -> Kind:
@@ -292,21 +347,32 @@ PAIR = Kind(
     show=_numbers,
     joined=True,
     type_doc="(float, float)",
+    low=-MAX_COORDINATE,
+    high=MAX_COORDINATE,
 )
 WINDOW = Kind(
     check=lambda key, v: parse_window(v),
     show=_numbers,
     joined=True,
     type_doc="(float, float, float, float)",
+    low=-MAX_COORDINATE,
+    high=MAX_COORDINATE,
 )
 STEP_RANGE = Kind(
     check=lambda key, v: parse_step_range(v, what=key),
     check_text=lambda key, v: parse_step_range(v, what=key),
     show=lambda v: f"{v[0]},{v[1]}",
     type_doc="(int, int)",
+    low=0,
+    high=MAX_STEPS,
 )
 SIZE = Kind(
-    check=lambda key, v: parse_size(v), show=lambda v: f"{v[0]}x{v[1]}", type_doc="(int, int)"
+    check=lambda key, v: parse_size(v),
+    show=lambda v: f"{v[0]}x{v[1]}",
+    type_doc="(int, int)",
+    low=MIN_SIZE_PX,
+    high=MAX_SIZE_PX,
+    log=True,
 )
 
 
@@ -472,7 +538,7 @@ class RenderOptions:
     )
     frames: int | None = option(
         None,
-        integer(1, MAX_FRAMES),
+        integer(1, MAX_FRAMES, log=True),
         "number of frames (default: one per step)",
         metavar="N",
     )
@@ -482,7 +548,7 @@ class RenderOptions:
     )
     dpi: int | None = option(
         None,
-        integer(20, 600),
+        integer(20, 600, log=True),
         "dots per inch: scales fonts and lines",
         metavar="N",
     )

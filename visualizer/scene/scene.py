@@ -36,6 +36,7 @@ from typing import Any
 
 from surfaces import Surface, get_surface
 from surfaces.errors import SpecError, did_you_mean
+from visualizer.maths.bounds import check_work
 from visualizer.maths.recorder import Recording, record
 from visualizer.maths.specs import OptimizerSpec, resolve_optimizers
 from visualizer.scene.options import (
@@ -54,18 +55,6 @@ from visualizer.scene.options import (
 
 #: Largest scene file, in bytes: scene files are a few hundred bytes.
 MAX_SCENE_BYTES = 1 << 20
-
-# Bounds on recording a data or network surface (README, "Errors"): minutes and GBs
-# otherwise, though each parameter is within its own range.
-#: steps × optimizers × samples × parameters (2 for regression and logistic), times the
-#: learning rates tried with ``--tune``: about a minute at most.
-MAX_TRAINING_WORK = 5 * 10**9
-#: steps × optimizers on a network surface (each step costs about half a millisecond).
-MAX_NETWORK_STEPS = 20_000
-#: steps × optimizers × parameters of a network kept (iterates, gradients, velocities).
-MAX_NETWORK_VALUES = 20_000_000
-#: grid² × samples × hidden units: the network's loss over the plane's lattice.
-MAX_LATTICE_WORK = 10**9
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -99,7 +88,7 @@ class RecordOptions:
         None, PAIR, "start point (default: the surface's)", metavar="X,Y"
     )
     steps: int | None = option(
-        None, integer(1, MAX_STEPS), "number of optimizer steps", metavar="N"
+        None, integer(1, MAX_STEPS, log=True), "number of optimizer steps", metavar="N"
     )
     seed: int = option(
         0, integer(0, 2**63 - 1), "seed for stochastic gradients (default 0)", metavar="N"
@@ -136,76 +125,13 @@ class RecordOptions:
         surface = self.build_surface()
         specs = self.optimizer_specs(surface)
         steps = surface.preset.steps if self.steps is None else self.steps
-        check_work(surface, runs=len(specs), steps=steps, tune=self.tune)
         if self.tune:
-            from visualizer.maths.tune import tune
+            from visualizer.maths.tune import GRID, tune
+
+            check_work(surface, runs=len(specs), steps=steps, tries=len(GRID))
 
             specs = tune(surface, specs, start=self.start, steps=self.steps, seed=self.seed)
         return record(surface, specs, start=self.start, steps=self.steps, seed=self.seed)
-
-
-def check_work(surface: Surface, *, runs: int, steps: int, tune: bool = False) -> None:
-    """Refuse a recording on a data or network surface that would take minutes or GBs.
-
-    Raises
-    ------
-    SpecError
-        With the numbers, the bound and what to lower.
-
-    Examples
-    --------
-    >>> check_work(get_surface("mlp"), runs=3, steps=150)
-    >>> check_work(get_surface("mlp:hidden=256,samples=20000"), runs=1, steps=20)
-    ... # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    surfaces.errors.SpecError: surface mlp: its loss over the plane's 80x80 lattice is ...
-    """
-    model, data = surface.model, surface.dataset
-    if model is not None:
-        problem = model.problem
-        samples, params, hidden = problem.n_samples, problem.net.size, problem.net.n_hidden
-        lattice = model.grid**2 * samples * hidden
-        if lattice > MAX_LATTICE_WORK:
-            raise SpecError(
-                f"surface {surface.name}: its loss over the plane's {model.grid}x{model.grid}"
-                f" lattice is {model.grid}² × {samples} samples × {hidden} hidden units ="
-                f" {lattice:.3g} operations; at most {MAX_LATTICE_WORK:.0e}:"
-                " use a smaller grid, fewer samples or hidden units"
-            )
-        if steps * runs > MAX_NETWORK_STEPS:
-            raise SpecError(
-                f"{steps} steps × {runs} optimizers on a network surface is"
-                f" {steps * runs} steps in all; at most {MAX_NETWORK_STEPS}:"
-                " use fewer steps or optimizers"
-            )
-        if steps * runs * params > MAX_NETWORK_VALUES:
-            raise SpecError(
-                f"{steps} steps × {runs} optimizers × {params} parameters keeps"
-                f" {steps * runs * params:.3g} values per array; at most {MAX_NETWORK_VALUES:.0e}:"
-                " use fewer steps, optimizers or hidden units"
-            )
-        tries = 1
-    elif data is not None:
-        samples, params = data.n_samples, 2
-        tries = len(_tune_grid()) if tune else 1
-    else:
-        return
-    work = steps * runs * samples * params * tries
-    if work > MAX_TRAINING_WORK:
-        tried = f" × {tries} learning rates (--tune)" if tries > 1 else ""
-        raise SpecError(
-            f"{steps} steps × {runs} optimizers × {samples} samples × {params} parameters"
-            f"{tried} is {work:.3g} operations; at most {MAX_TRAINING_WORK:.0e}:"
-            " use fewer steps, optimizers or samples"
-            + (" or hidden units" if model is not None else "")
-        )
-
-
-def _tune_grid() -> Sequence[float]:
-    from visualizer.maths.tune import GRID
-
-    return GRID  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

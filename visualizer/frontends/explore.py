@@ -1,0 +1,56 @@
+"""A scene's explore page: what ``lossviz explore``, the gallery, Sphinx and the widget share.
+
+:func:`explore_scene` checks that the scene can be explored (before recording it:
+``mlp`` is refused without training a network), records it as ``lossviz trace``
+would, and returns the page (:func:`visualizer.encoding.explore.explore_page`).
+
+Examples
+--------
+>>> from visualizer.scene.scene import Scene
+>>> page, rec = explore_scene(Scene(surface="bowl", optimizers=("gd",), steps=4))
+>>> rec.steps, page.count("<canvas") >= 2
+(4, True)
+"""
+
+from __future__ import annotations
+
+from visualizer.encoding.explore import explore_page
+from visualizer.encoding.explore_model import check_explorable
+from visualizer.maths.recorder import Recording
+from visualizer.scene.options import option_named
+from visualizer.scene.scene import RecordOptions, Scene
+
+
+def render_extra_args(scene: Scene) -> list[str]:
+    """The ``lossviz render`` arguments of ``scene`` the page keeps as they are.
+
+    Examples
+    --------
+    >>> render_extra_args(Scene(window=(-1, 1, -2, 2), theme="dark"))
+    ['--window=-1,1,-2,2', '--theme', 'dark']
+    """
+    args = option_named(RecordOptions, "window").to_args(scene.window)
+    if scene.theme != "light":
+        args += ["--theme", scene.theme]
+    return args
+
+
+def explore_scene(scene: Scene, *, output_name: str = "explore.gif") -> tuple[str, Recording]:
+    """The explore page of ``scene``, and the recording it starts from.
+
+    Raises
+    ------
+    SpecError
+        A surface or optimizer the page cannot recompute, with a one-line reason.
+    """
+    check_explorable(scene.surface)
+    rec = scene.record()
+    page = explore_page(
+        rec,
+        surface_spec=str(scene.surface),
+        theme=scene.theme,
+        title=scene.title,
+        extra_args=render_extra_args(scene),
+        output_name=output_name,
+    )
+    return page, rec
