@@ -355,7 +355,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
     except BaseException:
         out.undo()
         raise
-    _notes(rec.runs)
+    _notes(rec)
     if not args.quiet:
         print(f"wrote {path} ({len(page.encode('utf-8')) / 1024:.0f} KB)", file=sys.stderr)
     return 0
