@@ -200,3 +200,87 @@ def rastrigin_der(p: Array) -> Array:
             2.0 * y + 20.0 * np.pi * np.sin(2 * np.pi * y),
         ]
     )
+
+
+# --- Hessians -------------------------------------------------------------------
+#
+# Each takes ``p`` of shape ``(2, ...)`` and returns ``(2, 2, ...)``, ``H[i, j] =
+# ∂²f/∂p_i∂p_j``; they broadcast like the losses. ``tests/test_surfaces.py`` checks
+# every one against central differences of its gradient.
+
+
+def _hessian(xx: Array, xy: Array, yy: Array) -> Array:
+    xx, xy, yy = np.broadcast_arrays(xx, xy, yy)
+    return np.stack([np.stack([xx, xy]), np.stack([xy, yy])]).astype(float)
+
+
+def bowl_hess(p: Array) -> Array:
+    """Hessian of :func:`bowl`: the identity."""
+    x, _ = _xy(p)
+    return _hessian(np.ones_like(x), np.zeros_like(x), np.ones_like(x))
+
+
+def ravine_hess(p: Array, kappa: float = 50.0) -> Array:
+    """Hessian of :func:`ravine`: ``diag(1, κ)``."""
+    x, _ = _xy(p)
+    return _hessian(np.ones_like(x), np.zeros_like(x), np.full_like(x, kappa))
+
+
+def saddle_hess(p: Array) -> Array:
+    """Hessian of :func:`saddle`: ``diag(3x² − 1, 4)``, indefinite for ``|x| < 1/√3``."""
+    x, _ = _xy(p)
+    return _hessian(3.0 * x**2 - 1.0, np.zeros_like(x), np.full_like(x, SADDLE_CROSS))
+
+
+def local_minimum_hess(p: Array) -> Array:
+    """Hessian of :func:`local_minimum`: ``diag((3x² − 4)/4, 10)``."""
+    x, _ = _xy(p)
+    cross = np.full_like(x, LOCAL_MINIMUM_CROSS)
+    return _hessian((3.0 * x**2 - 4.0) / 4.0, np.zeros_like(x), cross)
+
+
+def plateau_hess(p: Array) -> Array:
+    """Hessian of :func:`plateau`."""
+    x, y = _xy(p)
+    a = PLATEAU_ASPECT
+    e = np.exp(-0.5 * (x**2 + a * y**2))
+    return _hessian((1.0 - x**2) * e, -a * x * y * e, a * (1.0 - a * y**2) * e)
+
+
+def rosen_hess(p: Array) -> Array:
+    """Hessian of :func:`rosen`."""
+    x, y = _xy(p)
+    return _hessian(2.0 - 400.0 * (y - x**2) + 800.0 * x**2, -400.0 * x, np.full_like(x, 200.0))
+
+
+def beale_hess(p: Array) -> Array:
+    """Hessian of :func:`beale`."""
+    x, y = _xy(p)
+    terms = ((1.5, 1), (2.25, 2), (2.625, 3))
+    xx = xy_ = yy = 0.0
+    for c, k in terms:
+        r = c - x + x * y**k  # residual
+        rx, ry = y**k - 1.0, k * x * y ** (k - 1)  # its gradient
+        rxy = k * y ** (k - 1)
+        ryy = k * (k - 1) * x * y ** (k - 2) if k > 1 else 0.0 * x
+        xx = xx + 2 * rx * rx
+        xy_ = xy_ + 2 * (rx * ry + r * rxy)
+        yy = yy + 2 * (ry * ry + r * ryy)
+    return _hessian(xx, xy_, yy)
+
+
+def himmelblau_hess(p: Array) -> Array:
+    """Hessian of :func:`himmelblau`."""
+    x, y = _xy(p)
+    a = x**2 + y - 11.0
+    b = x + y**2 - 7.0
+    return _hessian(4.0 * a + 8.0 * x**2 + 2.0, 4.0 * x + 4.0 * y, 2.0 + 4.0 * b + 8.0 * y**2)
+
+
+def rastrigin_hess(p: Array) -> Array:
+    """Hessian of :func:`rastrigin`."""
+    x, y = _xy(p)
+    k = 40.0 * np.pi**2
+    return _hessian(
+        2.0 + k * np.cos(2 * np.pi * x), np.zeros_like(x), 2.0 + k * np.cos(2 * np.pi * y)
+    )

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 Array = np.ndarray
 ScalarField = Callable[[Array], Array]
 VectorField = Callable[[Array], Array]
+TensorField = Callable[[Array], Array]
 
 
 def xy(p: Array) -> tuple[Array, Array]:
@@ -147,6 +148,9 @@ class Surface:
     camera
         Default 3D camera ``(elevation, azimuth)`` in degrees, chosen so the
         interesting part of the surface is not hidden.
+    hess
+        The analytic Hessian, ``(2, ...) -> (2, 2, ...)``; broadcasts. ``None``:
+        :func:`surfaces.hessian.hessian` takes central differences of ``grad``.
     model
         For a model surface (:mod:`surfaces.model`): the network, its data and how
         to choose the plane. ``f`` and ``grad`` then work on the flat parameter
@@ -169,6 +173,7 @@ class Surface:
     log_height: bool = False
     camera: tuple[float, float] = (38.0, -62.0)
     model: Landscape | None = None
+    hess: TensorField | None = None
 
     def loss(self, point: Array) -> float:
         """Loss at a single point of shape ``(2,)`` as a Python float."""

@@ -49,6 +49,13 @@ class RegressionData:
         sxx, sx, sxy, sy = (x * x).mean(), x.mean(), (x * y).mean(), y.mean()
         return np.stack([w * sxx + b * sx - sxy, w * sx + b - sy])
 
+    def hess(self, p: Array) -> Array:
+        """Hessian at ``p`` of shape ``(2, ...)``: the constant ``[[E x², E x], [E x, 1]]``."""
+        w = np.asarray(p, dtype=float)[0]
+        sxx, sx = float((self.x * self.x).mean()), float(self.x.mean())
+        ones = np.ones_like(w)
+        return np.stack([np.stack([sxx * ones, sx * ones]), np.stack([sx * ones, ones])])
+
     def batch_grad(self, p: Array, indices: Array) -> Array:
         """Gradient at one point ``p`` (shape ``(2,)``) of the mean loss over ``indices``."""
         w, b = np.asarray(p, dtype=float)

@@ -118,7 +118,7 @@ def test_trace_default_is_the_ravine_preset(capsys):
         "lossviz: note: gd lr=0.041 left the picture at step 1, diverged at step 5;"
         " its rows stop at step 4\n"
     )
-    assert out.splitlines()[0] == "optimizer,step,x,y,loss,lr,spec"
+    assert out.splitlines()[0] == "optimizer,step,x,y,loss,lr,spec,f_evals,grad_evals,hess_evals"
     table = rows(out)
     steps = get_surface("ravine").preset.steps
     labels = [r["optimizer"] for r in table]

@@ -185,9 +185,11 @@ def scratch() -> Iterator[Path]:
 def check_trace_csv(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows and rows[0] == ["optimizer", "step", "x", "y", "loss", "lr", "spec"], text[:200]
+    header = ["optimizer", "step", "x", "y", "loss", "lr", "spec"]
+    assert rows and rows[0] == [*header, "f_evals", "grad_evals", "hess_evals"], text[:200]
     for row in rows[1:]:
-        assert len(row) == 7, row
+        assert len(row) == 10, row
+        assert all(n.isdigit() for n in row[7:]), row
         int(row[1])
         for value in row[2:6]:
             assert math.isfinite(float(value)), row

@@ -54,7 +54,7 @@ def gallery(tmp_path_factory) -> dict[str, Path]:
 
 def test_gallery_writes_every_file(gallery):
     expected = {f"{n}{s}" for n in TINY for s in (".gif", ".mp4", ".png", ".html")}
-    expected |= {"index.html", "gallery.md"}
+    expected |= {"index.html", "gallery.md", "a-contour-explore.html"}  # b-surface is 3D
     assert {p.name for p in gallery["out"].iterdir()} == expected  # no temp files left
     for name in TINY:
         player = (gallery["out"] / f"{name}.html").read_text(encoding="utf-8")
@@ -313,5 +313,14 @@ def test_parallel_gallery_is_byte_identical_to_sequential(tmp_path):
         argv = ["gallery", "-o", str(out), "--scenes", str(scenes), "-j", jobs, "-q"]
         assert main(argv) == 0
         files[jobs] = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
-    assert len(files["1"]) == 3 * 4 + 2
+    assert len(files["1"]) == 3 * 4 + 2 + 1  # and a-contour's explore page
     assert files["1"] == files["3"]
+
+
+def test_index_links_the_explore_page_of_each_2d_scene(gallery):
+    page = (gallery["out"] / "index.html").read_text(encoding="utf-8")
+    md = (gallery["out"] / "gallery.md").read_text(encoding="utf-8")
+    assert re.findall(r'<a class="explore" href="([^"]+)"', page) == ["a-contour-explore.html"]
+    assert "[explore](a-contour-explore.html)" in md and "b-surface-explore" not in md
+    explore = (gallery["out"] / "a-contour-explore.html").read_text(encoding="utf-8")
+    assert "window.lossviz" in explore and "<title>Contour &amp; &lt;loss&gt; panel" in explore

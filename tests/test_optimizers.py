@@ -234,3 +234,54 @@ def test_nesterov_with_beta_zero_is_gd():
 )
 def test_spec_build_passes_every_hyperparameter(text, expected):
     assert_paths_equal(run(parse_optimizer(text).build()), expected)
+
+
+def test_newton_takes_one_step_to_the_minimum_of_a_quadratic():
+    # by hand: θ* = −A⁻¹B = −(1/2.75)·[[1, −0.5], [−0.5, 3]]·[−1, 2] = [2/2.75, −6.5/2.75]
+    minimum = np.array([2.0, -6.5]) / 2.75
+    path = run(opt.newton(lambda p: A, lr=1.0), steps=2)
+    np.testing.assert_allclose(path[1], minimum, rtol=1e-12)
+    np.testing.assert_allclose(path[2], minimum, rtol=1e-12)  # and stays there
+
+
+def test_newton_lr_and_damping_by_hand():
+    # θ1 = θ0 − lr·(A + λI)⁻¹ g0, with the inverse written out for the 2×2 case
+    lr, lam = 0.5, 2.0
+    m = A + lam * np.eye(2)
+    inverse = np.array([[m[1, 1], -m[0, 1]], [-m[1, 0], m[0, 0]]]) / np.linalg.det(m)
+    expected = [START]
+    for _ in range(3):
+        expected.append(expected[-1] - lr * inverse @ grad_fn(expected[-1]))
+    assert_paths_equal(run(opt.newton(lambda p: A, lr=lr, damping=lam), steps=3), expected)
+
+
+def test_newton_at_a_saddle_and_on_a_flat_direction():
+    saddle = np.diag([-1.0, 4.0])  # f = (4y² − x²)/2: Newton jumps to the saddle at once
+    opt_saddle = opt.newton(lambda p: saddle)
+    p = np.array([0.3, 0.8])
+    p, _ = opt_saddle.update(saddle @ p, opt_saddle.init(p), p)
+    np.testing.assert_allclose(p, [0.0, 0.0], atol=1e-15)
+    # damping λ = 2 > 1 turns the negative curvature into a descent direction
+    damped = opt.newton(lambda p: saddle, damping=2.0)
+    q = np.array([0.3, 0.8])
+    q, _ = damped.update(saddle @ q, damped.init(q), q)
+    np.testing.assert_allclose(q, [0.3 + 0.3 / 1.0, 0.8 - 3.2 / 6.0])
+    # singular H: no step along the flat direction, the full step along the other
+    flat = opt.newton(lambda p: np.diag([0.0, 2.0]))
+    r, state = flat.update(np.array([1.0, 2.0]), flat.init(None), np.array([5.0, 5.0]))
+    assert r.tolist() == [5.0, 4.0] and state.evaluations == (0, 1, 1)
+    # H = 0 exactly: no step at all; a non-finite H: nan (the recorder calls it diverged)
+    zero = opt.newton(lambda p: np.zeros((2, 2)))
+    assert zero.update(np.ones(2), zero.init(None), np.ones(2))[0].tolist() == [1.0, 1.0]
+    broken = opt.newton(lambda p: np.full((2, 2), np.nan))
+    assert np.isnan(broken.update(np.ones(2), broken.init(None), np.ones(2))[0]).all()
+
+
+def test_newton_direction_broadcasts_over_points():
+    h = np.stack([np.diag([1.0, 2.0]), np.diag([-1.0, 4.0]), np.zeros((2, 2))], axis=-1)
+    g = np.array([[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]])
+    d = opt.newton_direction(h, g)
+    assert d.shape == (2, 3)
+    for k in range(3):
+        np.testing.assert_allclose(d[:, k], opt.newton_direction(h[..., k], g[:, k]))
+    np.testing.assert_allclose(d, [[1.0, -1.0, 0.0], [1.0, 0.5, 0.0]])

@@ -406,3 +406,50 @@ def test_trace_spec_column_runs_again_to_the_same_rows(capsys, tmp_path, surface
     again += shlex.split(firsts[0]["spec"])[2:]  # the scene
     assert cli.main(again) == 0, capsys.readouterr().err
     assert capsys.readouterr().out == out
+
+
+def test_each_run_records_its_evaluations():
+    rec = record(
+        get_surface("saddle"),
+        specs("gd:lr=0.1", "nesterov:lr=0.1", "newton"),
+        start=(0.3, 1.0),
+        steps=4,
+    )
+    gd, nesterov, newton = rec.runs
+    for run in (gd, nesterov):  # one gradient per step, nothing else
+        assert run.evaluations.tolist() == [[0, t, 0] for t in range(5)]
+    assert newton.evaluations.tolist() == [[0, t, t] for t in range(5)]
+    assert all(run.show_evaluations for run in rec.runs)  # a scene with Newton shows them
+    assert newton.readout(3) == "3 ∇f, 3 H" and gd.readout(3) == "3 ∇f"
+    plain = record(get_surface("bowl"), specs("gd:lr=0.1"), steps=3).runs[0]
+    assert not plain.show_evaluations and plain.readout(2) == ""
+
+
+def test_newton_on_the_saddle_goes_to_the_saddle():
+    rec = record(get_surface("saddle"), specs("newton"), start=(0.3, 1.0), steps=8)
+    (run,) = rec.runs
+    # x ← x − (x³ − x)/(3x² − 1) = 2x³/(3x² − 1); y ← 0 in one step (the y-curvature is 4)
+    x = 0.3
+    for t in range(1, 4):  # 0.3, −0.0740, 0.000825, −1.1e-9 (then below rounding)
+        x = 2 * x**3 / (3 * x**2 - 1)
+        assert run.positions[t, 0] == pytest.approx(x, rel=1e-12)
+    assert np.all(run.positions[1:, 1] == 0.0)
+    assert np.all(np.abs(run.positions[4:, 0]) < 1e-8)
+
+
+def test_trace_writes_the_evaluations():
+    out = io.StringIO()
+    rec = record(get_surface("bowl"), specs("newton", "gd:lr=0.5"), start=(2, 1), steps=2)
+    from visualizer.maths.recorder import trace_csv
+
+    out.write(trace_csv(rec))
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [(r["f_evals"], r["grad_evals"], r["hess_evals"]) for r in rows] == [
+        ("0", "0", "0"),
+        ("0", "1", "1"),
+        ("0", "2", "2"),
+        ("0", "0", "0"),
+        ("0", "1", "0"),
+        ("0", "2", "0"),
+    ]
+    assert float(rows[1]["x"]) == 0.0 and float(rows[1]["y"]) == 0.0  # the bowl's minimum

@@ -35,6 +35,7 @@ def test_registry_has_every_optimizer_of_the_issue():
         "adagrad",
         "rmsprop",
         "adam",
+        "newton",
     ]
 
 
@@ -55,12 +56,16 @@ def test_build_passes_the_rule_params_and_the_oracle_keeps_noise_and_batch(name)
 
     info = OPTIMIZERS[name]
     factory_keys = set(inspect.signature(info.factory).parameters)
-    assert factory_keys == {h.name for h in info.rule_params}
+    assert factory_keys == {h.name for h in info.rule_params} | (
+        {"hess"} if info.second_order else set()
+    )
     oracle = {h.name for h in ORACLE_PARAMS}
     assert not oracle & factory_keys
     if info.stochastic:
         assert oracle <= {h.name for h in info.hypers}
-    parse_optimizer(name).build()  # no unexpected keyword
+    from surfaces import get_surface
+
+    parse_optimizer(name).build(surface=get_surface("bowl"))  # no unexpected keyword
 
 
 def test_values_are_parsed_and_marked_given():

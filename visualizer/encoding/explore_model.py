@@ -41,6 +41,9 @@ from surfaces.regression import RegressionData
 from visualizer.maths.recorder import Recording, divergence_bounds
 from visualizer.maths.specs import OPTIMIZERS, OptimizerSpec
 
+#: The optimizers the page's maths has (every built-in of first order).
+EXPLORED = [name for name, info in OPTIMIZERS.items() if not info.second_order]
+
 #: The analytic surfaces the page knows by name (``explore_maths.js``: ``analytic``).
 ANALYTIC = (
     "bowl",
@@ -99,12 +102,17 @@ def check_explorable(surface: Any, specs: list[OptimizerSpec] | None = None) -> 
         if spec.optimizer is not None:
             raise SpecError(
                 f"cannot explore optimizer {spec.name!r}: your own Optimizer object runs in "
-                f"Python only; explore takes {', '.join(OPTIMIZERS)}"
+                f"Python only; explore takes {', '.join(EXPLORED)}"
             )
         if spec.bridge is not None:
             raise SpecError(
                 f"cannot explore optimizer {spec.name!r}: {spec.bridge} runs in Python only; "
-                f"explore takes {', '.join(OPTIMIZERS)}"
+                f"explore takes {', '.join(EXPLORED)}"
+            )
+        if spec.needs_surface:  # Newton: its Hessian is not in the page's maths
+            raise SpecError(
+                f"cannot explore optimizer {spec.name!r}: it runs in Python only; "
+                f"explore takes {', '.join(EXPLORED)}"
             )
 
 

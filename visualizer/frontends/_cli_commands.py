@@ -12,10 +12,12 @@ from typing import Any
 
 from surfaces import SURFACES, get_surface
 from surfaces.errors import SpecError, WriterError, did_you_mean
+from surfaces.hessian import hessian_source
 from surfaces.params import parse_int
 from visualizer.frontends._cli_parser import PROG, scene_from_args
 from visualizer.frontends._formula import plain_formula
 from visualizer.maths.recorder import Recording, trace_csv
+from visualizer.maths.scipy_bridge import METHODS as SCIPY_METHODS
 from visualizer.maths.specs import OPTIMIZERS
 from visualizer.scene.scene import Scene
 
@@ -94,6 +96,7 @@ def _surface_entries() -> list[dict[str, Any]]:
                 "start": list(s.start),
                 "minima": [list(m) for m in s.minima],
                 "params": {p.name: p.default for p in kind.params},
+                "hessian": hessian_source(s),
                 "preset": {
                     "optimizers": list(s.preset.optimizers),
                     "steps": s.preset.steps,
@@ -144,6 +147,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         out.append(f"  {'':<14} window   x {w[0]:g}..{w[1]:g}, y {w[2]:g}..{w[3]:g}")
         minima = "; ".join(f"({m[0]:.4g}, {m[1]:.4g})" for m in s["minima"]) or "unknown"
         out.append(f"  {'':<14} minima   {minima}")
+        out.append(f"  {'':<14} Hessian  {s['hessian']} (newton, scipy's second-order methods)")
         out.append(
             f"  {'':<14} preset   {' '.join(s['preset']['optimizers'])}  "
             f"steps={s['preset']['steps']}  ({s['preset']['note']})"
@@ -153,6 +157,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     for o in optimizers:
         hyper = " ".join(f"{k}={v:g}" for k, v in o["hyperparameters"].items())
         out.append(f"  {o['name']:<10} {hyper:<40} {o['rule']}")
+    scipy_keys = "keys: the method's options (pip install 'lossviz[scipy]')"
+    out.append(f"  {'scipy:METHOD':<14} {scipy_keys}")
+    out.append(f"  {'':<14} {', '.join(SCIPY_METHODS)}")
     out.append("")
     out.append("Gallery scenes (render --scene NAME, or lossviz gallery for all):")
     for scene in scenes:

@@ -14,6 +14,7 @@ Examples
 
 from __future__ import annotations
 
+from surfaces.errors import SpecError
 from visualizer.encoding.explore import explore_page
 from visualizer.encoding.explore_model import check_explorable
 from visualizer.maths.recorder import Recording
@@ -54,3 +55,28 @@ def explore_scene(scene: Scene, *, output_name: str = "explore.gif") -> tuple[st
         output_name=output_name,
     )
     return page, rec
+
+
+def explorable(scene: Scene) -> bool:
+    """Whether the gallery writes an explore page for ``scene``: a 2D view of a surface
+    and optimizers the page can recompute (not the 3D-only ``view = "surface"``).
+
+    Examples
+    --------
+    >>> explorable(Scene(surface="ravine")), explorable(Scene(surface="mlp"))
+    (True, False)
+    >>> explorable(Scene(surface="ravine", view="surface"))
+    False
+    """
+    if scene.view == "surface":
+        return False
+    names = [o for o in scene.optimizers if isinstance(o, str)]
+    if len(names) != len(scene.optimizers) or any(
+        o.partition(":")[0].strip() in ("torch", "optax") for o in names
+    ):
+        return False
+    try:
+        check_explorable(scene.surface)
+    except SpecError:
+        return False
+    return True

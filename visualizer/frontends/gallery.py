@@ -9,7 +9,9 @@ scene file may add ``order`` (its place in the gallery) besides ``title`` and
 ``caption``. The gallery renders every scene to ``NAME.gif``, ``NAME.mp4``, a
 poster ``NAME.png`` and a player page ``NAME.html`` (frames are rendered once and
 streamed to all four), one scene per process on every core, then writes
-``index.html`` and ``gallery.md``, which link each scene's player.
+``index.html`` and ``gallery.md``, which link each scene's player. Each scene drawn
+in 2D on a surface the browser can recompute also gets an explore page
+``NAME-explore.html`` (:mod:`visualizer.frontends.explore`), linked there too.
 
 Reading the scenes needs no plotting library; rendering imports it.
 """
@@ -192,6 +194,7 @@ def render_gallery(
         written += files
         if progress is not None:
             progress(jobs[index][0], done)
+    written += _explore_pages(folder, scenes)
     rendered = {item.name for item in scenes}
     page = [
         item
@@ -199,8 +202,30 @@ def render_gallery(
         if item.name in rendered
         or all((folder / f"{item.name}{s}").is_file() for s in GALLERY_SUFFIXES)
     ]
-    written.append(write_text_atomic(folder / "index.html", index_html(page)))
-    written.append(write_text_atomic(folder / "gallery.md", gallery_markdown(page)))
+    explore = {item.name for item in page if (folder / explore_name(item)).is_file()}
+    written.append(write_text_atomic(folder / "index.html", index_html(page, explore=explore)))
+    written.append(
+        write_text_atomic(folder / "gallery.md", gallery_markdown(page, explore=explore))
+    )
+    return written
+
+
+def explore_name(item: GalleryScene) -> str:
+    """The file name of a scene's explore page."""
+    return f"{item.name}-explore.html"
+
+
+def _explore_pages(folder: Path, scenes: Sequence[GalleryScene]) -> list[Path]:
+    """An explore page for every scene that has one (see :func:`explorable`)."""
+    from visualizer.encoding.files import write_text_atomic
+    from visualizer.frontends.explore import explorable, explore_scene
+
+    written = []
+    for item in scenes:
+        if explorable(item.scene):
+            scene = dataclasses.replace(item.rendered, title=item.title)
+            page, _ = explore_scene(scene, output_name=f"{item.name}.gif")
+            written.append(write_text_atomic(folder / explore_name(item), page))
     return written
 
 
@@ -285,8 +310,9 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def index_html(scenes: Sequence[GalleryScene]) -> str:
-    """The gallery page: every scene's title, caption, GIF, MP4 and command."""
+def index_html(scenes: Sequence[GalleryScene], *, explore: Sequence[str] = ()) -> str:
+    """The gallery page: every scene's title, caption, GIF, MP4 and command, and a link
+    to the explore page of the scenes named in ``explore``."""
     parts = [
         "<!doctype html>",
         '<html lang="en">',
@@ -325,6 +351,15 @@ def index_html(scenes: Sequence[GalleryScene]) -> str:
             "</div>",
             f'<p><a class="player" href="{name}.html">Step through it in the player</a> '
             "(scrub bar, step buttons, each run's loss)</p>",
+            *(
+                [
+                    f'<p><a class="explore" href="{html.escape(quote(explore_name(item)))}">'
+                    "Explore it</a>: move the sliders and the start, every run recomputed "
+                    "in the page</p>"
+                ]
+                if item.name in explore
+                else []
+            ),
             f"<pre><code>{html.escape(item.command)}</code></pre>",
             "</section>",
         ]
@@ -332,8 +367,8 @@ def index_html(scenes: Sequence[GalleryScene]) -> str:
     return "\n".join(parts)
 
 
-def gallery_markdown(scenes: Sequence[GalleryScene]) -> str:
-    """The gallery as Markdown, to paste into docs.
+def gallery_markdown(scenes: Sequence[GalleryScene], *, explore: Sequence[str] = ()) -> str:
+    """The gallery as Markdown, to paste into docs (``explore``: as :func:`index_html`).
 
     Titles and captions are text, not HTML: ``&``, ``<`` and ``>`` are escaped
     (Markdown passes HTML through), and brackets in the image's alt text too.
@@ -354,7 +389,8 @@ def gallery_markdown(scenes: Sequence[GalleryScene]) -> str:
             f"![{_markdown_text(item.title, alt=True)}]({quote(item.name)}.gif)",
             "",
             f"[MP4]({quote(item.name)}.mp4) · [poster]({quote(item.name)}.png)"
-            f" · [player]({quote(item.name)}.html)",
+            f" · [player]({quote(item.name)}.html)"
+            + (f" · [explore]({quote(explore_name(item))})" if item.name in explore else ""),
             "",
             "```sh",
             item.command,

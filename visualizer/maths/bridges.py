@@ -31,7 +31,7 @@ from visualizer.maths.optimizers import Optimizer
 Array = np.ndarray
 
 #: The prefixes of bridged specs and the extra each one needs.
-EXTRAS = {"torch": "torch", "optax": "optax"}
+EXTRAS = {"torch": "torch", "optax": "optax", "scipy": "scipy"}
 #: The learning-rate keyword of each library.
 LR_KEY = {"torch": "lr", "optax": "learning_rate"}
 

@@ -20,7 +20,7 @@ import dataclasses
 import io
 import shlex
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -64,6 +64,20 @@ class Run:
         Learning rate of the step from each row to the next ``(steps+1,)`` (the
         schedule's; the last entry only continues it), or ``None`` when unknown
         (a user's optimizer object declaring no ``lr``).
+    evaluations
+        Cumulative evaluations the optimizer made to reach each row, ``(steps+1, 3)``
+        integers: function, gradient, Hessian (0 at the start). An optimizer whose
+        state has an ``evaluations`` attribute reports its own (Newton, ``scipy:``);
+        any other takes one gradient per step. ``None`` for a model run.
+    simplices
+        Nelder–Mead's simplex at each row ``(steps+1, 3, 2)``, best vertex first, or
+        ``None`` (an optimizer whose state has a ``simplex`` attribute reports it).
+    stopped_at
+        The step after which the optimizer stopped moving by its own rule (scipy
+        converged or gave up), or ``None``.
+    show_evaluations
+        Whether the legend shows the evaluations (a scene with Newton or ``scipy:``,
+        or one compared at equal evaluations).
     """
 
     spec: OptimizerSpec
@@ -74,6 +88,10 @@ class Run:
     velocities: Array | None
     diverged_at: int | None
     lrs: Array | None
+    evaluations: Array | None = field(default=None, kw_only=True)
+    simplices: Array | None = field(default=None, kw_only=True)
+    stopped_at: int | None = field(default=None, kw_only=True)
+    show_evaluations: bool = field(default=False, kw_only=True)
 
     @property
     def last_step(self) -> int:
@@ -125,14 +143,46 @@ class Run:
         return ", ".join(parts)
 
     def readout(self, step: int) -> str:
-        """Extra live numbers for the legend at ``step``: the learning rate, when scheduled."""
-        if self.lrs is None or self.spec.schedule.is_constant or step > self.last_step:
-            return ""
-        return f"lr {self.lrs[step]:.3g}"
+        """Extra live lines for the legend at ``step``: a scheduled lr, the evaluations.
+
+        Examples
+        --------
+        >>> from surfaces import get_surface
+        >>> rec = record(get_surface("bowl"), ["newton", "gd:lr=0.5"], start=(2, 1), steps=3)
+        >>> [run.readout(2) for run in rec.runs]
+        ['2 ∇f, 2 H', '2 ∇f']
+        """
+        lines = []
+        shown = min(step, self.last_step)
+        if self.lrs is not None and not self.spec.schedule.is_constant and step <= self.last_step:
+            lines.append(f"lr {self.lrs[step]:.3g}")
+        if self.show_evaluations and self.evaluations is not None:
+            lines.append(evaluations_text(self.evaluations[shown]))
+        return "\n".join(lines)
+
+    def total_evaluations(self) -> Array | None:
+        """Every evaluation to reach each row, of any kind (``f + ∇f + H``), or ``None``."""
+        return None if self.evaluations is None else self.evaluations.sum(axis=1)
 
     def trace_columns(self) -> dict[str, Array]:
         """Extra per-step columns for ``lossviz trace`` (model runs); none here."""
         return {}
+
+
+#: ``lossviz trace``'s columns of :attr:`Run.evaluations`.
+EVALUATION_COLUMNS = ("f_evals", "grad_evals", "hess_evals")
+
+
+def evaluations_text(counts: Array) -> str:
+    """``"12 f, 12 ∇f, 3 H"``: the nonzero kinds of a row of :attr:`Run.evaluations`.
+
+    Examples
+    --------
+    >>> evaluations_text(np.array([0, 0, 0])), evaluations_text(np.array([5, 4, 0]))
+    ('0 ∇f', '5 f, 4 ∇f')
+    """
+    parts = [f"{int(n)} {kind}" for n, kind in zip(counts, ("f", "∇f", "H"), strict=True) if n]
+    return ", ".join(parts) if parts else "0 ∇f"
 
 
 @dataclass(frozen=True)
@@ -228,13 +278,17 @@ def run_one(
     rng: np.random.Generator,
 ) -> Run:
     """Run one optimizer; see :func:`record`."""
-    optimizer = spec.build(steps)
+    optimizer = spec.build(steps, surface=surface if spec.needs_surface else None)
     oracle = gradient_oracle(surface, spec, rng)
     lo, hi = divergence_bounds(surface)
     positions = np.full((steps + 1, 2), np.nan)
     losses = np.full(steps + 1, np.nan)
     gradients = np.full((steps + 1, 2), np.nan)
     velocities = np.full((steps + 1, 2), np.nan) if spec.has_velocity else None
+    evaluations = np.zeros((steps + 1, 3), dtype=np.int64)
+    evaluations[:, 1] = np.arange(steps + 1)  # one gradient per step, unless told otherwise
+    simplices: Array | None = None
+    stopped_at: int | None = None
 
     params = np.asarray(start, dtype=float)
     state = optimizer.init(params)
@@ -258,9 +312,31 @@ def run_one(
             positions[t] = params
             losses[t] = loss
             gradients[t] = grad
+            inner = getattr(state, "inner", state)
             if velocities is not None:
-                velocities[t] = getattr(state, "inner", state).velocity
-    return Run(spec, label, positions, losses, gradients, velocities, diverged_at, spec.lrs(steps))
+                velocities[t] = inner.velocity
+            if hasattr(inner, "evaluations"):
+                evaluations[t] = inner.evaluations
+            if getattr(inner, "simplex", None) is not None:
+                if simplices is None:
+                    simplices = np.full((steps + 1, 3, 2), np.nan)
+                simplices[t] = inner.simplex
+            stopped_at = getattr(inner, "stopped_at", stopped_at)
+    if diverged_at is not None:
+        evaluations[diverged_at:] = evaluations[max(diverged_at - 1, 0)]
+    return Run(
+        spec,
+        label,
+        positions,
+        losses,
+        gradients,
+        velocities,
+        diverged_at,
+        spec.lrs(steps),
+        evaluations=evaluations,
+        simplices=simplices,
+        stopped_at=stopped_at if stopped_at is not None and stopped_at < steps else None,
+    )
 
 
 def record(
@@ -307,6 +383,9 @@ def record(
         raise SpecError("no optimizers to run")
     specs = resolve_optimizers(specs, ())
     if surface.model is not None:  # a network: trained in full dimension, shown on a plane
+        for spec in specs:
+            if spec.needs_surface:
+                raise SpecError(f"{spec.name} is not available on {surface.name} (a network)")
         from visualizer.maths.landscape import record_model
 
         return record_model(surface, specs, start=start, steps=steps, seed=seed)
@@ -336,11 +415,13 @@ def record(
         )
         for i, (spec, label) in enumerate(zip(specs, labels, strict=True))
     )
+    if any(spec.needs_surface for spec in specs):  # costs differ in kind: show them
+        runs = tuple(dataclasses.replace(run, show_evaluations=True) for run in runs)
     return Recording(surface=surface, start=start, steps=steps, seed=seed, runs=runs)
 
 
 def trace_csv(rec: Recording) -> str:
-    """CSV ``optimizer,step,x,y,loss,lr,spec`` of every finite row of every run.
+    """CSV ``optimizer,step,x,y,loss,lr,spec,f_evals,grad_evals,hess_evals`` of every finite row.
 
     ``lr`` is the learning rate of the step from that row to the next (the
     schedule's; empty when unknown: a user's object declaring none). ``spec``, on
@@ -349,7 +430,10 @@ def trace_csv(rec: Recording) -> str:
     then the scene, as ``lossviz trace`` arguments. Runs with more to say add
     columns after these (a model run: ``plane_loss``, ``off_plane``,
     ``test_accuracy``; there ``x, y`` are plane coordinates and ``loss`` the true
-    loss). Floats are written with ``repr``, so they read back exactly.
+    loss). ``f_evals``, ``grad_evals``, ``hess_evals`` (last, not for a model run)
+    count the function, gradient and Hessian evaluations the optimizer made to reach
+    the row, from the start (:attr:`Run.evaluations`). Floats are written with
+    ``repr``, so they read back exactly.
 
     Examples
     --------
@@ -357,14 +441,16 @@ def trace_csv(rec: Recording) -> str:
     >>> from visualizer.maths.specs import parse_optimizer
     >>> rec = record(get_surface("bowl"), [parse_optimizer("gd:lr=0.5")], start=(2, 0), steps=1)
     >>> print(trace_csv(rec), end="")
-    optimizer,step,x,y,loss,lr,spec
-    gd,0,2.0,0.0,2.0,0.5,"-O gd:lr=0.5 -s bowl --start=2,0 --steps 1 --seed 0"
-    gd,1,1.0,0.0,0.5,0.5,
+    optimizer,step,x,y,loss,lr,spec,f_evals,grad_evals,hess_evals
+    gd,0,2.0,0.0,2.0,0.5,"-O gd:lr=0.5 -s bowl --start=2,0 --steps 1 --seed 0",0,0,0
+    gd,1,1.0,0.0,0.5,0.5,,0,1,0
     """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     extra = list(rec.runs[0].trace_columns()) if rec.runs else []
-    w.writerow(["optimizer", "step", "x", "y", "loss", "lr", "spec", *extra])
+    counted = bool(rec.runs) and all(run.evaluations is not None for run in rec.runs)
+    counts = list(EVALUATION_COLUMNS) if counted else []
+    w.writerow(["optimizer", "step", "x", "y", "loss", "lr", "spec", *extra, *counts])
     scene = scene_args(rec)
     data = rec.surface.dataset is not None
     for run in rec.runs:
@@ -374,6 +460,8 @@ def trace_csv(rec: Recording) -> str:
             lr = "" if run.lrs is None else repr(float(run.lrs[t]))
             spec = f"-O {shlex.quote(full_text(run, data=data))} {scene}" if t == 0 else ""
             more = [repr(float(columns[k][t])) for k in extra]
+            if counted:
+                more += [int(n) for n in run.evaluations[t]]
             row = [run.label, t, repr(float(x)), repr(float(y)), repr(float(run.losses[t]))]
             w.writerow([*row, lr, spec, *more])
     return buf.getvalue()

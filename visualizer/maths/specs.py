@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from surfaces.base import Surface
 from surfaces.errors import SpecError, did_you_mean
+from surfaces.hessian import hessian
 from surfaces.params import Param, check_plain_text, split_spec
 from visualizer.maths import optimizers as opt
 from visualizer.maths.bridges import LR_KEY, format_value
@@ -66,6 +68,8 @@ class OptimizerInfo:
     stochastic
         Whether it is fed a stochastic gradient; it then also takes the
         :data:`ORACLE_PARAMS` (``noise``, ``batch``), read by the recorder.
+    second_order
+        Whether its factory also takes the surface's Hessian (``hess=``).
     """
 
     name: str
@@ -74,6 +78,7 @@ class OptimizerInfo:
     factory: Callable[..., opt.Optimizer]
     has_velocity: bool = False
     stochastic: bool = False
+    second_order: bool = False
 
     @property
     def hypers(self) -> tuple[Param, ...]:
@@ -128,13 +133,23 @@ OPTIMIZERS: Mapping[str, OptimizerInfo] = MappingProxyType(
             ),
             opt.adam,
         ),
+        "newton": OptimizerInfo(
+            "newton",
+            "θ ← θ − lr·(H + λI)⁻¹g (H: the Hessian; λ: damping)",
+            (
+                Param("lr", 1.0, _positive, "> 0", help="learning rate (1: the full Newton step)"),
+                Param("damping", 0.0, _nonneg, ">= 0", help="λ added to H's diagonal"),
+            ),
+            opt.newton,
+            second_order=True,
+        ),
     }
 )
 
 
 #: Prefixes of specs run by another library (``torch:SGD:lr=0.1``),
 #: see :mod:`visualizer.maths.bridges`.
-BRIDGES = ("torch", "optax")
+BRIDGES = ("torch", "optax", "scipy")
 _ORACLE_KEYS = frozenset(h.name for h in ORACLE_PARAMS)
 
 
@@ -182,7 +197,7 @@ class OptimizerSpec:
 
     @property
     def bridge(self) -> str | None:
-        """``"torch"`` or ``"optax"`` for a bridged spec, else ``None``."""
+        """``"torch"``, ``"optax"`` or ``"scipy"`` for a bridged spec, else ``None``."""
         prefix = self.name.partition(":")[0]
         return prefix if self.optimizer is None and prefix in BRIDGES else None
 
@@ -204,8 +219,13 @@ class OptimizerSpec:
     @property
     def lr_key(self) -> str | None:
         """The key of the base learning rate, or ``None`` if it has none."""
-        key = LR_KEY[self.bridge] if self.bridge else "lr"
+        key = LR_KEY.get(self.bridge) if self.bridge else "lr"
         return key if key in self.hyper else None
+
+    @property
+    def needs_surface(self) -> bool:
+        """Whether :meth:`build` needs the surface: Newton (its Hessian), ``scipy:``."""
+        return (self.builtin and self.info.second_order) or self.bridge == "scipy"
 
     @property
     def lr(self) -> float | None:
@@ -213,14 +233,27 @@ class OptimizerSpec:
         value = self.hyper.get(self.lr_key) if self.lr_key else None
         return float(value) if isinstance(value, (int, float)) else None
 
-    def build(self, steps: int | None = None, *, lr: Any = None) -> opt.Optimizer:
+    def build(
+        self, steps: int | None = None, *, lr: Any = None, surface: Surface | None = None
+    ) -> opt.Optimizer:
         """The ``init``/``update`` pair, with the schedule over ``steps`` steps applied.
 
         ``lr`` overrides the learning rate of a built-in: an array of rates runs
-        one candidate per column (see :mod:`visualizer.maths.tune`).
+        one candidate per column (see :mod:`visualizer.maths.tune`). ``surface`` is
+        needed when :attr:`needs_surface`: Newton takes its Hessian, ``scipy:``
+        methods evaluate it themselves (``steps`` is then their ``maxiter``).
         """
+        if self.needs_surface and surface is None:
+            raise ValueError(f"{self.name} needs the surface: build(steps, surface=...)")
         if self.optimizer is not None:
             base = self.optimizer
+        elif self.bridge == "scipy":
+            from visualizer.maths import scipy_bridge
+
+            rule = {k: v for k, v in self.hyper.items() if k not in _ORACLE_KEYS}
+            return scipy_bridge.scipy_optimizer(
+                self.name.partition(":")[2], rule, surface, steps=steps
+            )
         elif self.bridge is not None:
             from visualizer.maths import bridges
 
@@ -229,6 +262,8 @@ class OptimizerSpec:
             base = make(self.name.partition(":")[2], rule)
         else:
             rule = {h.name: self.hyper[h.name] for h in self.info.rule_params}
+            if self.info.second_order:
+                rule["hess"] = hessian(surface)
             base = self.info.factory(**(rule if lr is None else {**rule, "lr": lr}))
         if self.schedule.is_constant:
             return base
@@ -395,7 +430,17 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
         from visualizer.maths import bridges
 
         prefix, _, target = name.partition(":")
-        check = bridges.check_torch if prefix == "torch" else bridges.check_optax
+        if prefix == "scipy":
+            from visualizer.maths import scipy_bridge
+
+            target = scipy_bridge.method_name(target)
+            name = f"scipy:{target}"
+            check = scipy_bridge.check_scipy
+            if not schedule.is_constant or oracle:
+                what = "learning-rate schedule" if oracle == {} else "noise= or batch="
+                raise SpecError(f"{name}: scipy's methods take no {what} (scipy evaluates f)")
+        else:
+            check = bridges.check_torch if prefix == "torch" else bridges.check_optax
         hyper = check(target, {k: bridges.parse_value(v) for k, v in raw.items()})
         given = set(raw) | set(oracle)
         return OptimizerSpec(
@@ -409,7 +454,7 @@ def parse_optimizer(text: str, *, base: OptimizerSpec | None = None) -> Optimize
     if name not in OPTIMIZERS:
         raise SpecError(
             f"unknown optimizer {name!r}{did_you_mean(name, OPTIMIZERS)}; "
-            f"choose from {', '.join(OPTIMIZERS)}, or torch:NAME, optax:NAME"
+            f"choose from {', '.join(OPTIMIZERS)}, or torch:NAME, optax:NAME, scipy:METHOD"
         )
     info = OPTIMIZERS[name]
     valid = [h.name for h in info.hypers]

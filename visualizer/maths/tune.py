@@ -147,7 +147,7 @@ def tune(
     steps = surface.preset.steps if steps is None else int(steps)
     out = []
     for index, spec in enumerate(specs):
-        if spec.optimizer is not None:
+        if spec.optimizer is not None or spec.needs_surface:  # its own rate; Newton's is 1
             out.append(spec)
             continue
         losses = final_losses(surface, spec, GRID, start=start, steps=steps, seed=seed, index=index)
