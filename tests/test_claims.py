@@ -340,3 +340,45 @@ def test_all_optimizers_final_losses():
         f"momentum {final['momentum']:.2g}",
         f"GD {final['gd']:.2g}",
     )
+
+
+def test_newton_saddle_newton_lands_on_the_saddle_gd_and_momentum_roll_off():
+    rec = recording("newton-saddle")
+    newton, damped = run_of(rec, "newton damping=0"), run_of(rec, "newton damping=2")
+    gd, mom = run_of(rec, "gd"), run_of(rec, "momentum")
+    assert rec.start == (0.25, 1.2)
+    # the undamped step goes to the saddle at the origin, and stays
+    at_saddle = np.linalg.norm(newton.positions, axis=1) < 1e-6
+    first = int(np.argmax(at_saddle))
+    assert first == 3 and at_saddle[first:].all()
+    h = rec.surface.hess(np.array(rec.start))
+    assert np.linalg.eigvalsh(h)[0] < 0 < np.linalg.eigvalsh(h + 2 * np.eye(2))[0]
+    # the others end at the minimum (1, 0); damped Newton within 0.001 by step 11
+    for run in (gd, mom, damped):
+        assert np.linalg.norm(run.positions[-1] - [1.0, 0.0]) < 0.05, run.label
+    near_min = np.linalg.norm(damped.positions - [1.0, 0.0], axis=1) < 1e-3
+    assert int(np.argmax(near_min)) == 11 and near_min[11:].all()
+    assert newton.evaluations[-1].tolist() == [0, 80, 80]
+    says("newton-saddle", "0.25 off", "in 3 steps", "λ = 2", "by step 11", "(1, 0)")
+
+
+def test_newton_ravine_counts_evaluations_newton_2_momentum_62_gd_107():
+    rec = recording("newton-ravine")
+    assert rec.pace == "evaluations"
+    newton, gd, mom = run_of(rec, "newton"), run_of(rec, "gd"), run_of(rec, "momentum")
+    assert (settle_step(newton), settle_step(mom), settle_step(gd)) == (2, 62, 107)
+    assert newton.evaluations[2].tolist() == [0, 1, 1] and newton.losses[2] == 0.0
+    assert newton.evaluations[1].tolist() == [0, 0, 0]  # one evaluation is not a Newton step
+    for run, n in ((mom, 62), (gd, 107)):
+        assert run.evaluations[n].tolist() == [0, n, 0]
+    # each at its own best learning rate: the ravine's preset
+    preset = get_surface("ravine").preset.optimizers
+    assert gd.spec.text() == preset[0] and mom.spec.text() == "momentum:beta=0.9,lr=0.0041"
+    assert preset[2] == "momentum:lr=0.0041,beta=0.9"
+    says(
+        "newton-ravine",
+        "2 evaluations",
+        "after 62 gradients",
+        "GD after 107",
+        "1 gradient and 1 Hessian",
+    )

@@ -24,6 +24,7 @@ steps = 120
 seed = 3
 window = [-5, 5, -2, 2]
 tune = true
+pace = "evaluations"
 view = "both"
 frames = 60
 fps = 25
@@ -73,6 +74,7 @@ def test_full_scene_file_round_trip(tmp_path):
         seed=3,
         window=(-5.0, 5.0, -2.0, 2.0),
         tune=True,
+        pace="evaluations",
         view="both",
         frames=60,
         fps=25,

@@ -8,6 +8,8 @@ trail segments that are new since the previous frame (onto the saved background)
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -18,6 +20,7 @@ from visualizer.drawing._marks import ArrowSet, Ball, NameTags
 from visualizer.drawing.geometry import contour_levels, stacked_sizes, surface_grid
 from visualizer.drawing.layer import Layer
 from visualizer.drawing.layout import Rect, label_axes, text_pt
+from visualizer.drawing.simplex import SimplexMarks
 from visualizer.drawing.theme import Theme, run_styles
 from visualizer.maths.recorder import Recording, Run
 
@@ -152,6 +155,13 @@ class ContourView(Layer):
         self.arrow_set = ArrowSet(rec, theme, ax.transData) if arrows else None
         if self.arrow_set is not None:
             self.arrow_set.attach(ax)
+        shown = [
+            r if k in self.indices else dataclasses.replace(r, simplices=None)
+            for k, r in enumerate(rec.runs)
+        ]
+        self.simplices = SimplexMarks(
+            figure, dataclasses.replace(rec, runs=tuple(shown)), self.styles, ax.transData, ax.bbox
+        )
 
     def _draw_contours(self, X: np.ndarray, Y: np.ndarray, Z: np.ndarray) -> None:
         ax, theme = self.ax, self.theme
@@ -197,6 +207,9 @@ class ContourView(Layer):
     def draw_dynamic(self, step: int) -> None:
         """Draw the balls (and arrows) at ``step``; a ball on top of another is smaller."""
         runs = self.rec.runs
+        if self.simplices:  # Nelder–Mead's triangles, under the balls
+            renderer = self.figure.canvas.get_renderer()
+            self.simplices.draw(step, lambda vertices: vertices, renderer)
         # a run is drawn until it leaves the picture (its path's last row is the edge)
         shown = [
             (i, runs[i])

@@ -339,7 +339,8 @@ class LegendPanel(Layer):
 
     def stamp(self, frame: np.ndarray, step: int) -> None:
         """Blend the step counter and the live losses into ``frame``."""
-        self.step_stamp.draw(frame, f"step {step} / {self.rec.steps}")
+        unit = "evaluation" if self.rec.pace == "evaluations" else "step"
+        self.step_stamp.draw(frame, f"{unit} {step} / {self.rec.steps}")
         for run, stamp in zip(self.rec.runs, self.loss_stamps, strict=True):
             if not self.show_loss:
                 break

@@ -33,6 +33,7 @@ from visualizer.drawing.geometry import (
 )
 from visualizer.drawing.layer import Layer
 from visualizer.drawing.layout import Rect, label_axes
+from visualizer.drawing.simplex import SimplexMarks
 from visualizer.drawing.theme import Theme, run_styles
 from visualizer.maths.recorder import Recording, Run
 
@@ -230,6 +231,7 @@ class SurfaceView(Layer):
         if self.name_tags is not None:
             for tag in self.name_tags.tags:
                 tag.set_clip_box(clip)
+        self.simplices = SimplexMarks(figure, rec, self.styles, ident, clip)
         # per run: screen pixels (with depth) and visibility of the points along its chords
         self._screen: list[tuple[np.ndarray, np.ndarray]] | None = None
         # the last step _screen covers; after a turn only up to the step drawn (a full
@@ -405,6 +407,8 @@ class SurfaceView(Layer):
             if not np.isfinite(px):
                 continue
             shown.append((i, run, px, py, bool(vis[step * m])))
+        if self.simplices:  # Nelder–Mead's triangles on the surface, under the balls
+            self.simplices.draw(step, self._on_surface, renderer)
         for i, _run, px, py, _seen in shown:
             self.shadows[i].set_data([px], [py])
             self.shadows[i].draw(renderer)
@@ -418,6 +422,13 @@ class SurfaceView(Layer):
             self.balls[i].draw(px, cy, scale=size, seen=seen)
             if self.name_tags is not None:
                 self.name_tags.draw(i, px, cy, radius, size)
+
+    def _on_surface(self, vertices: np.ndarray) -> np.ndarray | None:
+        """Pixels of points ``(k, 2)`` on the surface, or ``None`` if one is off the window."""
+        x, y = vertices[:, 0], vertices[:, 1]
+        if not np.all(self.heights.inside(x, y)):
+            return None
+        return self.projection().project(x, y, self.heights(x, y) + self.lift)[:, :2]
 
     def _draw_arrows(
         self, i: int, run: Run, step: int, start_px: tuple[float, float], renderer: object

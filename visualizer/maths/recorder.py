@@ -194,6 +194,7 @@ class Recording:
     steps: int
     seed: int
     runs: tuple[Run, ...]
+    pace: str = field(default="iterations", kw_only=True)
 
     @property
     def note(self) -> str:
@@ -493,10 +494,76 @@ def scene_args(rec: Recording) -> str:
         text += f":{items}"
     start = f" --start={_number(rec.start[0])},{_number(rec.start[1])}"
     start = "" if isinstance(getattr(rec, "model", None), Surface) else start
-    return f"-s {shlex.quote(text)}{start} --steps {rec.steps} --seed {rec.seed}"
+    pace = "" if rec.pace == "iterations" else f" --pace {rec.pace}"
+    return f"-s {shlex.quote(text)}{start} --steps {rec.steps} --seed {rec.seed}{pace}"
 
 
 def _number(value: object) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(float(value)) if isinstance(value, float) else str(value)  # np.float64 too
+
+
+#: What one step of a recording is: each optimizer's iteration, or one evaluation.
+PACES = ("iterations", "evaluations")
+
+
+def by_evaluations(rec: Recording) -> Recording:
+    """The recording re-paced so that step ``e`` shows each run after ``e`` evaluations.
+
+    Every evaluation of the function, the gradient or the Hessian counts one
+    (:attr:`Run.evaluations`). Row ``e`` of a run is its last iterate reached within
+    ``e`` evaluations, so a gradient step (one evaluation) moves every step, Newton
+    (a gradient and a Hessian) every second step, and an iteration of BFGS when its
+    line search is paid. The recording keeps its ``steps``: an iteration costs at
+    least one evaluation, so ``steps`` iterations cover ``steps`` evaluations. A
+    divergence happens at the evaluation that paid for the diverging step; a stop at
+    the evaluation that reached the last iterate. A model run (no counts) is refused.
+
+    Examples
+    --------
+    >>> from surfaces import get_surface
+    >>> rec = by_evaluations(record(get_surface("bowl"), ["newton", "gd:lr=0.5"],
+    ...                             start=(2, 0), steps=4))
+    >>> [run.positions[:, 0].tolist() for run in rec.runs]
+    [[2.0, 2.0, 0.0, 0.0, 0.0], [2.0, 1.0, 0.5, 0.25, 0.125]]
+    >>> rec.runs[0].evaluations[:, 1].tolist(), rec.pace
+    ([0, 0, 1, 1, 2], 'evaluations')
+    """
+    runs = []
+    budget = np.arange(rec.steps + 1)
+    for run in rec.runs:
+        if run.evaluations is None:
+            raise SpecError("pace = evaluations needs counted evaluations (not a network)")
+        total = run.evaluations.sum(axis=1)
+        last = run.last_step
+        # the cost of the diverging step: that of the step before it (at least one)
+        end = total[last] + max(1, int(total[last] - total[last - 1]) if last > 0 else 1)
+        rows = np.searchsorted(total[: last + 1], budget, side="right") - 1
+        diverged_at = None
+        if run.diverged_at is not None and end <= rec.steps:
+            diverged_at = int(end)
+            rows[end:] = run.diverged_at  # its NaN rows
+        stopped_at = None
+        if run.stopped_at is not None and total[run.stopped_at] < rec.steps:
+            stopped_at = int(total[run.stopped_at])
+
+        def take(a: Array | None, rows: Array = rows) -> Array | None:
+            return None if a is None else a[rows]
+
+        runs.append(
+            dataclasses.replace(
+                run,
+                positions=run.positions[rows],
+                losses=run.losses[rows],
+                gradients=run.gradients[rows],
+                velocities=take(run.velocities),
+                lrs=take(run.lrs),
+                diverged_at=diverged_at,
+                evaluations=run.evaluations[np.minimum(rows, last)],
+                simplices=take(run.simplices),
+                stopped_at=stopped_at,
+                show_evaluations=True,
+            )
+        )
+    return dataclasses.replace(rec, runs=tuple(runs), pace="evaluations")

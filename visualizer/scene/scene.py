@@ -37,7 +37,7 @@ from typing import Any
 from surfaces import Surface, get_surface
 from surfaces.errors import SpecError, did_you_mean
 from visualizer.maths.bounds import check_work
-from visualizer.maths.recorder import Recording, record
+from visualizer.maths.recorder import PACES, Recording, by_evaluations, record
 from visualizer.maths.specs import OptimizerSpec, resolve_optimizers
 from visualizer.scene.options import (
     CAPTION,
@@ -48,6 +48,7 @@ from visualizer.scene.options import (
     SURFACE,
     WINDOW,
     RenderOptions,
+    choice,
     integer,
     option,
     options,
@@ -101,6 +102,13 @@ class RecordOptions:
         FLAG,
         "choose each optimizer's lr by one search: the lowest final loss over a log grid",
     )
+    pace: str = option(
+        "iterations",
+        choice(PACES),
+        "what a step is: each optimizer's iteration (default), or one evaluation "
+        "(of f, its gradient or Hessian), to compare at equal cost",
+        metavar="PACE",
+    )
 
     def build_surface(self) -> Surface:
         """The surface, with the window override applied."""
@@ -131,7 +139,8 @@ class RecordOptions:
             check_work(surface, runs=len(specs), steps=steps, tries=len(GRID))
 
             specs = tune(surface, specs, start=self.start, steps=self.steps, seed=self.seed)
-        return record(surface, specs, start=self.start, steps=self.steps, seed=self.seed)
+        rec = record(surface, specs, start=self.start, steps=self.steps, seed=self.seed)
+        return by_evaluations(rec) if self.pace == "evaluations" else rec
 
 
 @dataclass(frozen=True)
