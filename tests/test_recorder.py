@@ -453,3 +453,21 @@ def test_trace_writes_the_evaluations():
         ("0", "2", "0"),
     ]
     assert float(rows[1]["x"]) == 0.0 and float(rows[1]["y"]) == 0.0  # the bowl's minimum
+
+
+def test_pace_by_evaluations_holds_iterates_and_moves_a_divergence():
+    from visualizer.maths.recorder import by_evaluations, trace_csv
+
+    surface = get_surface("bowl")
+    rec = record(surface, specs("newton:lr=0.5", "gd:lr=4"), start=(2, 0), steps=12)
+    paced = by_evaluations(rec)
+    newton, gd = paced.runs
+    # Newton's iterations cost 2 evaluations each: every iterate is shown for two steps
+    np.testing.assert_array_equal(newton.positions[::2], rec.runs[0].positions[:7])
+    np.testing.assert_array_equal(newton.positions[1::2], rec.runs[0].positions[:6])
+    # gd (one gradient per step) is unchanged, its divergence at the same step
+    assert gd.diverged_at == rec.runs[1].diverged_at is not None
+    np.testing.assert_array_equal(gd.positions, rec.runs[1].positions)
+    assert all(run.show_evaluations for run in paced.runs)
+    assert "--pace evaluations" in trace_csv(paced).splitlines()[1]
+    assert cli.main(["trace", "-s", "bowl", "--pace", "sideways"]) == 2

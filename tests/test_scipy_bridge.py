@@ -50,8 +50,12 @@ def scipy_itself(method: str, surface_name: str, options: dict, steps: int = STE
     return np.array(xs), result
 
 
-@pytest.mark.parametrize("method", scipy_bridge.METHODS)
-@pytest.mark.parametrize("surface_name", ["rosenbrock", "himmelblau"])
+CASES = [("rosenbrock", method) for method in scipy_bridge.METHODS] + [
+    ("himmelblau", method) for method in ("Nelder-Mead", "BFGS", "Newton-CG", "trust-ncg")
+]
+
+
+@pytest.mark.parametrize(("surface_name", "method"), CASES)
 def test_each_step_is_the_iterate_scipy_passed_to_its_callback(method, surface_name):
     options = {"gtol": 1e-8} if method == "BFGS" else {}
     text = f"scipy:{method}" + (":gtol=1e-8" if options else "")
