@@ -314,3 +314,16 @@ def test_errors_without_output_flag_print_nothing_on_stdout(capsys):
     code, out, err = run_main(capsys, "trace", "-s", "bowl", "-O", "gd:lr=-1")
     assert code == 2 and out == ""
     assert err == "lossviz: error: gd: lr must be > 0, got '-1'\n"
+
+
+def test_list_says_how_each_hessian_is_computed_and_names_scipy(capsys):
+    import json
+
+    code, out, _ = run_main(capsys, "list")
+    assert code == 0
+    assert "Hessian  analytic" in out and "newton" in out and "scipy:METHOD" in out
+    assert "Nelder-Mead" in out and "lossviz[scipy]" in out
+    code, out, _ = run_main(capsys, "list", "--json")
+    hessians = {s["name"]: s["hessian"] for s in json.loads(out)["surfaces"]}
+    assert hessians["saddle"] == "analytic"
+    assert hessians["logistic"] == "central differences of the gradient"

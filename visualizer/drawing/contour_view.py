@@ -209,7 +209,7 @@ class ContourView(Layer):
         runs = self.rec.runs
         if self.simplices:  # Nelder–Mead's triangles, under the balls
             renderer = self.figure.canvas.get_renderer()
-            self.simplices.draw(step, lambda vertices: vertices, renderer)
+            self.simplices.draw(step, lambda vertices: (vertices, True), renderer)
         # a run is drawn until it leaves the picture (its path's last row is the edge)
         shown = [
             (i, runs[i])

@@ -22,6 +22,10 @@ from matplotlib.transforms import Bbox, Transform
 from visualizer.drawing.theme import RunStyle
 from visualizer.maths.recorder import Recording, Run
 
+#: Where a triangle goes: its vertices in the artists' coordinates and whether all
+#: three are in sight, or ``None`` when it cannot be drawn.
+Placement = Callable[[np.ndarray], "tuple[np.ndarray, bool] | None"]
+
 #: How many iterations before the current one are still drawn, fading out.
 FADE_STEPS = 8
 #: Opacity of the newest past triangle; older ones fade linearly to zero.
@@ -78,35 +82,45 @@ class SimplexMarks:
     def __bool__(self) -> bool:
         return bool(self.entries)
 
-    def draw(
-        self, step: int, place: Callable[[np.ndarray], np.ndarray | None], renderer: object
-    ) -> None:
-        """Draw each run's triangles at ``step``; ``place`` maps ``(3, 2)`` vertices to the
-        artists' coordinates (or ``None``: not drawable, e.g. off the surface)."""
+    def draw(self, step: int, place: Placement, renderer: object) -> None:
+        """Draw each run's triangles at ``step``.
+
+        ``place`` maps ``(3, 2)`` vertices to the artists' coordinates and whether
+        all three are in sight, or to ``None`` (not drawable: off the surface). A
+        triangle partly hidden by the surface is drawn dashed and fainter, as the
+        paths' hidden parts are.
+        """
         for run, color in self.entries:
             row = simplex_row(run, step)
             first = max(0, row - FADE_STEPS)
             past = range(row - 1, first - 1, -1)
             for k, alpha in reversed(list(zip(past, fade_alphas(len(past)), strict=True))):
                 self._outline(place(run.simplices[k]), color, alpha, 1.0, renderer)
-            points = place(run.simplices[row])
-            if points is None or not np.all(np.isfinite(points)):
+            placed = place(run.simplices[row])
+            if placed is None or not np.all(np.isfinite(placed[0])):
                 continue
-            self.fill.set_xy(points)
+            self.fill.set_xy(placed[0])
             self.fill.set_facecolor(color)
-            self.fill.set_alpha(0.18)
+            self.fill.set_alpha(0.18 if placed[1] else 0.08)
             self.fill.set_linewidth(0)
             self.fill.draw(renderer)
-            self._outline(points, color, 1.0, 1.8, renderer)
+            self._outline(placed, color, 1.0, 1.8, renderer)
 
     def _outline(
-        self, points: np.ndarray | None, color: str, alpha: float, width: float, renderer: object
+        self,
+        placed: tuple[np.ndarray, bool] | None,
+        color: str,
+        alpha: float,
+        width: float,
+        renderer: object,
     ) -> None:
-        if points is None or not np.all(np.isfinite(points)):
+        if placed is None or not np.all(np.isfinite(placed[0])):
             return
+        points, seen = placed
         closed = np.vstack([points, points[:1]])
         self.line.set_data(closed[:, 0], closed[:, 1])
         self.line.set_color(color)
-        self.line.set_alpha(alpha)
+        self.line.set_alpha(alpha if seen else 0.5 * alpha)
         self.line.set_linewidth(width)
+        self.line.set_linestyle("-" if seen else (0, (2.5, 2)))
         self.line.draw(renderer)

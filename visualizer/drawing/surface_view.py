@@ -423,12 +423,15 @@ class SurfaceView(Layer):
             if self.name_tags is not None:
                 self.name_tags.draw(i, px, cy, radius, size)
 
-    def _on_surface(self, vertices: np.ndarray) -> np.ndarray | None:
-        """Pixels of points ``(k, 2)`` on the surface, or ``None`` if one is off the window."""
+    def _on_surface(self, vertices: np.ndarray) -> tuple[np.ndarray, bool] | None:
+        """Pixels of points ``(k, 2)`` on the surface and whether the surface hides none
+        of them, or ``None`` if one is off the window."""
         x, y = vertices[:, 0], vertices[:, 1]
         if not np.all(self.heights.inside(x, y)):
             return None
-        return self.projection().project(x, y, self.heights(x, y) + self.lift)[:, :2]
+        projection, z = self.projection(), self.heights(x, y) + self.lift
+        seen = bool(np.all(visible(projection, self.heights, x, y, z)))
+        return projection.project(x, y, z)[:, :2], seen
 
     def _draw_arrows(
         self, i: int, run: Run, step: int, start_px: tuple[float, float], renderer: object

@@ -38,7 +38,8 @@ LR_KEY = {"torch": "lr", "optax": "learning_rate"}
 _INT = re.compile(r"[+-]?\d+")
 
 
-def _require(library: str, owner: str) -> Any:
+def require_extra(library: str, owner: str) -> Any:
+    """Import ``library`` for ``owner`` (a spec), or a one-line error naming the extra."""
     try:
         return importlib.import_module(library)
     except ImportError:
@@ -94,15 +95,20 @@ def _keywords(function: Any) -> dict[str, inspect.Parameter]:
     }
 
 
+def refuse_unknown_keys(owner: str, hyper: Mapping[str, Any], valid: list[str]) -> None:
+    """Raise a one-line :class:`SpecError` for the first key of ``hyper`` not in ``valid``."""
+    for key in hyper:
+        if key not in valid:
+            raise SpecError(
+                f"{owner}: unknown key {key!r}{did_you_mean(key, valid)}; "
+                f"valid keys are {', '.join(valid)}"
+            )
+
+
 def _check_keys(owner: str, function: Any, hyper: Mapping[str, Any]) -> dict[str, Any]:
     """The keyword arguments, checked against ``function``'s signature; defaults added for lr."""
     keywords = _keywords(function)
-    for key in hyper:
-        if key not in keywords:
-            raise SpecError(
-                f"{owner}: unknown key {key!r}{did_you_mean(key, keywords)}; "
-                f"valid keys are {', '.join(keywords)}"
-            )
+    refuse_unknown_keys(owner, hyper, list(keywords))
     missing = [
         k
         for k, p in keywords.items()
@@ -125,7 +131,7 @@ class TorchState(NamedTuple):
 
 def _torch_class(name: str) -> Any:
     owner = f"torch:{name}"
-    torch = _require("torch", owner)
+    torch = require_extra("torch", owner)
     base = torch.optim.Optimizer
     known = [
         k
@@ -161,7 +167,7 @@ def check_torch(name: str, hyper: Mapping[str, Any]) -> dict[str, Any]:
 
 def torch_optimizer(name: str, hyper: Mapping[str, Any]) -> Optimizer:
     """``torch.optim.NAME(**hyper)`` on a float64 tensor of the two parameters."""
-    torch = _require("torch", f"torch:{name}")
+    torch = require_extra("torch", f"torch:{name}")
     cls = _torch_class(name)
     kwargs = dict(hyper)
 
@@ -184,7 +190,7 @@ def torch_optimizer(name: str, hyper: Mapping[str, Any]) -> Optimizer:
 
 
 def _optax_alias(name: str) -> Any:
-    optax = _require("optax", f"optax:{name}")
+    optax = require_extra("optax", f"optax:{name}")
     alias = getattr(optax, name, None) if not name.startswith("_") else None
     if alias is None or not callable(alias) or isinstance(alias, type):
         known = [k for k in dir(optax) if k.islower() and not k.startswith("_")]
@@ -210,13 +216,13 @@ def check_optax(name: str, hyper: Mapping[str, Any]) -> dict[str, Any]:
 def optax_optimizer(name: str, hyper: Mapping[str, Any]) -> Optimizer:
     """``optax.NAME(**hyper)`` in float64, its update compiled once with ``jax.jit``."""
     owner = f"optax:{name}"
-    optax = _require("optax", owner)
-    jax = _require("jax", owner)
+    optax = require_extra("optax", owner)
+    jax = require_extra("jax", owner)
     jnp = jax.numpy
     try:
         transform = _optax_alias(name)(**hyper)
     except (TypeError, ValueError) as exc:
-        raise SpecError(f"{owner}: {_first_line(exc)}") from None
+        raise SpecError(f"{owner}: {first_line(exc)}") from None
     if not (hasattr(transform, "init") and hasattr(transform, "update")):
         raise SpecError(f"{owner}: optax.{name} is not an optimizer (no init/update)")
 
@@ -244,7 +250,8 @@ def optax_optimizer(name: str, hyper: Mapping[str, Any]) -> Optimizer:
 # --- shared --------------------------------------------------------------------------
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """A library's exception as one short line for a :class:`SpecError`."""
     text = str(exc).strip()
     return show(text.splitlines()[0], 120)[1:-1] if text else type(exc).__name__
 
@@ -257,4 +264,4 @@ def _dry_run(owner: str, optimizer: Optimizer) -> None:
     except SpecError:
         raise
     except Exception as exc:  # whatever the library raises for a bad value
-        raise SpecError(f"{owner}: {_first_line(exc)}") from None
+        raise SpecError(f"{owner}: {first_line(exc)}") from None

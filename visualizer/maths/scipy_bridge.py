@@ -37,7 +37,7 @@ import numpy as np
 from surfaces.base import Surface
 from surfaces.errors import SpecError, did_you_mean
 from surfaces.hessian import hessian
-from visualizer.maths.bridges import _first_line, _require
+from visualizer.maths.bridges import first_line, refuse_unknown_keys, require_extra
 from visualizer.maths.optimizers import Optimizer
 
 Array = np.ndarray
@@ -85,7 +85,7 @@ def method_name(name: str) -> str:
 
 def method_options(method: str) -> list[str]:
     """The option names of ``method``, from ``scipy.optimize.show_options``."""
-    optimize = _require("scipy", f"scipy:{method}").optimize
+    optimize = require_extra("scipy", f"scipy:{method}").optimize
     text = optimize.show_options("minimize", method, disp=False)
     names: list[str] = []
     for match in re.finditer(r"^([A-Za-z_][\w, ]*?) :", text, re.M):
@@ -104,13 +104,7 @@ def check_scipy(name: str, hyper: Mapping[str, Any]) -> dict[str, Any]:
     """
     method = method_name(name)
     owner = f"scipy:{method}"
-    valid = method_options(method)
-    for key in hyper:
-        if key not in valid:
-            raise SpecError(
-                f"{owner}: unknown key {key!r}{did_you_mean(key, valid)}; "
-                f"valid keys are {', '.join(valid)}"
-            )
+    refuse_unknown_keys(owner, hyper, method_options(method))
     from surfaces import get_surface
 
     optimizer = scipy_optimizer(method, hyper, get_surface("bowl"), steps=2)
@@ -191,7 +185,7 @@ def run_minimize(
     ``options`` get ``maxiter = steps`` unless they give one (and the method takes it).
     """
     owner = f"scipy:{method}"
-    optimize = _require("scipy", owner).optimize
+    optimize = require_extra("scipy", owner).optimize
     options = dict(options)
     if steps is not None and "maxiter" not in options and "maxiter" in method_options(method):
         options["maxiter"] = int(steps)
@@ -224,7 +218,7 @@ def run_minimize(
     except SpecError:
         raise
     except Exception as exc:  # whatever scipy raises for a bad value
-        raise SpecError(f"{owner}: {_first_line(exc)}") from None
+        raise SpecError(f"{owner}: {first_line(exc)}") from None
     if steps is not None and len(iterates) > steps + 1:  # a maxiter beyond the steps
         del iterates[steps + 1 :], evaluations[steps + 1 :]
     else:  # evaluations after the last callback (or before a first that never came)
