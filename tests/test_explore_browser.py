@@ -304,6 +304,7 @@ def test_page_runs_equal_trace_and_follow_set(ravine_page: Any) -> None:
         "label": "momentum",
         "params": {"lr": 0.006, "beta": 0.8},
         "on": True,
+        "spec": "momentum:lr=0.006,beta=0.8",
     }
     specs = [
         f"{o['name']}:" + ",".join(f"{k}={v}" for k, v in o["params"].items())
@@ -418,4 +419,32 @@ def test_minibatch_page_equals_trace(browser: Any, pages: dict[str, Path]) -> No
     scene = gallery_scene("minibatch").rendered
     _assert_runs_equal(page.evaluate("lossviz.runs()"), scene.record())
     assert page.evaluate("lossviz.theory()") is not None  # regression is a quadratic
+    page.close()
+
+
+def test_widget_script_passes_the_page_state_to_the_model(
+    browser: Any, pages: dict[str, Path]
+) -> None:
+    widget = pytest.importorskip("visualizer.frontends.widget", reason="pip install anywidget")
+    page = browser.new_page()
+    page.set_content("<div id=el></div>")
+    got = page.evaluate(
+        """async ([esm, html]) => {
+          const mod = await import("data:text/javascript," + encodeURIComponent(esm));
+          const store = {page: html, height: 900, state: {}};
+          let saved = 0;
+          const model = {get: (k) => store[k], set: (k, v) => { store[k] = v; },
+                         save_changes: () => { saved += 1; }};
+          mod.default.render({model, el: document.getElementById("el")});
+          for (let i = 0; i < 200 && !store.state.optimizers; i++)
+            await new Promise((r) => setTimeout(r, 25));
+          const frame = document.querySelector("iframe");
+          frame.contentWindow.lossviz.set({steps: 33});
+          await new Promise((r) => setTimeout(r, 100));
+          return {state: store.state, saved};
+        }""",
+        [widget.ESM, pages["ravine"].read_text(encoding="utf-8")],
+    )
+    assert got["saved"] >= 2 and got["state"]["steps"] == 33
+    assert [o["spec"] for o in got["state"]["optimizers"]][2] == "momentum:lr=0.0041,beta=0.9"
     page.close()

@@ -48,7 +48,8 @@ def test_the_front_ends_read_the_table(capsys):
     from visualizer.frontends.cli import main
 
     assert gallery.GALLERY_SUFFIXES == tuple(f.suffix for f in formats_for("gallery"))
-    assert list(sphinxext.FORMATS) == [f.name for f in formats_for("sphinx")]
+    # and the explore page, which is not frames (visualizer.frontends.explore)
+    assert list(sphinxext.FORMATS) == [f.name for f in formats_for("sphinx")] + ["explore"]
     assert sphinxext.FORMATS["mp4"] == (".mp4", ".png")  # a video shows a poster frame
     assert main(["render", "--help"]) == 0
     help_text = " ".join(capsys.readouterr().out.split())

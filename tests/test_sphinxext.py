@@ -51,6 +51,9 @@ PAGES = {
         .. lossviz:: {SCENE}
            :format: html
            :caption: Step through it.
+
+        .. lossviz:: {SCENE}
+           :format: explore
         """,
 }
 
@@ -107,8 +110,9 @@ def test_pages_refer_to_media_that_exist_and_play(built):
     top, sub = media(out / "index.html"), media(out / "sub" / "page.html")
     (mp4, poster) = top["video"]
     (gif,) = sub["img"]
-    (player,) = sub["iframe"]
-    for path in (mp4, poster, gif, player):
+    (player, explore) = sub["iframe"]
+    assert "window.lossviz" in explore.read_text(encoding="utf-8")  # :format: explore
+    for path in (mp4, poster, gif, player, explore):
         assert path.is_file(), path
         assert path.parent == (out / "_static" / "lossviz").resolve()
     # 5 frames; the first holds 1.5 s (30 periods at 20 fps), the last 3 s (60)

@@ -330,6 +330,10 @@
     lastUpdateMs = performance.now() - t0;
     $("lv-timing").textContent = lastUpdateMs.toFixed(1) + " ms";
     writeHash();
+    // In a notebook widget (an iframe), the state goes up to the widget, and to Python.
+    if (window.parent !== window && window.lossviz) {
+      window.parent.postMessage({ type: "lossviz-state", state: window.lossviz.state() }, "*");
+    }
   }
 
   // --- sliders ----------------------------------------------------------------------------
@@ -469,7 +473,11 @@
   }
   function writeHash() {
     const text = hashText();
-    if (location.hash !== text) history.replaceState(null, "", text);
+    try {
+      if (location.hash !== text) history.replaceState(null, "", text);
+    } catch (error) {
+      // a page without a URL of its own (a widget's srcdoc frame) keeps no hash
+    }
   }
   function readHash() {
     const q = new URLSearchParams(location.hash.slice(1));
@@ -632,7 +640,7 @@
         start: S.start.slice(),
         steps: S.steps,
         step: S.step,
-        optimizers: runsInfo.map((info, i) => ({ name: info.name, label: info.legend, params: Object.assign({}, S.params[i]), on: S.on[i] })),
+        optimizers: runsInfo.map((info, i) => ({ name: info.name, label: info.legend, params: Object.assign({}, S.params[i]), on: S.on[i], spec: specText(i) })),
       };
     },
     set(patch) {

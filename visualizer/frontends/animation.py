@@ -26,7 +26,7 @@ import re
 import tempfile
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,11 +60,14 @@ class Animation:
         How to draw them (``options.fps`` is the frame rate of saved files).
     workers
         Processes that render an orbiting camera's frames; ``None`` for every core.
+    scene
+        The scene it was made from, if known (:meth:`explore` needs it).
     """
 
     recording: Recording
     options: RenderOptions
     workers: int | None = None
+    scene: Scene | None = field(default=None, compare=False, repr=False)
 
     @property
     def fps(self) -> int:
@@ -232,6 +235,25 @@ class Animation:
             ) from None
         display(HTML(self.to_html(format)))
 
+    def explore(self) -> Any:
+        """The explore page of this scene as a notebook widget, its state readable in
+        Python (``pip install 'lossviz[widget]'``); see :mod:`visualizer.frontends.widget`.
+
+        Raises
+        ------
+        SpecError
+            What the page cannot recompute (``mlp``, your own function or optimizer,
+            torch or optax), with the reason.
+        """
+        from visualizer.encoding.explore_model import check_explorable
+
+        if self.scene is None:
+            raise SpecError("this animation was not made from a scene: use animate(...)")
+        check_explorable(self.scene.surface)
+        from visualizer.frontends.widget import explore_widget
+
+        return explore_widget(self.scene)
+
     def _repr_html_(self) -> str:
         """Jupyter display: an H.264 video with controls, playing and looping."""
         return self.to_html(INLINE_FORMAT)
@@ -264,7 +286,7 @@ def animation_from_scene(scene: Scene, *, recording: Recording | None = None) ->
     check_text(scene.title if scene.title is not None else rec.surface.title, what="title")
     for run in rec.runs:
         check_text(run.label, what="label")
-    return Animation(recording=rec, options=scene.render_options())
+    return Animation(recording=rec, options=scene.render_options(), scene=scene)
 
 
 def check_text(text: str, *, what: str) -> str:

@@ -11,7 +11,8 @@ In a page::
        :caption: Momentum settles in the ravine while GD zig-zags.
 
 The argument is what ``lossviz render`` takes, without ``-o``. ``:format:`` is ``mp4``
-(the default: an H.264 video with a poster), ``gif`` or ``html`` (the scrubbable
+(the default: an H.264 video with a poster), ``gif``, ``explore`` (the explorable
+page, :mod:`visualizer.frontends.explore`, in a frame) or ``html`` (the scrubbable
 player of :mod:`visualizer.encoding.player`, in a frame). The media go to the build's static
 files, ``_static/lossviz/``, named by a hash of the scene (every option, after any
 ``--config`` file is read, and the content of a ``data=FILE``) and the format, so an
@@ -55,6 +56,10 @@ FORMATS = {
     f.name: (f.suffix, *(s.suffix for s in formats_for("render") if f.poster and s.still))
     for f in formats_for("sphinx")
 }
+#: The explore page (:mod:`visualizer.frontends.explore`): one .html, no frames rendered.
+FORMATS["explore"] = (".html",)
+#: Height of the explore page's frame: the plot, its controls and the loss panel.
+EXPLORE_HEIGHT_PX = 920
 #: Where the media go, relative to the HTML output folder.
 STATIC = "_static/lossviz"
 #: Height of the player's controls and readout below the video, for its frame.
@@ -101,6 +106,15 @@ def render_media(scene: Any, paths: list[Path]) -> None:
     from visualizer.frontends.animation import animation_from_scene
 
     animation_from_scene(scene).save_all(paths)
+
+
+def _write_explore(scene: Any, path: Path) -> None:
+    """Write the explore page of ``scene`` (``:format: explore``)."""
+    from visualizer.encoding.files import write_text_atomic
+    from visualizer.frontends.explore import explore_scene
+
+    page, _ = explore_scene(scene)
+    write_text_atomic(path, page)
 
 
 class LossvizDirective(SphinxDirective):
@@ -172,7 +186,10 @@ class LossvizDirective(SphinxDirective):
         paths = [folder / f"{key}{suffix}" for suffix in suffixes]
         if not all(p.is_file() for p in paths):
             folder.mkdir(parents=True, exist_ok=True)
-            render_media(scene, paths)
+            if format == "explore":
+                _write_explore(scene, paths[0])
+            else:
+                render_media(scene, paths)
         caption = self.options.get("caption", "")
         node = lossviz_media(
             format=format,
@@ -204,6 +221,12 @@ def visit_media_html(translator: Any, node: lossviz_media) -> None:
     elif node["format"] == "gif":
         translator.body.append(
             f'<img src="{uris[0]}" width="{w}" height="{h}" alt="{alt}" {style}>'
+        )
+    elif node["format"] == "explore":
+        translator.body.append(
+            f'<iframe src="{uris[0]}" width="100%" height="{EXPLORE_HEIGHT_PX}" '
+            f'title="{alt}" loading="lazy" style="border:0"></iframe>'
+            f'<p><a href="{uris[0]}">Open the explorable page</a></p>'
         )
     else:
         translator.body.append(
