@@ -164,3 +164,12 @@ def test_a_page_saved_with_its_mp4_embeds_that_file_without_encoding_again(tmp_p
     assert base64.b64decode(video) == mp4.read_bytes()
     alone = anim.save(tmp_path / "alone.html").read_text(encoding="utf-8")
     assert alone == page.read_text(encoding="utf-8")  # the same page as a page saved alone
+
+
+def test_a_recording_paced_by_evaluations_counts_evaluations():
+    from visualizer.maths.recorder import by_evaluations
+
+    rec = rec_of("bowl", "newton", "gd:lr=0.1", steps=4)
+    assert "<p>step <output" in player_page(rec, [0, 4], FAKE_MP4, fps=20, size=(64, 64))
+    paced = player_page(by_evaluations(rec), [0, 4], FAKE_MP4, fps=20, size=(64, 64))
+    assert "<p>evaluation <output" in paced

@@ -179,6 +179,7 @@ def player_page(
         video=video,
         last=last,
         step=data["steps"][0],
+        unit="evaluation" if recording.pace == "evaluations" else "step",
         total=data["total"],
         rows=rows,
         speeds=speeds,
@@ -237,7 +238,7 @@ label {{ display: inline-flex; align-items: center; gap: .2rem; }}
 <label><input type="checkbox" id="lv-loop" checked> loop</label>
 </div>
 <div class="readout" aria-live="polite">
-<p>step <output id="lv-step">{step}</output> of {total}</p>
+<p>{unit} <output id="lv-step">{step}</output> of {total}</p>
 <table>
 {rows}
 </table>
