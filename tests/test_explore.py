@@ -142,3 +142,18 @@ def test_explore_scene_keeps_window_and_theme() -> None:
     data = _data(page)
     assert data["extraArgs"] == ["--window=-2,2,-1,1", "--theme", "dark"]
     assert data["model"]["window"] == [-2.0, 2.0, -1.0, 1.0] and rec.steps == 5
+
+
+def test_a_bridged_optimizer_is_refused_before_its_library_loads() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from visualizer.frontends.cli import main\n"
+        "status = main(['explore', '-s', 'bowl', '-O', 'torch:SGD:lr=0.1', '-o', 'x.html'])\n"
+        "print(status, 'torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == ["2", "False"], out.stderr
+    assert "torch runs in Python only" in out.stderr

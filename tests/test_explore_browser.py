@@ -448,3 +448,63 @@ def test_widget_script_passes_the_page_state_to_the_model(
     assert got["saved"] >= 2 and got["state"]["steps"] == 33
     assert [o["spec"] for o in got["state"]["optimizers"]][2] == "momentum:lr=0.0041,beta=0.9"
     page.close()
+
+
+# --- a sweep (CI's deep fuzz run tries many more) -------------------------------------------
+
+SWEEP_SURFACES = ("bowl", "ravine:kappa=30", "regression", "x**2 + 3*y**2 + x*y + 2*x")
+
+
+def _random_spec(rng: np.random.Generator, data: bool) -> str:
+    name = str(rng.choice(["gd", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]))
+    items = [f"lr={10 ** rng.uniform(-3, -0.5):.4g}"]
+    if name in ("momentum", "nesterov"):
+        items.append(f"beta={rng.uniform(0, 0.99):.3g}")
+    if name == "rmsprop":
+        items.append(f"rho={rng.uniform(0, 0.99):.3g}")
+    if name == "adam":
+        items += [f"beta1={rng.uniform(0, 0.99):.3g}", f"beta2={rng.uniform(0.9, 0.9999):.5g}"]
+    if name == "sgd" or rng.uniform() < 0.2:
+        items.append(f"batch={rng.integers(1, 1024)}" if data else f"noise={rng.uniform(0, 3):.3g}")
+    kind = str(rng.choice(["constant", "exponential", "step", "cosine"]))
+    if kind == "exponential":
+        items += ["schedule=exponential", f"gamma={rng.uniform(0.9, 1):.4g}"]
+    elif kind == "step":
+        items += [
+            "schedule=step",
+            f"gamma={rng.uniform(0.1, 0.9):.3g}",
+            f"every={rng.integers(1, 30)}",
+        ]
+    elif kind == "cosine":
+        items.append("schedule=cosine")
+    if rng.uniform() < 0.3:
+        items.append(f"warmup={rng.integers(0, 20)}")
+    return f"{name}:{','.join(items)}"
+
+
+@pytest.mark.fuzz
+def test_random_settings_equal_trace(maths: Any) -> None:
+    from helpers import examples
+
+    rng = np.random.default_rng(2026)
+    for _ in range(examples(3, 60)):
+        text = str(rng.choice(SWEEP_SURFACES))
+        surface = get_surface(text)
+        xmin, xmax, ymin, ymax = surface.window
+        start = (float(rng.uniform(xmin, xmax)), float(rng.uniform(ymin, ymax)))
+        specs = [_random_spec(rng, surface.dataset is not None) for _ in range(3)]
+        rec = record(
+            surface, specs, start=start, steps=int(rng.integers(5, 150)), seed=int(rng.integers(99))
+        )
+        js = maths.evaluate(
+            """(m) => LossvizMaths.record(m).map((r) => ({positions: Array.from(r.positions),
+                 losses: Array.from(r.losses), diverged: r.diverged}))""",
+            explore_model(rec),
+        )
+        for run, got in zip(rec.runs, js, strict=True):
+            assert got["diverged"] == run.diverged_at, (text, run.spec.text())
+            rows = run.last_step + 1
+            positions = _array(got["positions"]).reshape(-1, 2)[:rows]
+            np.testing.assert_allclose(
+                positions, run.positions[:rows], rtol=RTOL, atol=ATOL, err_msg=run.spec.text()
+            )

@@ -29,6 +29,7 @@ from __future__ import annotations
 import ast
 import base64
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,7 @@ from surfaces.expression import CENTRAL_STEP, checked_tree, looks_like_expressio
 from surfaces.logistic import LogisticData
 from surfaces.regression import RegressionData
 from visualizer.maths.recorder import Recording, divergence_bounds
-from visualizer.maths.specs import OPTIMIZERS, OptimizerSpec
+from visualizer.maths.specs import BRIDGES, OPTIMIZERS, OptimizerSpec
 
 #: The optimizers the page's maths has (every built-in of first order).
 EXPLORED = [name for name, info in OPTIMIZERS.items() if not info.second_order]
@@ -62,7 +63,7 @@ MAX_EXPLORE_STEPS = 2000
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 
 
-def check_explorable(surface: Any, specs: list[OptimizerSpec] | None = None) -> None:
+def check_explorable(surface: Any, specs: Sequence[OptimizerSpec | Any] | None = None) -> None:
     """Refuse, with a one-line reason, what the page cannot recompute.
 
     Parameters
@@ -70,7 +71,9 @@ def check_explorable(surface: Any, specs: list[OptimizerSpec] | None = None) -> 
     surface
         The scene's surface as given: a spec string, a :class:`Surface` or a callable.
     specs
-        The resolved optimizer specs, if known.
+        The optimizers: resolved specs, or as given (spec strings, a user's
+        ``Optimizer`` objects), checked before anything parses them (a torch spec
+        would import torch).
 
     Raises
     ------
@@ -99,6 +102,19 @@ def check_explorable(surface: Any, specs: list[OptimizerSpec] | None = None) -> 
             "(explore takes the analytic surfaces, expressions, regression and logistic)"
         )
     for spec in specs or ():
+        if isinstance(spec, str):
+            prefix = spec.strip().partition(":")[0].strip()
+            if prefix in BRIDGES:
+                raise SpecError(
+                    f"cannot explore optimizer {spec.strip()!r}: {prefix} runs in Python only; "
+                    f"explore takes {', '.join(OPTIMIZERS)}"
+                )
+            continue
+        if not isinstance(spec, OptimizerSpec):
+            raise SpecError(
+                "cannot explore your own Optimizer object: it runs in Python only; "
+                f"explore takes {', '.join(OPTIMIZERS)}"
+            )
         if spec.optimizer is not None:
             raise SpecError(
                 f"cannot explore optimizer {spec.name!r}: your own Optimizer object runs in "

@@ -249,7 +249,7 @@ class Animation:
 
         if self.scene is None:
             raise SpecError("this animation was not made from a scene: use animate(...)")
-        check_explorable(self.scene.surface)
+        check_explorable(self.scene.surface, self.scene.optimizers)
         from visualizer.frontends.widget import explore_widget
 
         return explore_widget(self.scene)

@@ -44,7 +44,7 @@ def explore_scene(scene: Scene, *, output_name: str = "explore.gif") -> tuple[st
     SpecError
         A surface or optimizer the page cannot recompute, with a one-line reason.
     """
-    check_explorable(scene.surface)
+    check_explorable(scene.surface, scene.optimizers)
     rec = scene.record()
     page = explore_page(
         rec,
@@ -70,13 +70,8 @@ def explorable(scene: Scene) -> bool:
     """
     if scene.view == "surface":
         return False
-    names = [o for o in scene.optimizers if isinstance(o, str)]
-    if len(names) != len(scene.optimizers) or any(
-        o.partition(":")[0].strip() in ("torch", "optax") for o in names
-    ):
-        return False
     try:
-        check_explorable(scene.surface)
+        check_explorable(scene.surface, scene.optimizers)
     except SpecError:
         return False
     return True
