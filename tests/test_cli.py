@@ -75,7 +75,7 @@ def test_module_entry_point_runs():
     assert "ravine" in done.stdout and "momentum" in done.stdout
 
 
-def test_the_command_runs_exit_handlers_and_flushes_before_its_quick_exit():
+def test_the_command_runs_exit_handlers_and_flushes_at_its_ordinary_exit():
     code = (
         "import atexit, sys\n"
         "from visualizer.frontends.cli import run\n"
@@ -92,8 +92,8 @@ def test_the_command_runs_exit_handlers_and_flushes_before_its_quick_exit():
     assert failed.stderr.endswith("handler ran\n")
 
 
-def test_a_quiet_render_loads_no_progress_bar_and_puts_kwdoc_back(tmp_path):
-    """``import_plotting`` skips matplotlib's ``set`` docstrings only while importing."""
+def test_a_quiet_render_loads_no_progress_bar_and_leaves_kwdoc_alone(tmp_path):
+    """``import_plotting`` imports matplotlib as it is: its docstrings are its own."""
     out = tmp_path / "a.gif"
     code = (
         "import sys\n"

@@ -175,3 +175,24 @@ def test_hidden_path_is_drawn_faint_and_visible_path_solid(monkeypatch):
     assert behind.balls[0].body.get_markeredgecolor() == color
     assert behind.balls[0].body.get_markerfacecolor()[3] < 0.5
     assert front.balls[0].body.get_markerfacecolor() == color
+
+
+def test_the_3d_grid_is_drawn_in_the_themes_grid_colour(monkeypatch):
+    # matplotlib has no setter for a 3D axis's grid colour: SurfaceView gives it as the
+    # rcParam grid.color while the axes is made. If matplotlib stops reading it there,
+    # the grid turns matplotlib's grey and this fails.
+    import dataclasses
+
+    from visualizer.drawing import theme as theme_module
+
+    red = dataclasses.replace(theme_module.THEMES["light"], grid="#ff0000")
+    monkeypatch.setitem(theme_module.THEMES, "light", red)
+    rec = rec_of("bowl", "gd:lr=0.1", steps=3)
+    renderer = FrameRenderer(rec, RenderOptions(view="surface", size=(480, 270), frames=2))
+    renderer.canvas.draw()
+    pixels = np.asarray(renderer.canvas.buffer_rgba())[..., :3].astype(int)
+    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    # pure red blended with the grey panes (green = blue), not gd's vermillion trail
+    grid_red = (red - np.maximum(green, blue) > 60) & (abs(green - blue) < 20)
+    assert grid_red.sum() > 500  # the grid lines on the three panes
+    assert matplotlib.rcParams["grid.color"] != "#ff0000"  # only while the axes was made

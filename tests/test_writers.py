@@ -523,12 +523,12 @@ def test_ffmpeg_of_big_frames_returns_freed_frames_to_the_system(tmp_path, monke
         monkeypatch.setattr(_ffmpeg, "INSIDE_FFMPEG_BYTES", 1)  # every size is "big"
     seen = []
 
-    class Starting(subprocess.Popen):  # imageio-ffmpeg starts ffmpeg with our environment
+    class Starting(subprocess.Popen):  # ffmpeg starts with our environment and this one
         def __init__(self, *args, **kwargs):
-            seen.append(kwargs.get("env", os.environ).get("MALLOC_MMAP_THRESHOLD_"))
+            seen.append((kwargs.get("env") or os.environ).get("MALLOC_MMAP_THRESHOLD_"))
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(imageio_ffmpeg._io.subprocess, "Popen", Starting)
+    monkeypatch.setattr(subprocess, "Popen", Starting)
     write_frames(tmp_path / "a.gif", make_frames(3), fps=10)
     assert seen == (["1048576"] if big else [None])
     assert "MALLOC_MMAP_THRESHOLD_" not in os.environ  # for ffmpeg only
@@ -575,21 +575,25 @@ def test_gif_palette_is_never_a_file(tmp_path, monkeypatch):
 @needs_encoder("gif")
 @needs_encoder("libx264")
 @needs_encoder("libvpx-vp9")
-def test_encoders_run_through_imageio(tmp_path, monkeypatch):
+def test_encoders_run_through_imageio_ffmpegs_ffmpeg_and_imageio(tmp_path, monkeypatch):
     import imageio.v3 as iio
 
     calls = []
-    real_frames, real_imwrite = imageio_ffmpeg.write_frames, iio.imwrite
+    real_imwrite = iio.imwrite
 
-    def spy_frames(path, size, **kw):
-        calls.append((Path(path).suffix, kw["codec"], kw["pix_fmt_out"]))
-        return real_frames(path, size, **kw)
+    class Spy(subprocess.Popen):  # our own process of imageio-ffmpeg's ffmpeg
+        def __init__(self, args, **kw):
+            assert args[0] == imageio_ffmpeg.get_ffmpeg_exe()
+            codec = args[args.index("-vcodec", args.index("-i")) + 1]
+            pix_fmt_out = args[args.index("-pix_fmt", args.index("-i")) + 1]
+            calls.append((Path(args[-1]).suffix, codec, pix_fmt_out))
+            super().__init__(args, **kw)
 
     def spy_imwrite(path, image, **kw):
         calls.append((Path(path).suffix, "imwrite", kw.get("extension")))
         return real_imwrite(path, image, **kw)
 
-    monkeypatch.setattr(imageio_ffmpeg, "write_frames", spy_frames)
+    monkeypatch.setattr(subprocess, "Popen", Spy)
     monkeypatch.setattr(iio, "imwrite", spy_imwrite)
     stripes = np.array([(30 * i, 90, 160) for i in range(8)], np.uint8)[np.arange(64) // 8]
     # every frame holds the first frame's colours (the shared palette's), rolled along
@@ -613,7 +617,7 @@ def test_abort_waits_for_the_killed_ffmpeg_before_removing_the_file(tmp_path):
     writer.setup()
     writer.grab_frame(np.zeros((64, 64, 3), np.uint8))
     process = writer._encoder._process
-    assert process is not None and process.poll() is None  # found in imageio-ffmpeg's generator
+    assert process is not None and process.poll() is None  # our own process
     writer.abort()
     assert process.returncode is not None  # reaped: it cannot create the file again
     assert sorted(p.name for p in tmp_path.iterdir()) == []
@@ -648,3 +652,43 @@ def test_gif_of_frames_smaller_than_the_palette(tmp_path, size):
     decoded, _, _ = gif_frames(path)
     assert len(decoded) == 4
     assert all(np.array_equal(d, f) for d, f in zip(decoded, frames, strict=True))
+
+
+def test_our_ffmpeg_command_is_the_one_imageio_ffmpeg_would_run(tmp_path, monkeypatch):
+    # the same arguments, so the same bytes as when imageio-ffmpeg started ffmpeg
+    from fractions import Fraction
+
+    seen = []
+
+    class Recording(subprocess.Popen):
+        def __init__(self, args, **kw):
+            seen.append(list(args))
+            raise OSError("not started")
+
+    monkeypatch.setattr(subprocess, "Popen", Recording)
+    params = ["-hide_banner", "-filter_complex", "[0:v]split", "-f", "gif"]
+    for fps in (Fraction(20), Fraction(100, 7)):
+        frames = imageio_ffmpeg.write_frames(
+            str(tmp_path / "a.gif"),
+            (96, 64),
+            pix_fmt_in="rgba",
+            pix_fmt_out="pal8",
+            fps=fps,
+            codec="gif",
+            quality=None,
+            macro_block_size=1,
+            ffmpeg_log_level="error",
+            output_params=params,
+        )
+        with pytest.raises(OSError, match="not started"):
+            frames.send(None)
+        ours = _ffmpeg.ffmpeg_command(
+            tmp_path / "a.gif",
+            size=(96, 64),
+            pix_fmt_in="rgba",
+            fps=fps,
+            codec="gif",
+            pix_fmt_out="pal8",
+            output_params=params,
+        )
+        assert ours == seen[-1]

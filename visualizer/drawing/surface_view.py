@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from itertools import product
 
+import matplotlib
 import numpy as np
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
@@ -80,7 +81,10 @@ class SurfaceView(Layer):
     ) -> None:
         self.figure, self.rec, self.theme, self.arrows = figure, rec, theme, arrows
         surface = rec.surface
-        ax = figure.add_axes(rect.bounds, projection="3d", computed_zorder=False)
+        # the 3D grid's colour: read from rcParams when the axes is made (matplotlib
+        # offers no setter for it afterwards)
+        with matplotlib.rc_context({"grid.color": (*to_rgb(theme.grid), 1.0)}):
+            ax = figure.add_axes(rect.bounds, projection="3d", computed_zorder=False)
         self.ax = ax
         paths = [run.positions[: run.last_step + 1] for run in rec.runs]
         window = path_window(surface.window, paths, surface.minima, pad=0.25)
@@ -126,7 +130,6 @@ class SurfaceView(Layer):
         ax.set_facecolor(theme.background)
         for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
             axis.set_pane_color((*to_rgb(theme.panel), 1.0))
-            axis._axinfo["grid"]["color"] = (*to_rgb(theme.grid), 1.0)
             axis.label.set_color(theme.muted)
             axis.set_major_locator(MaxNLocator(4))
         top = heights.knee if heights.knee is not None else heights.hmax

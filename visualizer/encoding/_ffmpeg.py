@@ -10,16 +10,13 @@ import contextlib
 import os
 import re
 import subprocess
-import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 try:
     import fcntl
@@ -42,19 +39,18 @@ _FFMPEG_LOG_PREFIX = re.compile(r"^(\[[^\]]* @ 0x[0-9a-f]+\] *)+")  # "[libx264 
 _FFMPEG_PROGRESS = re.compile(r"^[a-z0-9_]+=")  # "frame=12", ..., "progress=end"
 
 
-class _Abort(BaseException):
-    """Thrown into imageio-ffmpeg's generator: its policy for these is to kill ffmpeg."""
-
-
 class Encoder:
-    """An ffmpeg process run by ``imageio_ffmpeg.write_frames``, fed from a thread.
+    """An ffmpeg process of our own (``subprocess.Popen``), fed raw frames from a thread.
 
-    Frames are sent to the generator from one worker thread (writing to the
-    pipe releases the GIL), so the caller renders the next frame while ffmpeg
-    reads this one; at most :func:`queued_frames` frames wait (a few, fewer for
-    big frames). ffmpeg is started without imageio-ffmpeg's ``preexec_fn``
-    (:func:`_ffmpeg_starting`), safe beside other threads. ffmpeg's messages (level
-    ``error``: any message is a failure) go to an anonymous temporary file,
+    As matplotlib's ``FFMpegWriter`` does: ffmpeg is found with
+    ``imageio_ffmpeg.get_ffmpeg_exe()`` and started here, so its process, its standard
+    error and its environment are ours. Frames are written to its standard input from
+    one worker thread (writing to the pipe releases the GIL), so the caller renders the
+    next frame while ffmpeg reads this one; at most :func:`queued_frames` frames wait
+    (a few, fewer for big frames). ffmpeg starts without a ``preexec_fn`` (no Python
+    code runs between fork and exec: safe beside other threads) and in our process
+    group, so Ctrl-C stops it too, as the abort that follows would. Its messages
+    (level ``error``: any message is a failure) go to an anonymous temporary file,
     whose first line becomes the one-line reason of a failure.
     """
 
@@ -70,46 +66,46 @@ class Encoder:
         output_params: list[str],
         inside: tuple[int, int] | None = None,
     ) -> None:
-        import imageio_ffmpeg
-
         self._inside = inside
         self._sent = 0  # frames handed to ffmpeg's pipe (by the feeding thread)
         self._written_out = 0  # frames ffmpeg says it has written, as last read
         self._read_to = 0  # how far the feeding thread has read the log
         if inside is not None:
             output_params = [*output_params, "-stats_period", str(PROGRESS_PERIOD_S)]
-        self._log: IO[bytes] = tempfile.TemporaryFile()
-        self._frames: Generator[None, Any, None] = imageio_ffmpeg.write_frames(
-            str(path),
-            size,
+        command = ffmpeg_command(
+            path,
+            size=size,
             pix_fmt_in=pix_fmt_in,
-            pix_fmt_out=pix_fmt_out,
             fps=fps,
             codec=codec,
-            quality=None,  # the codec's own quality options are in output_params
-            macro_block_size=1,  # sizes are the writers' business (videos are padded to even)
-            ffmpeg_log_level="error",
+            pix_fmt_out=pix_fmt_out,
             # on its standard error, beside the errors: "key=value" progress lines, the
-            # last "progress=end" once the file is complete (write_frames hides the exit status)
+            # last "progress=end" once the file is complete
             output_params=["-hide_banner", "-nostats", "-progress", "pipe:2", *output_params],
         )
+        self._log: IO[bytes] = tempfile.TemporaryFile()
         self._process: subprocess.Popen[bytes] | None = None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="lossviz-ffmpeg")
         self._pending: deque[Future[object]] = deque()
         self._failed = False
+        # big frames: ffmpeg's glibc maps each buffer of 1 MiB or more on its own, and
+        # unmaps it when freed, instead of keeping freed frames in its heap (-100 MB at 4K)
+        big = inside is not None and inside[0] <= INSIDE_FFMPEG_FRAMES[0]
+        env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(1 << 20)} if big else None
         try:
-            # big frames: ffmpeg's glibc maps each buffer of 1 MiB or more on its own, and
-            # unmaps it when freed, instead of keeping freed frames in its heap (-100 MB at 4K)
-            big = inside is not None and inside[0] <= INSIDE_FFMPEG_FRAMES[0]
-            env = {"MALLOC_MMAP_THRESHOLD_": str(1 << 20)} if big else {}
-            with _ffmpeg_starting(self._log, env):
-                self._frames.send(None)  # starts ffmpeg, its stderr now the log
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=self._log,
+                env=env,
+            )
         except OSError as error:
             self.kill()
             raise WriterError(f"cannot run ffmpeg: {error.strerror or error}") from None
-        self._process = _generator_process(self._frames)
-        if self._process is not None and self._process.stdin is not None:
-            _widen_pipe(self._process.stdin.fileno())
+        assert self._process.stdin is not None
+        self._stdin: IO[bytes] = self._process.stdin
+        _widen_pipe(self._stdin.fileno())
 
     def write(self, frame: np.ndarray) -> bool:
         """Queue a contiguous frame; ``False`` once ffmpeg has stopped reading."""
@@ -139,7 +135,7 @@ class Encoder:
                     time.sleep(PROGRESS_PERIOD_S / 4)
                 else:
                     stalled = time.monotonic() + STALL_S
-        self._frames.send(data)
+        self._stdin.write(data)
         self._sent += 1
 
     def _read_progress(self) -> bool:
@@ -166,14 +162,18 @@ class Encoder:
     def close(self) -> bool:
         """Send what is queued, let ffmpeg finish; ``True`` if all went well."""
         self._drain()
+        assert self._process is not None
         try:
-            self._frames.close()  # closes ffmpeg's input and waits for it
-        except Exception:
+            self._stdin.close()  # ffmpeg reads the end of its input and finishes the file
+        except OSError:  # it had exited: what was left in the buffer could not go
             self._failed = True
+        try:
+            status = self._process.wait()
+        except BaseException:  # interrupted while waiting: do not leave ffmpeg running
+            self._stop()
+            raise
         lines = self._lines()
-        self._failed |= _first_error(lines) != "" or not _completed(lines)
-        if self._process is not None:
-            self._failed |= self._process.wait() != 0
+        self._failed |= status != 0 or _first_error(lines) != "" or not _completed(lines)
         if not self._failed:
             self._log.close()
         return not self._failed
@@ -195,19 +195,56 @@ class Encoder:
         self._thread.shutdown()
 
     def _stop(self) -> None:
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()  # a write blocked on its full pipe now ends (a broken pipe)
         self._drain()
-        with contextlib.suppress(_Abort, StopIteration, OSError, ValueError):
-            self._frames.throw(_Abort())  # imageio-ffmpeg kills ffmpeg (without waiting)
-        if self._process is not None:
+        if process is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._stdin.close()
             # gone before the temporary file is removed: a dying ffmpeg that was still
             # opening its output would otherwise create the file again
-            self._process.wait()
+            process.wait()
 
     def _lines(self) -> list[str]:
         if self._log.closed:
             return []
         self._log.seek(0)
         return self._log.read().decode(errors="replace").splitlines()
+
+
+def ffmpeg_command(
+    path: Path,
+    *,
+    size: tuple[int, int],
+    pix_fmt_in: str,
+    fps: Fraction,
+    codec: str,
+    pix_fmt_out: str,
+    output_params: list[str],
+) -> list[str]:
+    """The ffmpeg command that reads raw frames on its standard input and writes ``path``.
+
+    Examples
+    --------
+    >>> command = ffmpeg_command(Path("a.gif"), size=(64, 36), pix_fmt_in="rgb24",
+    ...     fps=Fraction(20), codec="gif", pix_fmt_out="pal8", output_params=["-f", "gif"])
+    >>> command[1:]  # doctest: +NORMALIZE_WHITESPACE
+    ['-y', '-f', 'rawvideo', '-vcodec', 'rawvideo', '-s', '64x36', '-pix_fmt', 'rgb24',
+     '-r', '20', '-i', '-', '-an', '-vcodec', 'gif', '-pix_fmt', 'pal8', '-v', 'error',
+     '-f', 'gif', 'a.gif']
+    """
+    width, height = size
+    return [
+        ffmpeg_exe(),
+        *("-y", "-f", "rawvideo", "-vcodec", "rawvideo", "-s", f"{width:d}x{height:d}"),
+        *("-pix_fmt", pix_fmt_in, "-r", str(Fraction(fps))),
+        *("-i", "-", "-an"),
+        *("-vcodec", codec, "-pix_fmt", pix_fmt_out),
+        *("-v", "error"),
+        *output_params,
+        str(path),
+    ]
 
 
 def _completed(lines: list[str]) -> bool:
@@ -227,19 +264,6 @@ def _first_error(lines: list[str]) -> str:
     return ""
 
 
-def _generator_process(frames: Generator[None, Any, None]) -> subprocess.Popen[bytes] | None:
-    """The ffmpeg process of an ``imageio_ffmpeg.write_frames`` generator, if it can be found.
-
-    imageio-ffmpeg keeps the process to itself; the generator's suspended frame
-    holds it as ``p``. With it, a killed ffmpeg is waited for and the exit status
-    is checked; without it (another imageio-ffmpeg), ``progress=end`` alone
-    tells that the file is complete.
-    """
-    frame = getattr(frames, "gi_frame", None)
-    process = frame.f_locals.get("p") if frame is not None else None
-    return process if isinstance(process, subprocess.Popen) else None
-
-
 def _widen_pipe(fd: int) -> None:
     """Let the pipe to ffmpeg hold :data:`PIPE_BYTES` (Linux), so a frame crosses in a
     few writes instead of one per 64 KiB: fewer wake-ups of both processes."""
@@ -248,51 +272,6 @@ def _widen_pipe(fd: int) -> None:
         return
     with contextlib.suppress(OSError):  # above /proc/sys/fs/pipe-max-size: keep the default
         fcntl.fcntl(fd, setter, PIPE_BYTES)
-
-
-@contextmanager
-def _ffmpeg_starting(log: IO[bytes], env: dict[str, str] | None = None) -> Iterator[None]:
-    """How ffmpeg is started: standard error into ``log``, and no Python code before exec.
-
-    imageio-ffmpeg leaves ffmpeg's standard error to the parent's; this makes
-    ``log`` file descriptor 2 while the process starts, so ffmpeg inherits it.
-    imageio-ffmpeg also starts ffmpeg through a ``preexec_fn`` (a process group of
-    its own, away from Ctrl-C), which forks the whole process and runs Python in
-    the child: with other threads alive (an orbit's process pool, another
-    writer) the child can hang on a lock before exec, as imageio-ffmpeg's own
-    ``IMAGEIO_FFMPEG_NO_PREVENT_SIGINT`` switch says; it is set while ffmpeg
-    starts. ffmpeg then shares our process group: Ctrl-C stops it too, which
-    is what the abort that follows does anyway. ``env``: more environment
-    variables for ffmpeg. Only the start runs inside, in the main thread.
-    """
-    variables = {"IMAGEIO_FFMPEG_NO_PREVENT_SIGINT": "1", **(env or {})}
-    previous = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        if log.fileno() == 2:  # standard error was closed, and the log took its number
-            yield
-            return
-        if sys.stderr is not None:
-            sys.stderr.flush()
-        try:
-            saved: int | None = os.dup(2)
-        except OSError:  # standard error is closed: restore that afterwards
-            saved = None
-        os.dup2(log.fileno(), 2)
-        try:
-            yield
-        finally:
-            if saved is None:
-                os.close(2)
-            else:
-                os.dup2(saved, 2)
-                os.close(saved)
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                del os.environ[name]
-            else:
-                os.environ[name] = value
 
 
 def frames_inside_ffmpeg(frame_bytes: int) -> int:

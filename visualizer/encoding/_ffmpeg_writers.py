@@ -30,7 +30,7 @@ class FFmpegWriter(FrameWriter):
     """Raw ``rgb24`` or ``rgba`` frames to ffmpeg, which writes the temporary file.
 
     A subclass names its codec and output pixel format and adds its output
-    options; :class:`Encoder` runs ffmpeg through imageio-ffmpeg.
+    options; :class:`Encoder` runs ffmpeg.
     """
 
     codec: ClassVar[str] = ""

@@ -7,10 +7,11 @@ all the same size. Writers follow ``matplotlib.animation``: ``setup`` /
 context manager. File safety (checks, temporary files, renames, signals) is
 :mod:`visualizer.encoding.files`; the GIF palette and delay maths is :mod:`visualizer.encoding.gif`.
 
-- **Streaming.** Frames are never collected. GIF, MP4 and WebM frames go to
-  ffmpeg through ``imageio_ffmpeg.write_frames`` (the encoder imageio itself
-  uses), fed from a thread so that ffmpeg encodes, in its own process and so on
-  a second core, while the next frame renders; a PNG poster keeps only its
+- **Streaming.** Frames are never collected. GIF, MP4 and WebM frames are piped
+  to an ffmpeg process of our own (the ffmpeg that ``imageio-ffmpeg`` ships, as
+  matplotlib's ``FFMpegWriter`` runs it; :mod:`visualizer.encoding._ffmpeg`), fed
+  from a thread so that ffmpeg encodes, in its own process and so on a second core,
+  while the next frame renders; a PNG poster keeps only its
   frame and is written with ``imageio.v3.imwrite``. A frame can be held:
   ``grab_frame(frame, repeat=n)`` shows it for ``n`` frame periods (in a GIF,
   one frame with a longer delay).
@@ -23,11 +24,10 @@ context manager. File safety (checks, temporary files, renames, signals) is
 - **Deterministic.** The same frames give byte-identical files: bit-exact
   flags, no metadata or timestamps, fixed thread counts.
 
-What imageio-ffmpeg does not do is added here: the temporary file and its
-rename, the shared GIF palette (sent as an extra first frame that the filter
-graph turns into the palette), the held frames' GIF delays, and a one-line
-reason when ffmpeg fails (its messages, at level ``error``, go to a temporary
-file instead of the user's terminal).
+Around ffmpeg, lossviz adds: the temporary file and its rename, the shared GIF
+palette (sent as an extra first frame that the filter graph turns into the palette),
+the held frames' GIF delays, and a one-line reason when ffmpeg fails (its messages,
+at level ``error``, go to a temporary file instead of the user's terminal).
 
 Examples
 --------

@@ -235,27 +235,8 @@ def progress_bar(total: int, *, label: str, quiet: bool) -> Any:
 
 
 def import_plotting() -> None:
-    """Import the renderer (matplotlib with it), skipping what a command never shows.
-
-    As each matplotlib artist class is created, it writes a docstring for its
-    ``set`` method that lists every property (``matplotlib.artist.kwdoc``):
-    about 80 ms of a command's start, for text that only ``help()`` shows.
-    While the renderer's modules are imported, ``kwdoc`` gives an empty text;
-    it is put back afterwards, so later calls are matplotlib's own. Nothing
-    else changes: no drawing reads these docstrings.
-    """
-    kwdoc = None
-    if "matplotlib.artist" not in sys.modules:  # else imported already: nothing to save
-        import matplotlib.artist as artist
-
-        kwdoc = getattr(artist, "kwdoc", None)
-        if kwdoc is not None:
-            artist.kwdoc = lambda _: ""
-    try:
-        import visualizer.frontends.animation  # noqa: F401
-    finally:
-        if kwdoc is not None:
-            artist.kwdoc = kwdoc
+    """Import the renderer (matplotlib with it), once the input is known to be good."""
+    import visualizer.frontends.animation  # noqa: F401
 
 
 def _view_notes(scene: Scene, out: Path) -> None:

@@ -7,14 +7,13 @@ The scene's and the drawing's flags come from the option table
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from surfaces.errors import SpecError, did_you_mean
 from visualizer.encoding.formats import formats_for
-from visualizer.scene.options import RenderOptions, option_named, options
+from visualizer.scene.options import RenderOptions, options
 from visualizer.scene.scene import RecordOptions, Scene, load_scene_file, scene_from_mapping
 
 PROG = "lossviz"
@@ -55,42 +54,66 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    """An argument parser that raises :class:`UsageError` and knows its own flags.
+
+    Every flag is added through :func:`_add_flag`, which records it in :attr:`flags`
+    (name: whether it takes a value), and every subcommand through
+    :func:`_subcommand` (:attr:`commands`): the suggestions and
+    :func:`join_negative_values` read these, never argparse's internals.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.flags: dict[str, bool] = {"-h": False, "--help": False}
+        self.commands: dict[str, _Parser] = {}
+
     def error(self, message: str) -> NoReturn:
-        line = message.splitlines()[0] if message else "bad usage"
-        raise UsageError(line + self._suggestion(line))
+        raise UsageError(message.splitlines()[0] if message else "bad usage")
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if status:
             raise UsageError((message or "bad usage").strip().splitlines()[0])
-        if message:
-            self._print_message(message, sys.stderr)
+        if message and sys.stderr is not None:
+            sys.stderr.write(message)
         raise SystemExit(0)
 
-    def _suggestion(self, line: str) -> str:
-        """A "did you mean" for a mistyped command or flag."""
-        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", line)
-        if choice:
-            return did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
-        unknown = re.match(r"unrecognized arguments: (\S+)", line)
-        if unknown and unknown.group(1).startswith("-"):
-            flag = unknown.group(1).split("=")[0]
-            known = getattr(self, "command_flags", None) or _flags(self)
-            elsewhere = [name for name, sub in _commands(self).items() if flag in _flags(sub)]
-            if flag not in known and elsewhere:
-                return f" ({flag} is an option of {' and '.join(elsewhere)})"
-            return did_you_mean(flag, [f for f in known if f != flag])
-        return ""
+
+#: Actions of argparse whose flags take no value.
+_NO_VALUE = ("store_true", "store_false", "store_const", "count", "help", "version")
 
 
-def _flags(parser: argparse.ArgumentParser, *, nested: bool = True) -> list[str]:
-    """Every option string of ``parser`` (``nested``: and of its subcommands)."""
-    out = []
-    for action in parser._actions:
-        out += action.option_strings
-        if nested and isinstance(action, argparse._SubParsersAction):
-            for sub in action.choices.values():
-                out += _flags(sub)
+def _add_flag(parser: _Parser, target: Any, *names: str, **kwargs: Any) -> None:
+    """``target.add_argument(*names, **kwargs)`` (``target``: ``parser`` or one of its
+    groups), recording each name in ``parser.flags``."""
+    takes_value = kwargs.get("action", "store") not in _NO_VALUE and kwargs.get("nargs") != 0
+    for name in names:
+        parser.flags[name] = takes_value
+    target.add_argument(*names, **kwargs)
+
+
+def _flags(parser: _Parser, *, nested: bool = True) -> list[str]:
+    """Every flag of ``parser`` (``nested``: and of its subcommands)."""
+    out = list(parser.flags)
+    if nested:
+        for sub in parser.commands.values():
+            out += _flags(sub)
     return out
+
+
+def _value_flags(parser: _Parser) -> list[str]:
+    """The flags of ``parser`` and of its subcommands that take a value."""
+    out = [name for name, takes_value in parser.flags.items() if takes_value]
+    for sub in parser.commands.values():
+        out += _value_flags(sub)
+    return out
+
+
+def _command_parser(parser: _Parser, argv: Sequence[str]) -> _Parser:
+    """The parser of the subcommand named in ``argv``, or ``parser`` itself."""
+    for word in argv:
+        if word in parser.commands:
+            return parser.commands[word]
+    return parser
 
 
 class _Version(argparse.Action):
@@ -112,19 +135,28 @@ def version() -> str:
         return "(not installed: run pip install .)"
 
 
-def _add_options(group: Any, cls: type) -> None:
-    """One flag for every option of ``cls`` (see :mod:`visualizer.scene.options`)."""
+def _add_options(parser: _Parser, group: Any, cls: type, names: Sequence[str] = ()) -> None:
+    """One flag for every option of ``cls`` (see :mod:`visualizer.scene.options`), or for
+    those in ``names``."""
     for opt in options(cls):
-        if opt.flag is None:
+        if opt.flag is None or (names and opt.name not in names):
             continue
-        names = [opt.short, opt.flag] if opt.short else [opt.flag]
+        flags = [opt.short, opt.flag] if opt.short else [opt.flag]
         if opt.kind.flag_action == "store_true":
-            group.add_argument(
-                *names, dest=opt.name, action="store_true", default=None, help=opt.help
+            _add_flag(
+                parser,
+                group,
+                *flags,
+                dest=opt.name,
+                action="store_true",
+                default=None,
+                help=opt.help,
             )
         else:
-            group.add_argument(
-                *names,
+            _add_flag(
+                parser,
+                group,
+                *flags,
                 dest=opt.name,
                 action=opt.kind.flag_action,
                 metavar=opt.metavar,
@@ -132,33 +164,31 @@ def _add_options(group: Any, cls: type) -> None:
             )
 
 
-def _add_scene_options(p: argparse.ArgumentParser) -> None:
+def _add_scene_options(p: _Parser) -> None:
     g = p.add_argument_group("scene")
-    _add_options(g, RecordOptions)
+    _add_options(p, g, RecordOptions)
     base = g.add_mutually_exclusive_group()
-    base.add_argument("--config", metavar="FILE.toml", help="scene file; flags override it")
-    base.add_argument(
+    _add_flag(p, base, "--config", metavar="FILE.toml", help="scene file; flags override it")
+    _add_flag(
+        p,
+        base,
         "--scene",
         metavar="NAME",
         help="a gallery scene (see lossviz list), as the gallery renders it; flags override it",
     )
 
 
-def _add_render_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("drawing")
-    _add_options(g, RenderOptions)
-    g.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-
-
-def _subcommand(sub: Any, name: str, help: str) -> argparse.ArgumentParser:
+def _subcommand(parser: _Parser, sub: Any, name: str, help: str) -> _Parser:
     epilog = "examples:\n" + "\n".join(f"  {example}" for example in EXAMPLES[name])
-    return sub.add_parser(  # type: ignore[no-any-return]
+    command: _Parser = sub.add_parser(
         name,
         help=help,
         description=help[:1].upper() + help[1:] + ".",
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.commands[name] = command
+    return command
 
 
 def _format_list(front_end: str) -> str:
@@ -167,91 +197,123 @@ def _format_list(front_end: str) -> str:
     return ", ".join(named[:-1]) + " or " + named[-1]
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: ``-o``/``--output`` of each command that writes: what it names there. Declared once.
+OUTPUT = ("-o", "--output")
+OUTPUTS: dict[str, dict[str, Any]] = {
+    "render": {
+        "required": True,
+        "metavar": "FILE",
+        "help": f"output file; the suffix picks the format: {_format_list('render')};"
+        " missing folders are created",
+    },
+    "explore": {
+        "required": True,
+        "metavar": "FILE.html",
+        "help": "the page (one self-contained .html file); missing folders are created",
+    },
+    "gallery": {
+        "default": "outputs",
+        "metavar": "DIR",
+        "help": "output folder (default outputs/; created if missing)",
+    },
+    "trace": {
+        "metavar": "FILE.csv",
+        "help": "write CSV here (default stdout); missing folders are created",
+    },
+}
+#: ``-q``/``--quiet`` of each command: what it silences. Declared once.
+QUIET = ("-q", "--quiet")
+QUIETS = {
+    "render": "no progress bar",
+    "explore": "no message on success",
+    "gallery": "no progress output",
+    "trace": "no message on success",
+}
+
+
+def build_parser() -> _Parser:
     """The argument parser for ``lossviz``."""
     parser = _Parser(
         prog=PROG,
         description="Animated loss-surface visualizer: watch GD, SGD, momentum and friends.",
         epilog="Run 'lossviz COMMAND --help' for a command's options and examples.",
     )
-    parser.add_argument(
-        "-V", "--version", action=_Version, nargs=0, help="print the version and exit"
+    _add_flag(
+        parser,
+        parser,
+        "-V",
+        "--version",
+        action=_Version,
+        nargs=0,
+        help="print the version and exit",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    p_list = _subcommand(sub, "list", "list surfaces, optimizers and gallery scenes")
-    p_list.add_argument("--json", action="store_true", help="machine-readable output")
+    p_list = _subcommand(parser, sub, "list", "list surfaces, optimizers and gallery scenes")
+    _add_flag(p_list, p_list, "--json", action="store_true", help="machine-readable output")
 
     p_render = _subcommand(
-        sub, "render", "render an animation (GIF, MP4, WebM, PNG poster or HTML player)"
+        parser, sub, "render", "render an animation (GIF, MP4, WebM, PNG poster or HTML player)"
     )
     _add_scene_options(p_render)
-    _add_render_options(p_render)
-    p_render.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        metavar="FILE",
-        help=(
-            f"output file; the suffix picks the format: {_format_list('render')};"
-            " missing folders are created"
-        ),
-    )
+    drawing = p_render.add_argument_group("drawing")
+    _add_options(p_render, drawing, RenderOptions)
+    _add_flag(p_render, drawing, *QUIET, action="store_true", help=QUIETS["render"])
+    _add_flag(p_render, p_render, *OUTPUT, **OUTPUTS["render"])
 
     p_explore = _subcommand(
-        sub, "explore", "write an explorable page: move sliders and the start, runs recomputed"
+        parser,
+        sub,
+        "explore",
+        "write an explorable page: move sliders and the start, runs recomputed",
     )
     _add_scene_options(p_explore)
     group = p_explore.add_argument_group("drawing")
-    for name in ("theme", "title"):
-        opt = option_named(RenderOptions, name)
-        group.add_argument(opt.flag, dest=opt.name, metavar=opt.metavar, help=opt.help)
-    p_explore.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        metavar="FILE.html",
-        help="the page (one self-contained .html file); missing folders are created",
-    )
-    p_explore.add_argument("-q", "--quiet", action="store_true", help="no message on success")
+    _add_options(p_explore, group, RenderOptions, names=("theme", "title"))
+    _add_flag(p_explore, p_explore, *OUTPUT, **OUTPUTS["explore"])
+    _add_flag(p_explore, p_explore, *QUIET, action="store_true", help=QUIETS["explore"])
 
     p_gallery = _subcommand(
+        parser,
         sub,
         "gallery",
         "render the curated scenes (GIF, MP4, poster, player) plus index.html, gallery.md",
     )
-    p_gallery.add_argument(
-        "-o",
-        "--output",
-        default="outputs",
+    _add_flag(p_gallery, p_gallery, *OUTPUT, **OUTPUTS["gallery"])
+    _add_flag(
+        p_gallery,
+        p_gallery,
+        "--scenes",
         metavar="DIR",
-        help="output folder (default outputs/; created if missing)",
+        help="folder of scene files (default: the shipped scenes)",
     )
-    p_gallery.add_argument(
-        "--scenes", metavar="DIR", help="folder of scene files (default: the shipped scenes)"
+    _add_flag(
+        p_gallery,
+        p_gallery,
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="render only this scene; repeatable",
     )
-    p_gallery.add_argument(
-        "--only", action="append", metavar="NAME", help="render only this scene; repeatable"
+    _add_flag(
+        p_gallery,
+        p_gallery,
+        "-j",
+        "--jobs",
+        metavar="N",
+        help="scenes rendered at once (default: one per core)",
     )
-    p_gallery.add_argument(
-        "-j", "--jobs", metavar="N", help="scenes rendered at once (default: one per core)"
-    )
-    p_gallery.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    _add_flag(p_gallery, p_gallery, *QUIET, action="store_true", help=QUIETS["gallery"])
 
-    p_trace = _subcommand(sub, "trace", "record trajectories as CSV")
+    p_trace = _subcommand(parser, sub, "trace", "record trajectories as CSV")
     _add_scene_options(p_trace)
-    p_trace.add_argument(
-        "-o",
-        "--output",
-        metavar="FILE.csv",
-        help="write CSV here (default stdout); missing folders are created",
-    )
-    p_trace.add_argument("-q", "--quiet", action="store_true", help="no message on success")
+    _add_flag(p_trace, p_trace, *OUTPUT, **OUTPUTS["trace"])
+    _add_flag(p_trace, p_trace, *QUIET, action="store_true", help=QUIETS["trace"])
     return parser
 
 
-def join_negative_values(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
+def join_negative_values(argv: Sequence[str], parser: _Parser) -> list[str]:
     """Let a flag's value start with ``-``: ``--start -3,1`` becomes ``--start=-3,1``.
 
     argparse reads any word that starts with ``-`` (and is not a plain negative
@@ -290,33 +352,31 @@ def join_negative_values(argv: Sequence[str], parser: argparse.ArgumentParser) -
     return out
 
 
-def _commands(parser: argparse.ArgumentParser) -> dict[str, Any]:
-    """The subcommands' parsers, by name."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
-    return {}
+def _check_command(parser: _Parser, argv: Sequence[str]) -> None:
+    """An unknown command is a usage error with a suggestion (the root takes no values,
+    so the command is the first word that is not a flag)."""
+    word = next((w for w in argv if not w.startswith("-")), None)
+    if word is not None and word not in parser.commands:
+        names = list(parser.commands)
+        choices = ", ".join(repr(name) for name in names)
+        raise UsageError(
+            f"argument COMMAND: invalid choice: {word!r} (choose from {choices})"
+            f"{did_you_mean(word, names)}"
+        )
 
 
-def _command_parser(parser: argparse.ArgumentParser, argv: Sequence[str]) -> Any:
-    """The parser of the subcommand named in ``argv``, or ``parser`` itself."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for word in argv:
-                if word in action.choices:
-                    return action.choices[word]
-    return parser
-
-
-def _value_flags(parser: argparse.ArgumentParser) -> list[str]:
-    out = []
-    for action in parser._actions:
-        if action.option_strings and action.nargs != 0:
-            out += action.option_strings
-        if isinstance(action, argparse._SubParsersAction):
-            for sub in action.choices.values():
-                out += _value_flags(sub)
-    return out
+def _unrecognized(parser: _Parser, command: _Parser, extras: Sequence[str]) -> str:
+    """The message for words no flag took, with a suggestion for a mistyped flag or
+    the command(s) a flag belongs to."""
+    message = f"unrecognized arguments: {' '.join(extras)}"
+    if not extras[0].startswith("-"):
+        return message
+    flag = extras[0].split("=")[0]
+    known = _flags(command, nested=False)
+    elsewhere = [name for name, sub in parser.commands.items() if flag in sub.flags]
+    if flag not in known and elsewhere:
+        return f"{message} ({flag} is an option of {' and '.join(elsewhere)})"
+    return message + did_you_mean(flag, [f for f in known if f != flag])
 
 
 def parse_command(argv: Sequence[str]) -> argparse.Namespace:
@@ -330,8 +390,11 @@ def parse_command(argv: Sequence[str]) -> argparse.Namespace:
         For ``--help`` and ``--version``, once their text is printed.
     """
     parser = build_parser()
-    parser.command_flags = _flags(_command_parser(parser, argv))  # type: ignore[attr-defined]
-    return parser.parse_args(join_negative_values(argv, parser))
+    _check_command(parser, argv)
+    args, extras = parser.parse_known_args(join_negative_values(argv, parser))
+    if extras:
+        raise UsageError(_unrecognized(parser, _command_parser(parser, argv), extras))
+    return args
 
 
 # --- scene from flags -----------------------------------------------------------------

@@ -15,6 +15,7 @@ The parser is :mod:`visualizer.frontends._cli_parser`, the subcommands
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -87,29 +88,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> NoReturn:
-    """The ``lossviz`` console command: :func:`main`, then an exit without teardown.
+    """The ``lossviz`` console command: :func:`main`, then an ordinary exit with its status.
 
-    When :func:`main` returns, every file is written and renamed into place and
-    every ffmpeg has exited. What an ordinary exit does next is run the exit
-    handlers, flush the standard streams, then free matplotlib's objects one by
-    one and clear every module: about 0.1 s after a render, a tenth of the
-    command. ``run`` does the first two, then ends the process at once
-    (``os._exit``). A stream that cannot be flushed makes the status 1.
+    The standard streams are flushed first: one that cannot be (a closed pipe, as in
+    ``lossviz list | head -1``) makes the status 1, and is pointed at ``/dev/null`` so
+    that Python's own flush at exit has nothing left to complain about.
     """
     status = main()
-    import atexit
-
-    run_handlers = getattr(atexit, "_run_exitfuncs", None)
-    if run_handlers is None:  # not CPython: exit the ordinary way
-        raise SystemExit(status)
-    run_handlers()
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:
+            continue
         try:
-            if stream is not None:
-                stream.flush()
+            stream.flush()
         except (OSError, ValueError):
             status = status or 1
-    os._exit(status)
+            with contextlib.suppress(OSError, ValueError):
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, stream.fileno())
+                os.close(null)
+    raise SystemExit(status)
 
 
 def _guard_standard_streams() -> None:
