@@ -140,7 +140,7 @@ def _one_line(exc: BaseException) -> str:
     Examples
     --------
     >>> _one_line(ValueError("bad 'x" + "y" * 1000 + "'; choose from a, b"))
-    "bad 'xyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy…'; choose from a, b"
+    "bad 'xyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy…'; choose from a, b"
     """
     text = str(exc).strip()
     line = text.splitlines()[0] if text else type(exc).__name__
