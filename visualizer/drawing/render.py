@@ -351,6 +351,30 @@ def _orbit_worker_frame(args: tuple[int, float, int]) -> np.ndarray | None:
     return None
 
 
+def orbit_workers(rec: Recording, options: RenderOptions, workers: int | None = None) -> int:
+    """How many processes :func:`render_frames` starts to draw an orbit's frames (0: none).
+
+    ``workers`` (``None``: one per core this process may use) unless there is no
+    orbit, fewer than 4 frames, or a thread already running (forking a process that
+    has other threads can deadlock the child on a lock one of them held: the
+    writer's thread feeding ffmpeg, torch's or jax's pools).
+    """
+    import multiprocessing as mp
+    import sys
+    import threading
+
+    from visualizer.encoding.processes import usable_cores
+
+    if not (options.orbit and options.view in ("surface", "both")):
+        return 0
+    count = min(workers if workers is not None else usable_cores(), usable_cores())
+    n = len(schedule_for(rec.steps, options).times)
+    threaded = threading.active_count() > 1 or "torch" in sys.modules or "jaxlib" in sys.modules
+    if count <= 1 or n < 4 or threaded or "fork" not in mp.get_all_start_methods():
+        return 0
+    return count
+
+
 def render_frames(
     rec: Recording,
     options: RenderOptions,
@@ -388,18 +412,9 @@ def render_frames(
     jobs: Sequence[tuple[int, float]] = [(i, float(a)) for i, a in enumerate(azims)]
     import multiprocessing as mp
     import os
-    import sys
 
-    from visualizer.encoding.processes import usable_cores
-
-    count = workers if workers is not None else usable_cores()
-    # forking a process that has other threads can deadlock the child on a lock one
-    # of them held (the writer's thread feeding ffmpeg, torch's or jax's pools): draw in this
-    # process then
-    import threading
-
-    threaded = threading.active_count() > 1 or "torch" in sys.modules or "jaxlib" in sys.modules
-    if count <= 1 or n < 4 or threaded or "fork" not in mp.get_all_start_methods():
+    count = orbit_workers(rec, options, workers)
+    if count == 0:
         renderer = FrameRenderer(rec, options, times)  # the pool's workers build their own
         for i, a in jobs:
             yield renderer.frame_at(i, a)

@@ -278,3 +278,18 @@ def poster_index(times: np.ndarray, poster_step: int | None) -> int:
     if poster_step is None:
         return len(times) - 1
     return min(int(np.searchsorted(times, poster_step - 1e-9)), len(times) - 1)
+
+
+def frames_shown(steps: int, options: Any) -> int:
+    """Frame periods a render of ``steps`` steps shows (a video's, the most): every
+    frame, each held as long as its repeat says (``options``: a scene's or a render's).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as N
+    >>> o = N(frames=None, fps=None, hold_first_ms=1000, hold_last_ms=3000, slow=None,
+    ...       slow_steps_per_second=2.5, steps_per_second=10, motion="smooth")
+    >>> frames_shown(120, o)  # 12 s of motion at 60 fps, the first held 1 s, the last 3 s
+    960
+    """
+    return int(schedule_for(steps, options).repeats.sum())
