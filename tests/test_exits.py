@@ -101,7 +101,8 @@ def test_control_is_drawn_thin_dashed_translucent_and_beneath():
 @pytest.mark.parametrize("view", ["contour", "surface"])
 def test_a_run_that_left_gets_a_mark_with_the_legends_step(view):
     rec = rec_of("ravine", "gd:lr=0.0195", RAVINE_CONTROL, steps=4)
-    renderer = FrameRenderer(rec, RenderOptions(size=SIZE, frames=None, view=view))
+    options = RenderOptions(size=SIZE, frames=None, view=view, motion="steps")
+    renderer = FrameRenderer(rec, options)  # one frame per step: frame k shows step k
     frames = list(renderer.frames())
     layer = renderer.layers[0]
     mark = layer.exit_marks[1]

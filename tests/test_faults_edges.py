@@ -235,7 +235,7 @@ HOLDS = ("--hold-first-ms", "60000", "--hold-last-ms", "60000")
 @pytest.mark.parametrize(
     ("argv", "frames"),
     [
-        (["--size", "7680x4320", "--steps", "100000"], "100089 frames of 7680x4320"),
+        (["--size", "7680x4320", "--steps", "100000"], "600239 frames of 7680x4320"),
         (
             [
                 "--size",
@@ -249,11 +249,11 @@ HOLDS = ("--hold-first-ms", "60000", "--hold-last-ms", "60000")
                 "--hold-last-ms",
                 "60000",
             ],
-            "12001 frames of 7680x4320",
+            "12019 frames of 7680x4320",
         ),
         (
-            ["--slow", "0,2000", "--slowdown", "20", "--fps", "100", "--steps", "2000"],
-            "40430 frames of 1280x720",
+            ["--slow", "0,2000", "--slow-steps-per-second", "5", "--fps", "100", "--steps", "2000"],
+            "40399 frames of 1280x720",
         ),
     ],
 )

@@ -265,5 +265,7 @@ def test_poster_is_the_frame_of_poster_step(tmp_path):
 
 def test_a_pace_that_makes_too_many_frames_is_a_one_line_error():
     with pytest.raises(SpecError, match=r"make 120000 frames .* --motion steps"):
-        animate("bowl", ["gd:lr=0.1"], steps=2000, steps_per_second=1, size=SIZE)
-    assert animate("bowl", ["gd:lr=0.1"], steps=2000, steps_per_second=1, motion="steps")
+        animate("bowl", ["gd:lr=0.1"], steps=2000, steps_per_second=1, size=(64, 64))
+    assert animate(
+        "bowl", ["gd:lr=0.1"], steps=2000, steps_per_second=1, motion="steps", size=(64, 64)
+    )

@@ -119,8 +119,8 @@ def check_frame_work(frames: int, frame_size: tuple[int, int]) -> None:
         raise SpecError(
             f"{frames} frames of {width}x{height} (holds and slow steps included) is"
             f" {work:.3g} pixels; at most {bound:.3g} (minutes of work): use fewer steps or"
-            " --frames, a smaller --size, shorter holds or --slowdown, or raise the bound"
-            " with LOSSVIZ_MAX_FRAME_PIXELS"
+            " --frames, a smaller --size, shorter holds or a faster --slow-steps-per-second,"
+            " or raise the bound with LOSSVIZ_MAX_FRAME_PIXELS"
         )
 
 

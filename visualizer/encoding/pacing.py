@@ -290,6 +290,6 @@ def frames_shown(steps: int, options: Any) -> int:
     >>> o = N(frames=None, fps=None, hold_first_ms=1000, hold_last_ms=3000, slow=None,
     ...       slow_steps_per_second=2.5, steps_per_second=10, motion="smooth")
     >>> frames_shown(120, o)  # 12 s of motion at 60 fps, the first held 1 s, the last 3 s
-    960
+    959
     """
     return int(schedule_for(steps, options).repeats.sum())
