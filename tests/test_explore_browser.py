@@ -29,7 +29,10 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwr
 CHROMIUM = shutil.which("chromium") or (
     "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
 )
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium (apt-get install chromium)")
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="no chromium (apt-get install chromium)"),
+    pytest.mark.xdist_group("explore-chromium"),  # one worker, so one browser per run
+]
 MATHS_JS = (
     Path(__file__).resolve().parents[1] / "visualizer" / "encoding" / "explore_maths.js"
 ).read_text()
