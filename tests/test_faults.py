@@ -19,8 +19,9 @@ import numpy as np
 import pytest
 from helpers import needs_encoder, run_main
 
-from surfaces.errors import SpecError, WriterError
+from surfaces.errors import SpecError
 from visualizer.encoding import _ffmpeg_writers, _memory, files, writers
+from visualizer.encoding.errors import WriterError
 from visualizer.encoding.files import Terminated
 from visualizer.encoding.writers import write_frames, write_frames_to_all
 

@@ -25,7 +25,7 @@ except ImportError:  # Windows
 
 import numpy as np
 
-from surfaces.errors import WriterError
+from visualizer.encoding.errors import WriterError
 
 PIPE_QUEUE_FRAMES = 4  # frames waiting for ffmpeg at most: bounded memory
 PIPE_BYTES = 1 << 20  # the pipe to ffmpeg holds this much (Linux's default maximum)

@@ -39,7 +39,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from surfaces.errors import OutputPathError, WriterError
+from visualizer.encoding.errors import OutputPathError, WriterError
 
 __all__ = [
     "SIGNALS",
@@ -130,7 +130,7 @@ def check_output_path(path: PathLike, *, suffixes: Sequence[str]) -> Path:
     >>> check_output_path("anim.avi", suffixes=(".gif", ".mp4", ".png"))
     Traceback (most recent call last):
     ...
-    surfaces.errors.OutputPathError: 'anim.avi' must end with .gif, .mp4 or .png
+    visualizer.encoding.errors.OutputPathError: 'anim.avi' must end with .gif, .mp4 or .png
     """
     if "\0" in os.fspath(path):
         raise OutputPathError("output path contains a NUL byte")
