@@ -287,7 +287,7 @@ class Animation:
         check_explorable(self.scene.surface, self.scene.optimizers)
         from visualizer.frontends.widget import explore_widget
 
-        return explore_widget(self.scene)
+        return explore_widget(self.scene, make_animation=animation_from_scene)
 
     def _repr_html_(self) -> str:
         """Jupyter display: an H.264 video with controls, playing and looping."""
