@@ -508,3 +508,29 @@ def test_random_settings_equal_trace(maths: Any) -> None:
             np.testing.assert_allclose(
                 positions, run.positions[:rows], rtol=RTOL, atol=ATOL, err_msg=run.spec.text()
             )
+
+
+def test_dragging_a_slider_recomputes(ravine_page: Any) -> None:
+    page = ravine_page
+    page.evaluate(
+        "lossviz.set({start: [-4, 1.5], steps: 120,"
+        " optimizers: [null, null, {params: {lr: 0.0041, beta: 0.9}}]})"
+    )
+    box = page.locator("#lv-p-2-beta").bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.9, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.5, y, steps=5)
+    page.mouse.up()
+    state = page.evaluate("lossviz.state()")
+    beta = state["optimizers"][2]["params"]["beta"]
+    assert 0.4 < beta < 0.6
+    rec = _trace_runs(
+        [
+            ("surface", "ravine"),
+            ("start", "-4,1.5"),
+            ("optimizers", [state["optimizers"][2]["spec"]]),
+        ]
+    )
+    got = page.evaluate("lossviz.runs()[2]")
+    np.testing.assert_allclose(got["positions"], rec.runs[0].positions, rtol=RTOL, atol=ATOL)

@@ -9,6 +9,8 @@ traceback and no warning, however large the input; the Python API raises
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -121,3 +123,52 @@ def test_the_python_api_raises_its_own_errors(call, error, words):
     assert type(caught.value) is error or isinstance(caught.value, SpecError)
     assert words in str(caught.value) and "\n" not in str(caught.value)
     assert time.monotonic() - started < 5
+
+
+# --- child processes ------------------------------------------------------------------------
+
+ORPHAN = """
+import os, sys, time
+from visualizer.encoding.processes import die_with_parent, die_with_parent_command
+parent = os.getpid()
+child = os.fork()
+if child == 0:
+    die_with_parent(parent)
+    time.sleep(60)
+else:
+    encoder = __import__("subprocess").Popen([*die_with_parent_command(), "sleep", "60"])
+    print(child, encoder.pid, len(die_with_parent_command()), flush=True)
+    time.sleep(60)
+"""
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie has stopped for good)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return text[text.rindex(")") + 2] != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
+def test_children_die_with_a_parent_killed_outright():
+    """A forked worker gets SIGTERM and a program started through the prefix SIGKILL."""
+    parent = subprocess.Popen([sys.executable, "-c", ORPHAN], stdout=subprocess.PIPE, text=True)
+    worker, encoder, prefix = (int(word) for word in parent.stdout.readline().split())
+    assert running(worker) and running(encoder)
+    deadline = time.monotonic() + 5  # setpriv arms the signal, then runs the program
+    while (
+        Path(f"/proc/{encoder}/comm").read_text().strip() != "sleep" and time.monotonic() < deadline
+    ):
+        time.sleep(0.01)
+    parent.kill()
+    parent.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while (running(worker) or (prefix and running(encoder))) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not running(worker)
+    if prefix:  # util-linux's setpriv is there
+        assert not running(encoder)
+    else:
+        os.kill(encoder, 9)

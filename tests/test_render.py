@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -608,7 +610,7 @@ def test_orbit_workers_leave_ctrl_c_to_the_parent_and_die_on_sigterm():
 
     rec = rec_of("bowl", "gd:lr=0.2", steps=2)
     options = RenderOptions(size=(64, 64), view="surface", orbit=True)
-    with mp.get_context("fork").Pool(1, _orbit_worker_init, (rec, options)) as pool:
+    with mp.get_context("fork").Pool(1, _orbit_worker_init, (rec, options, os.getpid())) as pool:
         assert pool.map(_worker_signals, [0]) == [(signal.SIG_IGN, signal.SIG_DFL)]
 
 

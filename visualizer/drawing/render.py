@@ -323,14 +323,15 @@ def orbit_turns(n_frames: int) -> np.ndarray:
     return np.linspace(0.0, 360.0, n_frames, endpoint=False)
 
 
-def _orbit_worker_init(rec: Recording, options: RenderOptions) -> None:
+def _orbit_worker_init(rec: Recording, options: RenderOptions, parent: int | None = None) -> None:
     """A worker draws frames only.
 
-    Its signals: :func:`visualizer.encoding.files.signals_of_a_worker`.
+    Its signals: :func:`visualizer.encoding.files.signals_of_a_worker` (it dies with
+    ``parent``).
     """
     from visualizer.encoding.files import signals_of_a_worker
 
-    signals_of_a_worker()
+    signals_of_a_worker(parent)
     global _WORKER
     _WORKER = FrameRenderer(rec, options)
 
@@ -381,7 +382,9 @@ def render_frames(
     import os
     import sys
 
-    count = workers if workers is not None else (os.cpu_count() or 1)
+    from visualizer.encoding.processes import usable_cores
+
+    count = workers if workers is not None else usable_cores()
     # forking a process that has other threads can deadlock the child on a lock one
     # of them held (the writer's thread feeding ffmpeg, torch's or jax's pools): draw in this
     # process then
@@ -408,7 +411,9 @@ def render_frames(
     _SLOTS = slots
     ctx = mp.get_context("fork")
     try:
-        with ctx.Pool(count, initializer=_orbit_worker_init, initargs=(rec, options)) as pool:
+        with ctx.Pool(
+            count, initializer=_orbit_worker_init, initargs=(rec, options, os.getpid())
+        ) as pool:
             _SLOTS = None  # the workers have theirs; this process reads ``slots``
             pending: deque[tuple[Any, int]] = deque()
             for i, a in jobs:

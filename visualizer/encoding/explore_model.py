@@ -107,7 +107,12 @@ def check_explorable(surface: Any, specs: Sequence[OptimizerSpec | Any] | None =
             if prefix in BRIDGES:
                 raise SpecError(
                     f"cannot explore optimizer {spec.strip()!r}: {prefix} runs in Python only; "
-                    f"explore takes {', '.join(OPTIMIZERS)}"
+                    f"explore takes {', '.join(EXPLORED)}"
+                )
+            if prefix in OPTIMIZERS and prefix not in EXPLORED:  # Newton: its Hessian
+                raise SpecError(
+                    f"cannot explore optimizer {prefix!r}: it runs in Python only; "
+                    f"explore takes {', '.join(EXPLORED)}"
                 )
             continue
         if not isinstance(spec, OptimizerSpec):

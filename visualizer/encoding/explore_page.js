@@ -224,8 +224,14 @@
     const L = 56, R = 10, T = 8, B = 26, W = w - L - R, H = h - T - B;
     ctx.clearRect(0, 0, w, h);
     let lo = Infinity, hi = -Infinity;
-    const floor = D.lossFloor;
-    const gap = (v) => (floor === null ? v : v - floor);
+    // the gap to the known minimum, else to the lowest loss any shown run reaches
+    let floor = D.lossFloor;
+    if (floor === null) {
+      floor = Infinity;
+      results.forEach((r, i) => { if (S.on[i]) for (let t = 0; t <= r.last; t++) floor = Math.min(floor, r.losses[t]); });
+      if (!Number.isFinite(floor)) floor = 0;
+    }
+    const gap = (v) => v - floor;
     results.forEach((r, i) => {
       if (!S.on[i]) return;
       for (let t = 0; t <= r.last; t++) {
@@ -257,7 +263,7 @@
     ctx.translate(10, T + H / 2);
     ctx.rotate(-Math.PI / 2);
     ctx.textAlign = "center";
-    ctx.fillText(floor === null ? "loss" : "loss − min", 0, 0);
+    ctx.fillText(D.lossFloor === null ? "loss − lowest" : "loss − min", 0, 0);
     ctx.restore();
     results.forEach((r, i) => {
       if (!S.on[i]) return;

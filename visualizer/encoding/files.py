@@ -346,16 +346,26 @@ def cleanup_on_signals() -> Iterator[None]:
                 signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
-def signals_of_a_worker() -> None:
-    """In a forked worker process: Ctrl-C is the parent's, SIGTERM ends the worker at once.
+def signals_of_a_worker(parent: int | None = None) -> None:
+    """In a forked worker process: Ctrl-C and SIGHUP are the parent's, SIGTERM ends the
+    worker at once, and the worker gets SIGTERM when ``parent`` dies.
 
     The parent stops its workers with SIGTERM (a pool's ``terminate``); the
     handler the fork copied from the parent's write would raise inside the
     pool's queues instead, where the exit can hang. A worker that writes files
-    itself gets :func:`cleanup_on_signals` again around each write.
+    itself gets :func:`cleanup_on_signals` again around each write. A closed
+    terminal sends SIGHUP to every process of its group: the workers leave it to
+    the parent, which stops them as it stops for SIGTERM. ``parent``: the parent's
+    process id, taken before the fork (:func:`visualizer.encoding.processes.die_with_parent`).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if parent is not None:
+        from visualizer.encoding.processes import die_with_parent
+
+        die_with_parent(parent)
 
 
 def remove_stale_temp_files(folder: Path) -> list[Path]:

@@ -67,8 +67,10 @@ def explorable(scene: Scene) -> bool:
     (True, False)
     >>> explorable(Scene(surface="ravine", view="surface"))
     False
+    >>> explorable(Scene(surface="saddle", optimizers=("newton",)))  # a Hessian: Python only
+    False
     """
-    if scene.view == "surface":
+    if scene.view == "surface" or scene.pace != "iterations":  # the page paces by iteration
         return False
     try:
         check_explorable(scene.surface, scene.optimizers)

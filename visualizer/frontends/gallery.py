@@ -238,12 +238,13 @@ def _render_job(index: int) -> tuple[int, list[Path]]:
     return index, dataclasses.replace(anim, workers=1).save_all(outputs)
 
 
-def _worker_init() -> None:
-    """Workers leave Ctrl-C to the parent, which stops them with SIGTERM: each
-    writer then removes its temporary files (see :mod:`visualizer.encoding.files`)."""
+def _worker_init(parent: int) -> None:
+    """Workers leave Ctrl-C and SIGHUP to the parent, which stops them with SIGTERM: each
+    writer then removes its temporary files (see :mod:`visualizer.encoding.files`).
+    They get SIGTERM too when the parent dies, however it dies (SIGKILL included)."""
     from visualizer.encoding.files import signals_of_a_worker
 
-    signals_of_a_worker()
+    signals_of_a_worker(parent)
 
 
 def _terminated(signum: int, frame: object) -> None:
@@ -255,12 +256,16 @@ def _terminated(signum: int, frame: object) -> None:
 def _render_jobs(jobs: list[tuple[GalleryScene, Any, list[Path]]], workers: int | None) -> Any:
     """Yield ``(index, files written)`` for every job, in the order they finish.
 
-    On Ctrl-C or SIGTERM the parent stops the workers (``Pool.terminate``) and
-    the exception goes on: no worker writes anything after the command ends.
+    On Ctrl-C, SIGTERM or SIGHUP the parent stops the workers (``Pool.terminate``
+    sends them SIGTERM and waits for them) and the exception goes on: no worker
+    writes anything after the command ends. A parent killed outright takes its
+    workers with it (:func:`visualizer.encoding.processes.die_with_parent`).
     """
     import multiprocessing as mp
 
-    count = min(len(jobs), workers if workers is not None else _cores())
+    from visualizer.encoding.processes import usable_cores
+
+    count = min(len(jobs), workers if workers is not None else usable_cores())
     # forking a process with other threads can deadlock the child on a lock one of
     # them held: render in this process then
     threaded = threading.active_count() > 1
@@ -270,15 +275,19 @@ def _render_jobs(jobs: list[tuple[GalleryScene, Any, list[Path]]], workers: int 
         return
     _JOBS[:] = jobs
     in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.getsignal(signal.SIGTERM) if in_main else None
+    stops = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    # handled here only where nobody else handles or ignores them (nohup ignores SIGHUP)
+    ours = [s for s in stops if in_main and signal.getsignal(s) == signal.SIG_DFL]
     try:
-        with mp.get_context("fork").Pool(count, initializer=_worker_init) as pool:
-            if previous == signal.SIG_DFL:
-                signal.signal(signal.SIGTERM, _terminated)
+        for signum in ours:
+            signal.signal(signum, _terminated)
+        with mp.get_context("fork").Pool(
+            count, initializer=_worker_init, initargs=(os.getpid(),)
+        ) as pool:
             yield from pool.imap_unordered(_render_job, longest_first(jobs), chunksize=1)
     finally:
-        if previous == signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, previous)
+        for signum in ours:
+            signal.signal(signum, signal.SIG_DFL)
         _JOBS.clear()
 
 
@@ -301,13 +310,6 @@ def longest_first(jobs: Sequence[tuple[Any, Any, Sequence[Path]]]) -> list[int]:
         return (-anim.n_frames, -width * height, index)
 
     return sorted(range(len(jobs)), key=work)
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 def index_html(scenes: Sequence[GalleryScene], *, explore: Sequence[str] = ()) -> str:
