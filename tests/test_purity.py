@@ -69,6 +69,7 @@ KNOWN = {
     ("visualizer.encoding.explore", "visualizer.drawing.theme"): "the page's colours",
     ("visualizer.encoding.explore", "visualizer.drawing.backdrop"): "the page's backdrop",
     ("visualizer.drawing.render", "visualizer.encoding.files"): "an orbit worker's signals",
+    ("visualizer.drawing.render", "visualizer.encoding.processes"): "an orbit pool's cores",
 }
 
 

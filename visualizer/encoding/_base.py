@@ -39,7 +39,7 @@ def check_output_path(path: PathLike, *, suffixes: Sequence[str] = SUFFIXES) -> 
     'anim.gif'
     >>> try:
     ...     check_output_path("anim.avi")
-    ... except OutputPathError as error:
+    ... except ValueError as error:  # an OutputPathError
     ...     print(error)
     'anim.avi' must end with .gif, .mp4, .webm, .png or .html
     """
