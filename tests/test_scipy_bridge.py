@@ -111,6 +111,7 @@ def test_spec_syntax_keys_and_errors():
         ("scipy:CG:noise=1", ["no noise= or batch="]),
         ("scipy:CG:schedule=cosine", ["no learning-rate schedule"]),
         ("scipy:BFGS:gtol=abc", ["scipy:BFGS:"]),
+        ("scipy:L-BFGS-B:disp=true", ["unknown key 'disp'"]),  # it would print into trace
     ]:
         with pytest.raises(SpecError) as info:
             parse_optimizer(text)

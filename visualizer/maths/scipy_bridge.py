@@ -63,7 +63,10 @@ USES_GRADIENT = frozenset(METHODS) - {"Nelder-Mead", "Powell"}
 USES_HESSIAN = frozenset({"Newton-CG", "dogleg", "trust-ncg", "trust-exact", "trust-krylov"})
 
 #: Options every method takes (``minimize`` passes them on) besides those it lists.
-_COMMON = ("maxiter", "disp", "return_all")
+_COMMON = ("maxiter", "return_all")
+#: Not keys: the bridge passes the functions and the callback itself, and scipy's
+#: printing (``disp``, ``iprint``) would write into ``trace``'s CSV on stdout.
+_NOT_OPTIONS = ("callback", "jac", "hess", "hessp", "disp", "iprint")
 
 
 def method_name(name: str) -> str:
@@ -91,7 +94,7 @@ def method_options(method: str) -> list[str]:
     for match in re.finditer(r"^([A-Za-z_][\w, ]*?) :", text, re.M):
         names += [n.strip() for n in match.group(1).split(",") if n.strip()]
     names += [n for n in _COMMON if n not in names]
-    return [n for n in names if n not in ("callback", "jac", "hess", "hessp")]
+    return [n for n in names if n not in _NOT_OPTIONS]
 
 
 def check_scipy(name: str, hyper: Mapping[str, Any]) -> dict[str, Any]:

@@ -105,8 +105,8 @@ class RecordOptions:
     pace: str = option(
         "iterations",
         choice(PACES),
-        "what a step is: each optimizer's iteration (default), or one evaluation "
-        "(of f, its gradient or Hessian), to compare at equal cost",
+        "what a step is: iterations (default: each optimizer's iteration) or "
+        "evaluations (one evaluation of f, its gradient or Hessian: equal cost)",
         metavar="PACE",
     )
 
