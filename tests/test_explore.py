@@ -60,6 +60,8 @@ def test_explore_writes_one_self_contained_page(tmp_path: Path, capsys) -> None:
         (["-s", "mlp"], "cannot explore surface mlp: a network is trained in Python"),
         (["-s", "ravine", "-O", "torch:SGD:lr=0.1"], "torch runs in Python only"),
         (["-s", "ravine", "-O", "optax:sgd:learning_rate=0.1"], "optax runs in Python only"),
+        (["-s", "ravine", "-O", "gd", "-O", "newton"], "cannot explore optimizer 'newton'"),
+        (["-s", "ravine", "-O", "scipy:BFGS"], "scipy runs in Python only"),
         (["-s", "ravine", "-o", "x.gif"], "must end with .html"),
         (["-s", "ravene"], "unknown surface 'ravene'"),
     ],
@@ -78,7 +80,7 @@ def test_what_cannot_be_explored_is_one_line_exit_2(
 def test_python_objects_are_refused_with_a_reason() -> None:
     with pytest.raises(SpecError, match="cannot explore a Python function"):
         check_explorable(lambda x, y: x * y)
-    with pytest.raises(SpecError, match="your own Optimizer object runs in Python only"):
+    with pytest.raises(SpecError, match="your own Optimizer object: it runs in Python only"):
         check_explorable("bowl", [parse_optimizer("gd"), _own()])
 
 
@@ -157,3 +159,17 @@ def test_a_bridged_optimizer_is_refused_before_its_library_loads() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.split() == ["2", "False"], out.stderr
     assert "torch runs in Python only" in out.stderr
+
+
+def test_the_gallery_explores_what_it_can_and_by_iterations() -> None:
+    from visualizer.frontends.explore import explorable
+    from visualizer.frontends.gallery import load_gallery
+
+    scenes = {item.name: item.scene for item in load_gallery()}
+    chosen = sorted(name for name, scene in scenes.items() if explorable(scene))
+    assert "ravine" in chosen and "minibatch" in chosen
+    for name in ("mlp-moons", "ravine-3d", "newton-ravine"):
+        assert name not in chosen
+    paced = Scene(surface="bowl", optimizers=("gd:lr=0.3",), steps=4, pace="evaluations")
+    _, rec = explore_scene(paced)
+    assert rec.steps == 4 and rec.runs[0].positions.shape == (5, 2)

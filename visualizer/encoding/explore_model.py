@@ -101,40 +101,28 @@ def check_explorable(surface: Any, specs: Sequence[OptimizerSpec | Any] | None =
             "cannot explore surface mlp: a network is trained in Python "
             "(explore takes the analytic surfaces, expressions, regression and logistic)"
         )
+    takes = f"explore takes {', '.join(EXPLORED)}"
     for spec in specs or ():
         if isinstance(spec, str):
-            prefix = spec.strip().partition(":")[0].strip()
-            if prefix in BRIDGES:
+            name = spec.strip().partition(":")[0].strip()
+            if name in BRIDGES:
                 raise SpecError(
-                    f"cannot explore optimizer {spec.strip()!r}: {prefix} runs in Python only; "
-                    f"explore takes {', '.join(EXPLORED)}"
+                    f"cannot explore optimizer {spec.strip()!r}: {name} runs in Python only; "
+                    + takes
                 )
-            if prefix in OPTIMIZERS and prefix not in EXPLORED:  # Newton: its Hessian
-                raise SpecError(
-                    f"cannot explore optimizer {prefix!r}: it runs in Python only; "
-                    f"explore takes {', '.join(EXPLORED)}"
-                )
-            continue
-        if not isinstance(spec, OptimizerSpec):
+        elif not isinstance(spec, OptimizerSpec) or spec.optimizer is not None:
             raise SpecError(
-                "cannot explore your own Optimizer object: it runs in Python only; "
-                f"explore takes {', '.join(OPTIMIZERS)}"
+                "cannot explore your own Optimizer object: it runs in Python only; " + takes
             )
-        if spec.optimizer is not None:
-            raise SpecError(
-                f"cannot explore optimizer {spec.name!r}: your own Optimizer object runs in "
-                f"Python only; explore takes {', '.join(EXPLORED)}"
-            )
-        if spec.bridge is not None:
+        elif spec.bridge is not None:
             raise SpecError(
                 f"cannot explore optimizer {spec.name!r}: {spec.bridge} runs in Python only; "
-                f"explore takes {', '.join(EXPLORED)}"
+                + takes
             )
-        if spec.needs_surface:  # Newton: its Hessian is not in the page's maths
-            raise SpecError(
-                f"cannot explore optimizer {spec.name!r}: it runs in Python only; "
-                f"explore takes {', '.join(EXPLORED)}"
-            )
+        else:
+            name = spec.name
+        if name in OPTIMIZERS and name not in EXPLORED:  # Newton: its Hessian is Python's
+            raise SpecError(f"cannot explore optimizer {name!r}: it runs in Python only; " + takes)
 
 
 def float64_text(values: Any) -> str:

@@ -14,6 +14,8 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
+
 from surfaces.errors import SpecError
 from visualizer.encoding.explore import explore_page
 from visualizer.encoding.explore_model import check_explorable
@@ -39,12 +41,16 @@ def render_extra_args(scene: Scene) -> list[str]:
 def explore_scene(scene: Scene, *, output_name: str = "explore.gif") -> tuple[str, Recording]:
     """The explore page of ``scene``, and the recording it starts from.
 
+    The page steps by iterations: a scene paced by evaluations (``pace``) is
+    explored by iterations.
+
     Raises
     ------
     SpecError
         A surface or optimizer the page cannot recompute, with a one-line reason.
     """
     check_explorable(scene.surface, scene.optimizers)
+    scene = dataclasses.replace(scene, pace="iterations")  # the page steps by iterations
     rec = scene.record()
     page = explore_page(
         rec,
