@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from surfaces.errors import SpecError
-from surfaces.params import show
+from surfaces.params import show, show_path
 
 #: The largest data file read, in bytes (a million rows of two numbers is about 20 MB).
 MAX_BYTES = 64 * 1024 * 1024
@@ -63,7 +63,7 @@ def read_columns(path: str | Path) -> np.ndarray:
     ...
     surfaces.errors.SpecError: data file '/dev/null': not a regular file (a device, FIFO or socket)
     """
-    where = f"data file {show(str(path))}"
+    where = f"data file {show_path(path)}"
     if "\0" in str(path):
         raise SpecError(f"{where}: the path contains a NUL byte")
     with _open(Path(path), where) as file:

@@ -79,6 +79,23 @@ def show(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def show_path(path: object, limit: int = 100) -> str:
+    """A path for a one-line message: quoted, its middle cut when long (its end is the name).
+
+    Examples
+    --------
+    >>> show_path("scenes/ravine.toml")
+    "'scenes/ravine.toml'"
+    >>> show_path("d/" * 100 + "bad.toml", limit=30)
+    "'d/d/d/d/d/d/d/…/d/d/d/bad.toml'"
+    """
+    text = str(path)
+    if len(text) > limit:
+        head = limit // 2 - 1
+        text = text[:head] + "…" + text[len(text) - (limit - head - 1) :]
+    return f"'{text}'"
+
+
 def parse_int(
     key: str,
     raw: object,

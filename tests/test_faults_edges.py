@@ -9,6 +9,7 @@ traceback and no warning, however large the input; the Python API raises
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -172,3 +173,165 @@ def test_children_die_with_a_parent_killed_outright():
         assert not running(encoder)
     else:
         os.kill(encoder, 9)
+
+
+# --- command lines and output paths ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["render", "-s", "bowl", "-o", ".gif"], "'.gif' has no name before its suffix .gif"),
+        (["render", "-o", "d/" * 2100 + "x.gif"], "is 4205 bytes long; at most 4096"),
+        (["trace", "-o", "d/" * 2100 + "x.csv"], "is 4205 bytes long; at most 4096"),
+        (["trace", "--config", ""], "--config needs a file, got ''"),
+        (["trace", "--scene", ""], "--scene needs a name, got ''"),
+        (["trace", *["-O", "gd"] * 15_000], "30001 command-line arguments; at most 1000"),
+        (["trace", "-s", "a" * 100_000], "unknown surface 'aaaaaaaaaaaaaa"),
+        (["trace", "--config", "d/" * 2100 + "x.toml"], "File name too long"),
+        (["trace", "-s", "bowl", "--start", "1e12,1e12"], "lies more than 100 windows away"),
+    ],
+)
+def test_input_of_any_size_is_one_short_line(tmp_path, capsys, monkeypatch, argv, expected):
+    monkeypatch.chdir(tmp_path)
+    assert expected in refused(capsys, *argv)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_scene_file_named_index_is_refused(tmp_path, capsys):
+    (tmp_path / "index.toml").write_text('surface = "bowl"\nsteps = 2\n')
+    err = refused(capsys, "gallery", "--scenes", str(tmp_path), "-o", str(tmp_path / "out"))
+    assert "index.toml': its player would be index.html, the gallery's page" in err
+
+
+def test_a_read_only_target_is_replaced_as_mv_would(tmp_path):
+    """The temporary file is writable while written; the new file gets the old bits."""
+    from visualizer.encoding.files import write_text_atomic
+
+    path = tmp_path / "page.md"
+    path.write_text("old")
+    path.chmod(0o444)
+    modes = []
+    real_write = Path.write_text
+
+    def spy(self, *args, **kwargs):
+        modes.append(self.stat().st_mode & 0o777)
+        return real_write(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Path, "write_text", spy)
+        write_text_atomic(path, "new")
+    assert modes == [0o644]  # the target's bits and the owner's write
+    assert path.read_text() == "new" and path.stat().st_mode & 0o777 == 0o444
+    assert [p.name for p in tmp_path.iterdir()] == ["page.md"]
+
+
+# --- total work -----------------------------------------------------------------------------
+
+
+HOLDS = ("--hold-first-ms", "60000", "--hold-last-ms", "60000")
+
+
+@pytest.mark.parametrize(
+    ("argv", "frames"),
+    [
+        (["--size", "7680x4320", "--steps", "100000"], "100089 frames of 7680x4320"),
+        (
+            [
+                "--size",
+                "7680x4320",
+                "--steps",
+                "2",
+                "--fps",
+                "100",
+                "--hold-first-ms",
+                "60000",
+                "--hold-last-ms",
+                "60000",
+            ],
+            "12001 frames of 7680x4320",
+        ),
+        (
+            ["--slow", "0,2000", "--slowdown", "20", "--fps", "100", "--steps", "2000"],
+            "40430 frames of 1280x720",
+        ),
+    ],
+)
+def test_frames_times_pixels_is_bounded_up_front(tmp_path, capsys, argv, frames):
+    err = refused(capsys, "render", "-s", "bowl", *argv, "-o", str(tmp_path / "a.mp4"))
+    assert frames in err and "at most 2e+10" in err and "LOSSVIZ_MAX_FRAME_PIXELS" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_bounds_are_raised_by_the_environment(monkeypatch):
+    from visualizer.encoding._memory import check_frame_work, check_memory
+
+    with pytest.raises(SpecError, match="at most 2e\\+10"):
+        check_frame_work(12001, (7680, 4320))
+    monkeypatch.setenv("LOSSVIZ_MAX_FRAME_PIXELS", "1e12")
+    check_frame_work(12001, (7680, 4320))
+    monkeypatch.setenv("LOSSVIZ_MAX_FRAME_PIXELS", "lots")
+    with pytest.raises(SpecError, match="LOSSVIZ_MAX_FRAME_PIXELS='lots' is not a positive"):
+        check_frame_work(2, (64, 64))
+    monkeypatch.setenv("LOSSVIZ_MAX_MEMORY", "2e8")
+    with pytest.raises(SpecError, match=r"this machine has 0\.2 GB available.*LOSSVIZ_MAX_MEMORY"):
+        check_memory((1280, 720), [".mp4"])
+
+
+def test_memory_counts_every_process_of_a_command(tmp_path, capsys, monkeypatch):
+    """An orbit's workers, and the gallery's scenes rendered at once (-j capped to the
+    cores this process may use)."""
+    from helpers import TINY, write_scenes
+
+    from visualizer.encoding import _memory, processes
+    from visualizer.encoding._memory import check_memory, memory_needed, orbit_memory
+
+    need = memory_needed((1920, 1080), [".mp4"])
+    check_memory((1920, 1080), [".mp4"], available=need)
+    with pytest.raises(SpecError, match=r"with 2 orbit processes needs about 0\.6 GB"):
+        check_memory((1920, 1080), [".mp4"], available=need, orbit_workers=2)
+    assert orbit_memory((1920, 1080), 2) > 2 * 1920 * 1080 * 30
+
+    scenes = write_scenes(tmp_path / "scenes", TINY)
+    one = memory_needed((191, 107), (".gif", ".mp4", ".png", ".html"))
+    monkeypatch.setattr(_memory, "available_memory", lambda: int(1.5 * one))
+    monkeypatch.setattr(processes, "usable_cores", lambda: 2)
+    argv = ["gallery", "--scenes", str(scenes), "-q", "-o", str(tmp_path / "out")]
+    assert "rendering 2 scenes at once (-j 2) needs" in refused(capsys, *argv, "-j", "1024")
+    from visualizer.frontends.gallery import check_gallery, load_gallery
+
+    assert len(check_gallery(load_gallery(scenes), workers=1)) == 2  # one at a time fits
+
+
+# --- early signals --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["importing", "running"])
+def test_ctrl_c_while_the_command_starts_is_one_line(capsys, monkeypatch, where):
+    import builtins
+
+    from visualizer.frontends import _launch, cli
+
+    if where == "importing":
+        real_import = builtins.__import__
+
+        def interrupted_import(name, *args, **kwargs):
+            if name == "visualizer.frontends.cli":
+                raise KeyboardInterrupt
+            return real_import(name, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "__import__", interrupted_import)
+    else:
+
+        def interrupted() -> None:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(cli, "run", interrupted)
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(SystemExit) as caught:
+            _launch.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)  # the launcher ignores a second Ctrl-C
+    assert caught.value.code == 130
+    assert capsys.readouterr().err == "lossviz: interrupted\n"

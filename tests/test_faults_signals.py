@@ -117,3 +117,27 @@ def test_after_sigkill_the_workers_and_encoders_die_with_the_parent(tmp_path):
     assert after == OLD  # the workers removed their temporary files as they stopped
     time.sleep(0.5)
     assert folder(out) == after
+
+
+@pytest.mark.parametrize("delay_s", [0.05, 0.1, 0.2, 0.3, 0.4])
+def test_an_early_ctrl_c_is_one_line(tmp_path, delay_s):
+    """Ctrl-C while the command starts (its imports): one line, status 130, no traceback.
+
+    Python's own start (before any of lossviz runs, about 20 ms idle) is not covered: the
+    delay counts from its end, as measured just before.
+    """
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
+    python_start_s = time.monotonic() - started  # Python's own, before lossviz runs
+    command = [sys.executable, "-m", "visualizer", "render", "-s", "bowl", "--steps", "5"]
+    command += ["--size", "64x64", "-q", "-o", str(tmp_path / "a.gif")]
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
+    time.sleep(python_start_s + delay_s)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert "Traceback" not in stderr.decode(), stderr.decode()
+    # interrupted; or done before the signal, or in Python's own teardown (default action)
+    assert process.returncode in (130, 0, -signal.SIGINT)
+    if process.returncode == 130:
+        assert stderr.decode() == "lossviz: interrupted\n"

@@ -578,16 +578,22 @@ def test_gif_palette_is_never_a_file(tmp_path, monkeypatch):
 def test_encoders_run_through_imageio_ffmpegs_ffmpeg_and_imageio(tmp_path, monkeypatch):
     import imageio.v3 as iio
 
+    from visualizer.encoding.processes import die_with_parent_command
+
+    prefix = die_with_parent_command()  # setpriv --pdeathsig where installed (checked once)
     calls = []
     real_imwrite = iio.imwrite
 
     class Spy(subprocess.Popen):  # our own process of imageio-ffmpeg's ffmpeg
-        def __init__(self, args, **kw):
-            assert args[0] == imageio_ffmpeg.get_ffmpeg_exe()
+        def __init__(self, command, **kw):
+            if command[len(prefix) :][:1] != [imageio_ffmpeg.get_ffmpeg_exe()]:
+                super().__init__(command, **kw)  # not an encoder (setpriv's own check)
+                return
+            args = command[len(prefix) :]
             codec = args[args.index("-vcodec", args.index("-i")) + 1]
             pix_fmt_out = args[args.index("-pix_fmt", args.index("-i")) + 1]
             calls.append((Path(args[-1]).suffix, codec, pix_fmt_out))
-            super().__init__(args, **kw)
+            super().__init__(command, **kw)
 
     def spy_imwrite(path, image, **kw):
         calls.append((Path(path).suffix, "imwrite", kw.get("extension")))

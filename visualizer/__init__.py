@@ -10,14 +10,14 @@ imported lazily, so the maths modules (``visualizer.maths.optimizers``,
 6
 """
 
-from typing import Any
-
-from surfaces.errors import SpecError
-
 __all__ = ["Animation", "SpecError", "animate"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
+    if name == "SpecError":  # here, not at import: the command's entry point stays light
+        from surfaces.errors import SpecError
+
+        return SpecError
     if name in ("Animation", "animate"):
         from visualizer.frontends import animation
 

@@ -1,5 +1,5 @@
 """``python -m visualizer`` runs the ``lossviz`` command."""
 
-from visualizer.frontends.cli import run
+from visualizer.frontends._launch import run
 
 run()

@@ -37,25 +37,9 @@ from visualizer.drawing.layout import Layout, make_layout
 from visualizer.drawing.panels import LegendPanel, LossPanel
 from visualizer.drawing.surface_view import SurfaceView
 from visualizer.drawing.theme import THEMES, Theme, run_styles
+from visualizer.encoding.pacing import frame_steps
 from visualizer.maths.recorder import Recording
 from visualizer.scene.options import VIEWS, RenderOptions
-
-
-def frame_steps(steps: int, frames: int | None) -> np.ndarray:
-    """Step shown by each frame: evenly spaced, first and last always included.
-
-    Examples
-    --------
-    >>> frame_steps(10, 4).tolist()
-    [0, 3, 7, 10]
-    >>> frame_steps(3, None).tolist()
-    [0, 1, 2, 3]
-    """
-    if frames == 1:
-        return np.array([steps])
-    n = steps + 1 if frames is None else frames
-    return np.round(np.linspace(0, steps, n)).astype(int)
-
 
 #: Pixels added around drawn boxes: line widths, anti-aliasing and rounding reach past extents.
 PAD_PX = 6
@@ -352,6 +336,30 @@ def _orbit_worker_frame(args: tuple[int, float, int]) -> np.ndarray | None:
     return None
 
 
+def orbit_workers(rec: Recording, options: RenderOptions, workers: int | None = None) -> int:
+    """How many processes :func:`render_frames` starts to draw an orbit's frames (0: none).
+
+    ``workers`` (``None``: one per core this process may use) unless there is no
+    orbit, fewer than 4 frames, or a thread already running (forking a process that
+    has other threads can deadlock the child on a lock one of them held: the
+    writer's thread feeding ffmpeg, torch's or jax's pools).
+    """
+    import multiprocessing as mp
+    import sys
+    import threading
+
+    from visualizer.encoding.processes import usable_cores
+
+    if not (options.orbit and options.view in ("surface", "both")):
+        return 0
+    count = min(workers if workers is not None else usable_cores(), usable_cores())
+    n = len(frame_steps(rec.steps, options.frames))
+    threaded = threading.active_count() > 1 or "torch" in sys.modules or "jaxlib" in sys.modules
+    if count <= 1 or n < 4 or threaded or "fork" not in mp.get_all_start_methods():
+        return 0
+    return count
+
+
 def render_frames(
     rec: Recording, options: RenderOptions, *, workers: int | None = None
 ) -> Iterator[np.ndarray]:
@@ -380,18 +388,9 @@ def render_frames(
     jobs: Sequence[tuple[int, float]] = [(i, float(a)) for i, a in enumerate(azims)]
     import multiprocessing as mp
     import os
-    import sys
 
-    from visualizer.encoding.processes import usable_cores
-
-    count = workers if workers is not None else usable_cores()
-    # forking a process that has other threads can deadlock the child on a lock one
-    # of them held (the writer's thread feeding ffmpeg, torch's or jax's pools): draw in this
-    # process then
-    import threading
-
-    threaded = threading.active_count() > 1 or "torch" in sys.modules or "jaxlib" in sys.modules
-    if count <= 1 or n < 4 or threaded or "fork" not in mp.get_all_start_methods():
+    count = orbit_workers(rec, options, workers)
+    if count == 0:
         renderer = FrameRenderer(rec, options)  # the pool's workers build their own
         for i, a in jobs:
             yield renderer.frame_at(i, a)

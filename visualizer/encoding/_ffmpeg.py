@@ -26,6 +26,7 @@ except ImportError:  # Windows
 import numpy as np
 
 from visualizer.encoding.errors import WriterError
+from visualizer.encoding.processes import die_with_parent_command
 
 PIPE_QUEUE_FRAMES = 4  # frames waiting for ffmpeg at most: bounded memory
 PIPE_BYTES = 1 << 20  # the pipe to ffmpeg holds this much (Linux's default maximum)
@@ -49,7 +50,9 @@ class Encoder:
     next frame while ffmpeg reads this one; at most :func:`queued_frames` frames wait
     (a few, fewer for big frames). ffmpeg starts without a ``preexec_fn`` (no Python
     code runs between fork and exec: safe beside other threads) and in our process
-    group, so Ctrl-C stops it too, as the abort that follows would. Its messages
+    group, so Ctrl-C stops it too, as the abort that follows would; the kernel kills it
+    if our process dies (:func:`~visualizer.encoding.processes.die_with_parent_command`,
+    where util-linux's ``setpriv`` is installed). Its messages
     (level ``error``: any message is a failure) go to an anonymous temporary file,
     whose first line becomes the one-line reason of a failure.
     """
@@ -94,7 +97,7 @@ class Encoder:
         env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(1 << 20)} if big else None
         try:
             self._process = subprocess.Popen(
-                command,
+                [*die_with_parent_command(), *command],  # dies with us, even by SIGKILL
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=self._log,

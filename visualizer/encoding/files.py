@@ -68,6 +68,7 @@ _TEMP_TAG = "lossviz"
 _TEMP_NAME = re.compile(rf"^\..*\.{_TEMP_TAG}-(?P<pid>[0-9]+)-[0-9a-f]{{8}}\.tmp(\.[^.]*)?$", re.S)
 _TEMP_EXTRA = len(f"..{_TEMP_TAG}--12345678.tmp") + 10  # beside stem and suffix; pid <= 10 digits
 _NAME_MAX = 255
+_PATH_MAX = 4096  # PATH_MAX of Linux (with its final NUL byte); what other systems allow
 
 
 class Terminated(SystemExit):
@@ -92,6 +93,7 @@ def check_output_folder(folder: PathLike) -> Path:
     """
     if "\0" in os.fspath(folder):
         raise OutputPathError("output path contains a NUL byte")
+    check_path_length(folder)
     folder = Path(folder)
     if not folder.exists():
         raise OutputPathError(f"output folder '{folder}' does not exist")
@@ -134,7 +136,10 @@ def check_output_path(path: PathLike, *, suffixes: Sequence[str]) -> Path:
     """
     if "\0" in os.fspath(path):
         raise OutputPathError("output path contains a NUL byte")
+    check_path_length(path)
     path = Path(path)
+    if not path.suffix and path.name.lower() in suffixes:
+        raise OutputPathError(f"'{_short(path)}' has no name before its suffix {path.name}")
     if path.suffix.lower() not in suffixes:
         choices = suffixes[-1] if len(suffixes) == 1 else ", ".join(suffixes[:-1])
         choices += "" if len(suffixes) == 1 else " or " + suffixes[-1]
@@ -151,13 +156,32 @@ def check_output_path(path: PathLike, *, suffixes: Sequence[str]) -> Path:
     return path
 
 
+def check_path_length(path: PathLike) -> None:
+    """Refuse a path longer than the system's limit (``PATH_MAX``, 4096 bytes on Linux).
+
+    Examples
+    --------
+    >>> check_path_length("a/" * 3000 + "x.gif")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    surfaces.errors.OutputPathError: output path 'a/a/a/...' is 6005 bytes long; at most 4096
+    """
+    size = len(os.fsencode(os.fspath(path)))
+    if size >= _PATH_MAX:
+        raise OutputPathError(
+            f"output path '{_short(path)}' is {size} bytes long; at most {_PATH_MAX}"
+        )
+
+
 def create_temp_file(target: Path) -> Path:
     """Create an empty hidden temporary file beside ``target``, for this process.
 
     Its name, ``.{stem}.lossviz-{pid}-{random}.tmp{suffix}``, fits the folder's
     name limit whatever the length of ``target``'s name. If ``target`` exists,
-    the temporary file gets its permission bits; otherwise the usual ones
-    (``0o666`` less the umask). Stale temporary files of dead processes in the
+    the temporary file gets its permission bits plus the owner's write (a
+    read-only target is replaced as ``mv`` replaces it: :func:`commit` gives
+    the new file the target's bits); otherwise the usual ones (``0o666`` less
+    the umask). Stale temporary files of dead processes in the
     folder are removed first (once per folder and process).
 
     Raises
@@ -189,10 +213,9 @@ def create_temp_file(target: Path) -> Path:
             raise WriterError(f"cannot write to '{folder}': {error.strerror}") from None
         _register(temp)
         try:
-            with contextlib.suppress(FileNotFoundError):
-                mode = os.lstat(target).st_mode
-                if stat.S_ISREG(mode):
-                    os.fchmod(handle, stat.S_IMODE(mode))
+            mode = _target_mode(target)
+            if mode is not None:  # no wider than the target's, and writable while written
+                os.fchmod(handle, mode | stat.S_IWUSR)
         finally:
             os.close(handle)
         return temp
@@ -249,6 +272,9 @@ def commit(pairs: Sequence[tuple[Path, Path]]) -> list[Path]:
             for temp, target in pairs:
                 backup = _backup(target) if len(pairs) > 1 else None
                 try:
+                    mode = _target_mode(target)
+                    if mode is not None:  # a read-only target stays read-only, as with mv
+                        os.chmod(temp, mode)
                     os.replace(temp, target)
                 except OSError as error:
                     discard(backup)
@@ -472,6 +498,15 @@ def _backup(target: Path) -> Path | None:
         discard(backup)
         return None
     return backup
+
+
+def _target_mode(target: Path) -> int | None:
+    """The permission bits of ``target`` if it is a regular file, else ``None``."""
+    try:
+        mode = os.lstat(target).st_mode
+    except OSError:
+        return None
+    return stat.S_IMODE(mode) if stat.S_ISREG(mode) else None
 
 
 def _alive(pid: int) -> bool:

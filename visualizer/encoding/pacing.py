@@ -24,7 +24,25 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+
+def frame_steps(steps: int, frames: int | None) -> np.ndarray:
+    """Step shown by each frame: evenly spaced, first and last always included.
+
+    Examples
+    --------
+    >>> frame_steps(10, 4).tolist()
+    [0, 3, 7, 10]
+    >>> frame_steps(3, None).tolist()
+    [0, 1, 2, 3]
+    """
+    if frames == 1:
+        return np.array([steps])
+    n = steps + 1 if frames is None else frames
+    return np.round(np.linspace(0, steps, n)).astype(int)
 
 
 def periods(ms: int, fps: int) -> int:
@@ -89,3 +107,26 @@ def poster_index(steps: np.ndarray, poster_step: int | None) -> int:
     if poster_step is None:
         return len(steps) - 1
     return min(int(np.searchsorted(steps, poster_step)), len(steps) - 1)
+
+
+def frames_shown(steps: int, options: Any) -> int:
+    """Frame periods a render of ``steps`` steps shows: every frame, each held as long as
+    :func:`frame_repeats` says (``options``: a scene's or a render's options).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as N
+    >>> o = N(frames=None, fps=20, hold_first_ms=1500, hold_last_ms=3000, slow=None, slowdown=4)
+    >>> frames_shown(120, o)  # 121 frames, the first held 30 periods, the last 60
+    209
+    """
+    return int(
+        frame_repeats(
+            frame_steps(steps, options.frames),
+            fps=options.fps,
+            hold_first_ms=options.hold_first_ms,
+            hold_last_ms=options.hold_last_ms,
+            slow=options.slow,
+            slowdown=options.slowdown,
+        ).sum()
+    )

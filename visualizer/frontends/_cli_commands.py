@@ -40,10 +40,11 @@ class Output:
 
     def check(self, check: Callable[[Path], Any]) -> Output:
         """Check the path with ``check(path)`` as if its missing folders existed."""
-        from visualizer.encoding.files import check_output_folder
+        from visualizer.encoding.files import check_output_folder, check_path_length
 
         if "\0" in str(self.path):
             check(self.path)  # the file checks name the NUL byte
+        check_path_length(self.path)
         existing = self.folder
         while not existing.exists() and existing != existing.parent:
             self.missing.insert(0, existing)
@@ -260,13 +261,19 @@ def cmd_render(args: argparse.Namespace) -> int:
     """``lossviz render``: an animation file."""
     out = _media_output(args.output)
     scene = scene_from_args(args)
+    from visualizer.encoding._memory import check_scene_work
+
+    check_scene_work(scene)  # frames × pixels, before the recording
     rec = scene.record()  # the optimizers' input is checked here, before any plotting import
     import_plotting()
+    from visualizer.drawing.render import orbit_workers
     from visualizer.encoding.writers import check_memory
     from visualizer.frontends.animation import animation_from_scene
 
     anim = animation_from_scene(scene, recording=rec)
-    check_memory(scene.size, [out.path.suffix.lower()])  # before any folder is made
+    workers = orbit_workers(anim.recording, anim.options, anim.workers)
+    # every process's memory, before any folder is made
+    check_memory(scene.size, [out.path.suffix.lower()], orbit_workers=workers)
     _view_notes(scene, out.path)
     out.make_folders(quiet=args.quiet)
     try:
@@ -303,7 +310,12 @@ def cmd_gallery(args: argparse.Namespace) -> int:
                     f"choose from {', '.join(sorted(names))}"
                 )
         scenes = [s for s in scenes if s.name in args.only]
-    animations = check_gallery(scenes)  # every scene's input, before any folder is made
+    from visualizer.encoding.processes import usable_cores
+
+    if workers is not None and workers > usable_cores():
+        workers = usable_cores()  # more processes than cores only cost memory
+    # every scene's input, and the memory of the scenes rendered at once, before any folder
+    animations = check_gallery(scenes, workers=workers)
     out.make_folders(quiet=args.quiet)
 
     def progress(item: Any, done: int) -> None:

@@ -379,6 +379,10 @@ def _unrecognized(parser: _Parser, command: _Parser, extras: Sequence[str]) -> s
     return message + did_you_mean(flag, [f for f in known if f != flag])
 
 
+#: Most words on a command line: a scene takes at most a few dozen (12 optimizers included).
+MAX_ARGUMENTS = 1000
+
+
 def parse_command(argv: Sequence[str]) -> argparse.Namespace:
     """Parse a ``lossviz`` command line as the command does (``--start -3,1`` included).
 
@@ -389,6 +393,10 @@ def parse_command(argv: Sequence[str]) -> argparse.Namespace:
     SystemExit
         For ``--help`` and ``--version``, once their text is printed.
     """
+    if len(argv) > MAX_ARGUMENTS:  # argparse's time grows faster than the count
+        raise UsageError(
+            f"{len(argv)} command-line arguments; at most {MAX_ARGUMENTS} (a scene file holds more)"
+        )
     parser = build_parser()
     _check_command(parser, argv)
     args, extras = parser.parse_known_args(join_negative_values(argv, parser))
@@ -402,9 +410,12 @@ def parse_command(argv: Sequence[str]) -> argparse.Namespace:
 
 def scene_from_args(args: argparse.Namespace) -> Scene:
     """Merge the scene file or gallery scene (if any) and the option flags given; flags win."""
-    if getattr(args, "config", None):
+    for flag in ("config", "scene"):
+        if getattr(args, flag, None) == "":
+            raise SpecError(f"--{flag} needs a {'file' if flag == 'config' else 'name'}, got ''")
+    if getattr(args, "config", None) is not None:
         base = load_scene_file(args.config)
-    elif getattr(args, "scene", None):
+    elif getattr(args, "scene", None) is not None:
         base = gallery_scene(args.scene).rendered
     else:
         base = Scene()

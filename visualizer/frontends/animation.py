@@ -42,6 +42,7 @@ from visualizer.drawing.render import (
     render_frames,
 )
 from visualizer.drawing.theme import THEMES
+from visualizer.encoding._memory import check_frame_work
 from visualizer.encoding.formats import FORMATS, formats_for, writer_class
 from visualizer.encoding.pacing import frame_repeats, poster_index
 from visualizer.encoding.player import PlayerWriter, player_page
@@ -302,8 +303,9 @@ def animation_from_scene(scene: Scene, *, recording: Recording | None = None) ->
     """Record a :class:`~visualizer.scene.scene.Scene` and wrap it as an :class:`Animation`.
 
     Every input check happens here, before anything is drawn: the scene's values
-    (when it was built), the surface and optimizer specs, and the text drawn as
-    mathtext (the title and the legend's labels).
+    (when it was built), the surface and optimizer specs, the text drawn as
+    mathtext (the title and the legend's labels), and the total work, frames ×
+    pixels (:func:`visualizer.encoding._memory.check_frame_work`).
 
     Parameters
     ----------
@@ -321,7 +323,9 @@ def animation_from_scene(scene: Scene, *, recording: Recording | None = None) ->
     check_text(scene.title if scene.title is not None else rec.surface.title, what="title")
     for run in rec.runs:
         check_text(run.label, what="label")
-    return Animation(recording=rec, options=scene.render_options(), scene=scene)
+    anim = Animation(recording=rec, options=scene.render_options(), scene=scene)
+    check_frame_work(int(anim.frame_repeats().sum()), anim.options.size)
+    return anim
 
 
 def check_text(text: str, *, what: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -129,9 +130,25 @@ def _guard_standard_streams() -> None:
         sys.stderr = open(2, "w", closefd=False)
 
 
+#: The longest error line; longer ones echo input, and are cut (quoted parts first).
+MAX_MESSAGE_CHARS = 400
+
+
 def _one_line(exc: BaseException) -> str:
+    """The first line of an error's message, cut to :data:`MAX_MESSAGE_CHARS`.
+
+    Examples
+    --------
+    >>> _one_line(ValueError("bad 'x" + "y" * 1000 + "'; choose from a, b"))
+    "bad 'xyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy…'; choose from a, b"
+    """
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    line = text.splitlines()[0] if text else type(exc).__name__
+    if len(line) > MAX_MESSAGE_CHARS:  # first the quoted input, then the line itself
+        line = re.sub(r"'([^']{60})[^']{2,}'", r"'\1…'", line)
+    if len(line) > MAX_MESSAGE_CHARS:
+        line = line[: MAX_MESSAGE_CHARS - 1] + "…"
+    return line
 
 
 if __name__ == "__main__":  # pragma: no cover

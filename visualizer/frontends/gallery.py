@@ -38,6 +38,8 @@ from visualizer.scene.scene import Scene, load_scene_file
 
 #: The scene files shipped with lossviz.
 DEFAULT_SCENES = Path(__file__).parent.parent / "scene" / "gallery"
+#: Scene names whose files would overwrite the gallery's page (index.html).
+PAGE_NAMES = ("index",)
 #: Formats written for every scene.
 GALLERY_SUFFIXES = tuple(f.suffix for f in formats_for("gallery"))
 
@@ -83,6 +85,11 @@ def load_gallery(folder: str | Path = DEFAULT_SCENES) -> list[GalleryScene]:
         raise SpecError(f"scene folder '{root}' does not exist")
     scenes = []
     for path in sorted(root.glob("*.toml")):
+        if path.stem.lower() in PAGE_NAMES:
+            raise SpecError(
+                f"scene file '{path}': its player would be {path.stem}.html, the gallery's"
+                " page: rename the file"
+            )
         scene = load_scene_file(path, allowed_extra=("order",))
         order = scene.extras.get("order", 1000)
         if type(order) is not int:
@@ -108,11 +115,13 @@ def scene_command(scene: Scene, output: str) -> str:
     return shlex.join(args)
 
 
-def check_gallery(scenes: Sequence[GalleryScene]) -> list[Any]:
+def check_gallery(scenes: Sequence[GalleryScene], *, workers: int | None = None) -> list[Any]:
     """Record and check every scene before anything is written; their animations.
 
-    Each scene's input (surface, optimizers, labels) and the memory its render
-    needs (:func:`visualizer.encoding.writers.check_memory`) are checked here.
+    Each scene's input (surface, optimizers, labels) and work are checked here,
+    and the memory of the ``workers`` processes rendering at once (``None``: one
+    per core this process may use), the largest scenes together
+    (:func:`visualizer.encoding._memory.check_memory_total`).
 
     Raises
     ------
@@ -120,21 +129,30 @@ def check_gallery(scenes: Sequence[GalleryScene]) -> list[Any]:
         On any bad input, naming the scene file.
     """
     recordings = []
+    from visualizer.encoding._memory import check_scene_work
+
     for item in scenes:  # numpy only: most bad input is found before any plotting import
         try:
+            check_scene_work(item.rendered)
             recordings.append(item.rendered.record())
         except SpecError as exc:
             raise SpecError(f"config '{item.path}': {exc}") from None
-    from visualizer.encoding.writers import check_memory
+    from visualizer.encoding._memory import check_memory_total, memory_needed
+    from visualizer.encoding.processes import usable_cores
     from visualizer.frontends.animation import animation_from_scene
 
     animations = []
     for item, rec in zip(scenes, recordings, strict=True):
         try:
             animations.append(animation_from_scene(item.rendered, recording=rec))
-            check_memory(item.scene.size, GALLERY_SUFFIXES)
         except SpecError as exc:
             raise SpecError(f"config '{item.path}': {exc}") from None
+    count = max(1, min(len(scenes), workers or usable_cores(), usable_cores()))
+    needs = sorted((memory_needed(s.scene.size, GALLERY_SUFFIXES) for s in scenes), reverse=True)
+    check_memory_total(
+        sum(needs[:count]),
+        f"rendering {count} scene{'s' if count > 1 else ''} at once (-j {count})",
+    )
     return animations
 
 
@@ -265,7 +283,7 @@ def _render_jobs(jobs: list[tuple[GalleryScene, Any, list[Path]]], workers: int 
 
     from visualizer.encoding.processes import usable_cores
 
-    count = min(len(jobs), workers if workers is not None else usable_cores())
+    count = min(len(jobs), workers if workers is not None else usable_cores(), usable_cores())
     # forking a process with other threads can deadlock the child on a lock one of
     # them held: render in this process then
     threaded = threading.active_count() > 1

@@ -189,6 +189,13 @@ def record(
                 raise SpecError(f"{spec.name} is not available on {surface.name} (a network)")
         return record_model(surface, specs, start=start, steps=steps, seed=seed)
     start = surface.start if start is None else (float(start[0]), float(start[1]))
+    lo, hi = divergence_bounds(surface)
+    if not (np.all(np.array(start) >= lo) and np.all(np.array(start) <= hi)):
+        raise SpecError(
+            f"the start ({start[0]:g}, {start[1]:g}) lies more than {DIVERGENCE_FACTOR:g}"
+            f" windows away (x {lo[0]:g}..{hi[0]:g}, y {lo[1]:g}..{hi[1]:g}): every run would"
+            " stop there as diverged; choose a start nearer the window"
+        )
     steps = surface.preset.steps if steps is None else int(steps)
     if steps < 1:
         raise SpecError(f"steps must be >= 1, got {steps}")

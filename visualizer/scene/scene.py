@@ -36,6 +36,7 @@ from typing import Any
 
 from surfaces import Surface, get_surface
 from surfaces.errors import SpecError, did_you_mean
+from surfaces.params import show_path
 from visualizer.maths.bounds import check_work
 from visualizer.maths.recorder import PACES, Recording, by_evaluations, record
 from visualizer.maths.specs import OptimizerSpec, resolve_optimizers
@@ -210,15 +211,15 @@ def load_scene_file(path: str | Path, *, allowed_extra: Sequence[str] = ()) -> S
     try:
         data = tomllib.loads(raw.decode("utf-8-sig"))  # a byte-order mark is allowed
     except RecursionError:
-        raise SpecError(f"invalid config {str(p)!r}: nested too deeply") from None
+        raise SpecError(f"invalid config {show_path(p)}: nested too deeply") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SpecError(f"invalid config {str(p)!r}: {first}") from None
+        raise SpecError(f"invalid config {show_path(p)}: {first}") from None
     extras = {k: data.pop(k) for k in list(data) if k in allowed_extra}
     try:
         scene = scene_from_mapping(data)
     except SpecError as exc:
-        raise SpecError(f"config {str(p)!r}: {exc}") from None
+        raise SpecError(f"config {show_path(p)}: {exc}") from None
     return dataclasses.replace(scene, extras=extras)
 
 
@@ -231,22 +232,24 @@ def _read_scene_bytes(path: Path) -> bytes:
     try:
         handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
-        raise SpecError(f"cannot read config {str(path)!r}: {exc.strerror or exc}") from None
+        raise SpecError(f"cannot read config {show_path(path)}: {exc.strerror or exc}") from None
     info = os.fstat(handle)
     if not stat.S_ISREG(info.st_mode):
         os.close(handle)
         if stat.S_ISDIR(info.st_mode):
-            raise SpecError(f"cannot read config {str(path)!r}: {os.strerror(errno.EISDIR)}")
-        raise SpecError(f"config {str(path)!r} is not a regular file")
+            raise SpecError(f"cannot read config {show_path(path)}: {os.strerror(errno.EISDIR)}")
+        raise SpecError(f"config {show_path(path)} is not a regular file")
     with os.fdopen(handle, "rb") as file:
         if info.st_size > MAX_SCENE_BYTES:
             raise SpecError(
-                f"config {str(path)!r} is {info.st_size} bytes; at most {MAX_SCENE_BYTES}"
+                f"config {show_path(path)} is {info.st_size} bytes; at most {MAX_SCENE_BYTES}"
             )
         try:
             raw = file.read(MAX_SCENE_BYTES + 1)  # it may have grown since
         except OSError as exc:
-            raise SpecError(f"cannot read config {str(path)!r}: {exc.strerror or exc}") from None
+            raise SpecError(
+                f"cannot read config {show_path(path)}: {exc.strerror or exc}"
+            ) from None
     if len(raw) > MAX_SCENE_BYTES:
-        raise SpecError(f"config {str(path)!r} is larger than {MAX_SCENE_BYTES} bytes")
+        raise SpecError(f"config {show_path(path)} is larger than {MAX_SCENE_BYTES} bytes")
     return raw
