@@ -70,6 +70,7 @@ KNOWN = {
     ("visualizer.encoding.explore", "visualizer.drawing.backdrop"): "the page's backdrop",
     ("visualizer.drawing.render", "visualizer.encoding.files"): "an orbit worker's signals",
     ("visualizer.drawing.render", "visualizer.encoding.processes"): "an orbit pool's cores",
+    ("visualizer.drawing.render", "visualizer.encoding.pacing"): "frame timing (to scene?)",
 }
 
 
