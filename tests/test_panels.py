@@ -251,6 +251,6 @@ def test_legend_says_when_a_run_left_the_picture_in_the_words_of_run_fate():
     control, gd = rec.runs
     assert legend._loss_text(control, 0).startswith("loss")
     assert legend._loss_text(control, 1) == legend._loss_text(control, 8)
-    assert legend._loss_text(control, 1) == "left the picture at step 1"
-    assert control.fate(rec.surface.window).startswith(legend._loss_text(control, 1))
+    assert legend._loss_text(control, 1) == "left at step 1"
+    assert control.fate(rec.surface.window).startswith("left the picture at step 1")
     assert legend._loss_text(gd, 8).startswith("loss")

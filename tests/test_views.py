@@ -172,9 +172,9 @@ def test_hidden_path_is_drawn_faint_and_visible_path_solid(monkeypatch):
         view.draw_dynamic(10)
     # hidden: still the run's colour, a translucent disc with a rim of that colour
     color = behind.styles[0].color
-    assert behind.balls[0].get_markeredgecolor() == color
-    assert behind.balls[0].get_markerfacecolor()[3] < 0.5
-    assert front.balls[0].get_markerfacecolor() == color
+    assert behind.balls[0].body.get_markeredgecolor() == color
+    assert behind.balls[0].body.get_markerfacecolor()[3] < 0.5
+    assert front.balls[0].body.get_markerfacecolor() == color
 
 
 def test_the_3d_grid_is_drawn_in_the_themes_grid_colour(monkeypatch):

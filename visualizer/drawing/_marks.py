@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
@@ -16,41 +17,127 @@ from visualizer.drawing.layout import text_pt
 from visualizer.drawing.theme import Theme, run_styles
 from visualizer.maths.recorder import Recording, Run
 
+#: Smallest drawn ball, in pixels across: on small frames (480x270) balls stay visible.
+MIN_BALL_PX = 10.0
+#: Size of each marker relative to a circle's, so that every shape reads about as large
+#: (a triangle fills less of its box than a circle, a diamond more).
+MARKER_SCALE = {"o": 1.0, "s": 1.0, "D": 0.8, "v": 1.05, "^": 1.05, "P": 1.08, "X": 1.05}
 
-def make_ball(
-    figure: Figure, theme: Theme, color: str, size: float, transform: Transform
-) -> tuple[Line2D, Line2D]:
-    """A ball marker and its highlight (a small white spot up-left) that reads as a sphere.
 
-    Both are animated artists in ``transform``'s coordinates; set their data to move them.
+def ball_pt(size_pt: float, dpi: float) -> float:
+    """A ball's size in points: ``size_pt``, or more where that is under :data:`MIN_BALL_PX`.
+
+    Examples
+    --------
+    >>> ball_pt(13.0, 100.0), round(ball_pt(13.0, 37.5), 2)
+    (13.0, 19.2)
     """
-    ball = Line2D(
-        [],
-        [],
-        marker="o",
-        markersize=size,
-        markerfacecolor=color,
-        markeredgecolor=theme.ball_edge,
-        markeredgewidth=max(1.0, size * 0.14),
-        linestyle="none",
-        transform=transform,
-        animated=True,
-        zorder=10,
-    )
-    shine = Line2D(
-        [],
-        [],
-        marker="o",
-        markersize=size * 0.32,
-        markerfacecolor="white",
-        markeredgewidth=0,
-        alpha=0.8,
-        linestyle="none",
-        transform=offset_copy(transform, figure, x=-size / 6, y=size / 6, units="points"),
-        animated=True,
-        zorder=11,
-    )
-    return ball, shine
+    return max(size_pt, MIN_BALL_PX * 72.0 / dpi)
+
+
+class Ball:
+    """A run's ball: its optimizer's marker shape, so runs are told apart without colour.
+
+    The body is the run's colour with a ring of the theme's ``ball_edge`` and, around
+    that, a thin outline in the contrasting text colour: on a pale floor the outline
+    shows, on a dark wall the ring, so the shape stands out from any surface under any
+    colour vision. A round ball gets a highlight (a small white spot up-left) that reads
+    as a sphere.
+
+    Parameters
+    ----------
+    figure, theme
+        The figure and its theme.
+    color, marker
+        The run's colour and marker (:class:`~visualizer.drawing.theme.RunStyle`).
+    size_pt
+        Nominal size in points (raised on small frames, see :func:`ball_pt`).
+    transform
+        Coordinates of :meth:`draw`'s ``x, y``.
+    """
+
+    def __init__(
+        self,
+        figure: Figure,
+        theme: Theme,
+        color: str,
+        marker: str,
+        size_pt: float,
+        transform: Transform,
+    ) -> None:
+        self.figure, self.theme, self.color = figure, theme, color
+        self.size = ball_pt(size_pt, figure.dpi) * MARKER_SCALE.get(marker, 1.0)
+        self.outline = theme.text
+        self.body = Line2D(
+            [],
+            [],
+            marker=marker,
+            markersize=self.size,
+            markerfacecolor=color,
+            markeredgecolor=theme.ball_edge,
+            linestyle="none",
+            transform=transform,
+            animated=True,
+            zorder=10,
+        )
+        self.shine = (
+            Line2D(
+                [],
+                [],
+                marker="o",
+                markersize=self.size * 0.32,
+                markerfacecolor="white",
+                markeredgewidth=0,
+                alpha=0.8,
+                linestyle="none",
+                transform=offset_copy(
+                    transform, figure, x=-self.size / 6, y=self.size / 6, units="points"
+                ),
+                animated=True,
+                zorder=11,
+            )
+            if marker == "o"
+            else None
+        )
+
+    @property
+    def radius_px(self) -> float:
+        """Half the ball's nominal size, in pixels."""
+        return self.size / 2 * self.figure.dpi / 72.0
+
+    def artists(self) -> list[Line2D]:
+        """The artists (to add to an axes, or to clip)."""
+        return [self.body] + ([self.shine] if self.shine is not None else [])
+
+    def draw(self, x: float, y: float, *, scale: float = 1.0, seen: bool = True) -> None:
+        """Draw the ball at ``(x, y)``, ``scale`` times its size.
+
+        ``scale < 1``: a ball on top of others, with a thin edge so their rings show.
+        ``seen=False``: behind a 3D surface, a translucent body with a solid rim.
+        """
+        body, size = self.body, self.size * scale
+        edge = size * 0.14 if scale == 1.0 else 0.5
+        body.set_markersize(size)
+        body.set_markeredgewidth(edge)
+        body.set_data([x], [y])
+        if seen:
+            body.set_markerfacecolor(self.color)
+            body.set_markeredgecolor(self.theme.ball_edge)
+            # stacked on other balls (scale < 1): no outline, so their rings show
+            # at least 1.5 px of outline outside the ring, however small the frame
+            rim = max(1.1, 1.5 * 72.0 / self.figure.dpi)
+            outline = patheffects.Stroke(linewidth=edge + 2 * rim, foreground=self.outline)
+            body.set_path_effects([outline, patheffects.Normal()] if scale == 1.0 else [])
+        else:
+            body.set_markerfacecolor((*to_rgb(self.color), 0.35))
+            body.set_markeredgecolor(self.color)
+            body.set_path_effects([])
+        renderer = self.figure.canvas.get_renderer()
+        body.draw(renderer)
+        if self.shine is not None and seen:
+            self.shine.set_markersize(size * 0.32)
+            self.shine.set_data([x], [y])
+            self.shine.draw(renderer)
 
 
 class ArrowSet:

@@ -15,13 +15,28 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import Bbox
 
-from visualizer.drawing._marks import ArrowSet, NameTags, make_ball
-from visualizer.drawing.geometry import contour_levels, shown_steps, stacked_sizes, surface_grid
+from visualizer.drawing._exits import ExitMark, drawn_path
+from visualizer.drawing._marks import ArrowSet, Ball, NameTags
+from visualizer.drawing.geometry import contour_levels, stacked_sizes, surface_grid
 from visualizer.drawing.layer import Layer
 from visualizer.drawing.layout import Rect, label_axes, text_pt
 from visualizer.drawing.simplex import SimplexMarks
 from visualizer.drawing.theme import Theme, run_styles
 from visualizer.maths.recorder import Recording, Run
+
+#: How a control run's trail is drawn: thin, dashed and translucent, beneath the others.
+CONTROL_TRAIL = {"linewidth": 1.3, "linestyle": (0, (4, 2.5)), "alpha": 0.6, "zorder": 6}
+
+
+def main_trail(marker: str) -> dict[str, object]:
+    """How a run's trail is drawn: a line with its optimizer's marker at each iterate."""
+    return {
+        "linewidth": 2.2,
+        "marker": marker,
+        "markersize": 3.6,
+        "markeredgewidth": 0,
+        "zorder": 8,
+    }
 
 
 class ContourView(Layer):
@@ -111,30 +126,32 @@ class ContourView(Layer):
             zorder=5,
         )
         self.trails: list[Line2D] = []
-        self.balls: list[Line2D] = []
-        self.shines: list[Line2D] = []
+        self.balls: list[Ball] = []
         self.styles = run_styles(rec, theme)
-        for style in self.styles:
+        # what is drawn of each run: up to where it left the picture (see _exits)
+        self.paths = [drawn_path(run, surface.window) for run in rec.runs]
+        self.exit_marks: list[ExitMark | None] = []
+        for run, style in zip(rec.runs, self.styles, strict=True):
             color = style.color
             trail = Line2D(
                 [],
                 [],
                 color=color,
-                linewidth=2.2,
-                marker=style.marker,
-                markersize=3.6,
-                markeredgewidth=0,
                 solid_capstyle="round",
                 solid_joinstyle="round",
                 animated=True,
-                zorder=8,
+                **(CONTROL_TRAIL if run.spec.control else main_trail(style.marker)),
             )
-            ball, shine = make_ball(figure, theme, color, self.BALL_PT, ax.transData)
-            for artist in (trail, ball, shine):
+            ball = Ball(figure, theme, color, style.marker, self.BALL_PT, ax.transData)
+            for artist in (trail, *ball.artists()):
                 ax.add_line(artist)
             self.trails.append(trail)
             self.balls.append(ball)
-            self.shines.append(shine)
+            left = self.paths[len(self.exit_marks)][1]
+            mark = ExitMark(figure, theme, color, left) if left else None
+            if mark is not None:
+                mark.clip(ax.bbox)
+            self.exit_marks.append(mark)
         self.arrow_set = ArrowSet(rec, theme, ax.transData) if arrows else None
         if self.arrow_set is not None:
             self.arrow_set.attach(ax)
@@ -166,15 +183,26 @@ class ContourView(Layer):
         )
 
     def draw_trail(self, start: int, stop: int) -> None:
-        """Draw the trail segments between ``start`` and ``stop``."""
-        for i in self.indices:
-            run, trail = self.rec.runs[i], self.trails[i]
-            rows = shown_steps(run, start, stop)
-            if rows is None:
+        """Draw the trail segments between ``start`` and ``stop``, controls beneath.
+
+        A run that left the picture is drawn up to the window's edge, where its
+        :class:`~visualizer.drawing._exits.ExitMark` goes when the trail gets there.
+        """
+        runs = self.rec.runs
+        order = sorted(self.indices, key=lambda i: not runs[i].spec.control)
+        for i in order:
+            path, left = self.paths[i]
+            stop_i = min(stop, len(path) - 1)
+            if stop_i <= start:
                 continue
-            pts = run.positions[rows]
+            pts = path[start : stop_i + 1]
+            trail = self.trails[i]
             trail.set_data(pts[:, 0], pts[:, 1])
             self.ax.draw_artist(trail)
+            mark = self.exit_marks[i]
+            if mark is not None and left is not None and start < left <= stop:
+                x, y = self.ax.transData.transform(path[left])
+                mark.draw(x, y, tuple(self.ax.bbox.corners().mean(axis=0)))
 
     def draw_dynamic(self, step: int) -> None:
         """Draw the balls (and arrows) at ``step``; a ball on top of another is smaller."""
@@ -182,23 +210,20 @@ class ContourView(Layer):
         if self.simplices:  # Nelder–Mead's triangles, under the balls
             renderer = self.figure.canvas.get_renderer()
             self.simplices.draw(step, lambda vertices: (vertices, True), renderer)
-        shown = [(i, runs[i]) for i in self.indices if step <= runs[i].last_step]
+        # a run is drawn until it leaves the picture (its path's last row is the edge)
+        shown = [
+            (i, runs[i])
+            for i in self.indices
+            if step <= runs[i].last_step and (self.paths[i][1] is None or step < self.paths[i][1])
+        ]
         if self.arrow_set is not None:
             for i, run in shown:
                 self._draw_arrows(i, run, step, *run.positions[step])
         xy = np.array([run.positions[step] for _, run in shown]).reshape(-1, 2)
         px = self.ax.transData.transform(xy)
-        radius = self.BALL_PT / 2 * self.figure.dpi / 72.0
+        radius = max((self.balls[i].radius_px for i, _ in shown), default=0.0)
         for (i, _run), (x, y), size in zip(shown, xy, stacked_sizes(px, radius), strict=True):
-            ball, shine = self.balls[i], self.shines[i]
-            ball.set_markersize(self.BALL_PT * size)
-            # a ball on top of others: a thin edge, so their rings show
-            ball.set_markeredgewidth(self.BALL_PT * 0.14 if size == 1.0 else 0.5)
-            shine.set_markersize(self.BALL_PT * size * 0.32)
-            ball.set_data([x], [y])
-            shine.set_data([x], [y])
-            self.ax.draw_artist(ball)
-            self.ax.draw_artist(shine)
+            self.balls[i].draw(x, y, scale=size)
         if self.name_tags is not None:
             for (i, _run), (px_x, px_y), size in zip(
                 shown, px, stacked_sizes(px, radius), strict=True

@@ -312,12 +312,13 @@ class LegendPanel(Layer):
         """What the legend says of a run that left the picture or diverged by ``step``.
 
         The definition is :meth:`~visualizer.maths.recorder.Run.left_at`: from the step
-        a run leaves the picture for good, "left the picture at step N"; a run stopped
-        without leaving it, "diverged at step N"; ``""`` otherwise.
+        a run leaves the picture for good, "left at step N" (the picture, as the mark
+        where it left says); a run stopped without leaving it, "diverged at step N";
+        ``""`` otherwise.
         """
         left = self.left_at[id(run)]
         if left is not None and step >= left:
-            return f"left the picture at step {left}"
+            return f"left at step {left}"
         if left is None and run.diverged_at is not None and step >= run.diverged_at:
             return f"diverged at step {run.diverged_at}"
         return ""

@@ -18,7 +18,8 @@ from matplotlib.path import Path
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Affine2D, Bbox, IdentityTransform, TransformedBbox
 
-from visualizer.drawing._marks import ArrowSet, NameTags, make_ball
+from visualizer.drawing._exits import ExitMark, drawn_path
+from visualizer.drawing._marks import ArrowSet, Ball, NameTags
 from visualizer.drawing.geometry import (
     HeightField,
     Projection,
@@ -142,42 +143,56 @@ class SurfaceView(Layer):
         ax.zaxis.labelpad = 6
         self.trails_front: list[Line2D] = []
         self.trails_back: list[Line2D] = []
-        self.balls: list[Line2D] = []
-        self.shines: list[Line2D] = []
+        self.balls: list[Ball] = []
         self.shadows: list[Line2D] = []
         ident = IdentityTransform()
         shadow_marker = MarkerStyle(Path.unit_circle().transformed(Affine2D().scale(1.0, 0.38)))
         self.styles = run_styles(rec, theme)
-        for style in self.styles:
+        # what is drawn of each run: up to where it leaves the 3D window (see _exits);
+        # the mark says the step it left the picture, the legend's
+        self.paths = [drawn_path(run, heights.window) for run in rec.runs]
+        self.exit_marks: list[ExitMark | None] = []
+        for run, style, (_, left) in zip(rec.runs, self.styles, self.paths, strict=True):
             color = style.color
+            control = run.spec.control
             front = Line2D(
                 [],
                 [],
                 color=color,
-                linewidth=1.7,
-                marker=style.marker,
-                markersize=4.0,
-                markeredgewidth=0,
-                markevery=(0, self.SUBDIVISIONS),
                 transform=ident,
                 animated=True,
+                **(
+                    {"linewidth": 1.2, "linestyle": (0, (4, 2.5)), "alpha": 0.7}
+                    if control
+                    else {
+                        "linewidth": 1.7,
+                        "marker": style.marker,
+                        "markersize": 4.0,
+                        "markeredgewidth": 0,
+                        "markevery": (0, self.SUBDIVISIONS),
+                    }
+                ),
             )
             back = Line2D(
                 [],
                 [],
                 color=color,
-                linewidth=1.4,
-                alpha=0.5,
+                linewidth=1.0 if control else 1.4,
+                alpha=0.3 if control else 0.5,
                 linestyle=(0, (2.5, 2)),
                 transform=ident,
                 animated=True,
             )
-            ball, shine = make_ball(figure, theme, color, self.BALL_PT, ident)
+            mark = (
+                ExitMark(figure, theme, color, run.left_at(surface.window) or 0) if left else None
+            )
+            self.exit_marks.append(mark)
+            ball = Ball(figure, theme, color, style.marker, self.BALL_PT, ident)
             shadow = Line2D(
                 [],
                 [],
                 marker=shadow_marker,
-                markersize=self.BALL_PT * 1.5,
+                markersize=ball.size * 1.5,
                 markerfacecolor=theme.shadow,
                 markeredgewidth=0,
                 alpha=0.45,
@@ -185,13 +200,14 @@ class SurfaceView(Layer):
                 transform=ident,
                 animated=True,
             )
-            for artist in (front, back, ball, shine, shadow):
+            for artist in (front, back, *ball.artists(), shadow):
                 artist.set_figure(figure)
                 artist.set_clip_box(clip)
+            if mark is not None:
+                mark.clip(clip)
             self.trails_front.append(front)
             self.trails_back.append(back)
             self.balls.append(ball)
-            self.shines.append(shine)
             self.shadows.append(shadow)
         self.minimum_marks = [
             Line2D(
@@ -298,8 +314,8 @@ class SurfaceView(Layer):
         self._screen = []
         self._screen_to = self.rec.steps if last is None else last
         projection, heights = self.projection(), self.heights
-        for run in self.rec.runs:
-            P = run.positions[: min(run.last_step, self._screen_to) + 1]
+        for path, _left in self.paths:
+            P = path[: self._screen_to + 1]
             x, y = P[:, 0], P[:, 1]
             z = heights(x, y) + self.lift
             out = ~heights.inside(x, y)
@@ -351,8 +367,10 @@ class SurfaceView(Layer):
         assert self._screen is not None
         renderer = self.figure.canvas.get_renderer()
         m = self.SUBDIVISIONS
-        for i, run in enumerate(self.rec.runs):
-            rows = shown_steps(run, start, stop)
+        runs = self.rec.runs
+        for i in sorted(range(len(runs)), key=lambda i: not runs[i].spec.control):
+            run = runs[i]
+            rows = shown_steps(run, start, min(stop, len(self.paths[i][0]) - 1))
             if rows is None:
                 continue
             pts, vis = self._screen[i]
@@ -369,6 +387,11 @@ class SurfaceView(Layer):
                 ys = np.where(keep, xy[:, 1], np.nan)
                 line.set_data(xs, ys)
                 line.draw(renderer)
+            mark, left = self.exit_marks[i], self.paths[i][1]
+            if mark is not None and left is not None and start < left <= stop:
+                x, y = pts[left * m, :2]
+                if np.isfinite(x) and np.isfinite(y):
+                    mark.draw(x, y, tuple(self.clip.corners().mean(axis=0)))
 
     def draw_dynamic(self, step: int) -> None:
         """Draw the balls at ``step``, each on its shadow; hidden ones translucent."""
@@ -376,11 +399,12 @@ class SurfaceView(Layer):
         assert self._screen is not None
         renderer = self.figure.canvas.get_renderer()
         m = self.SUBDIVISIONS
-        radius = self.BALL_PT / 2 * self.figure.dpi / 72.0
+        radius = max(ball.radius_px for ball in self.balls) if self.balls else 0.0
         shown = []
         for i, run in enumerate(self.rec.runs):
-            if step > run.last_step:
-                continue
+            left = self.paths[i][1]
+            if step > run.last_step or (left is not None and step >= left):
+                continue  # stopped, or gone out of the window (its mark shows where)
             pts, vis = self._screen[i]
             px, py = pts[step * m, 0], pts[step * m, 1]
             if not np.isfinite(px):
@@ -398,23 +422,7 @@ class SurfaceView(Layer):
         centres = np.array([(px, py + 0.8 * radius) for _, _, px, py, _ in shown]).reshape(-1, 2)
         sizes = stacked_sizes(centres, radius)
         for (i, _run, px, _py, seen), (_, cy), size in zip(shown, centres, sizes, strict=True):
-            ball, shine = self.balls[i], self.shines[i]
-            color = self.styles[i].color
-            ball.set_markersize(self.BALL_PT * size)
-            # a ball on top of others: a thin edge, so their rings show
-            ball.set_markeredgewidth(self.BALL_PT * 0.14 if size == 1.0 else 0.5)
-            shine.set_markersize(self.BALL_PT * size * 0.32)
-            ball.set_data([px], [cy])
-            shine.set_data([px], [cy])
-            if seen:
-                ball.set_markerfacecolor(color)
-                ball.set_markeredgecolor(self.theme.ball_edge)
-            else:  # behind the surface: still its colour, a translucent disc with a solid rim
-                ball.set_markerfacecolor((*to_rgb(color), 0.35))
-                ball.set_markeredgecolor(color)
-            ball.draw(renderer)
-            if seen:
-                shine.draw(renderer)
+            self.balls[i].draw(px, cy, scale=size, seen=seen)
             if self.name_tags is not None:
                 self.name_tags.draw(i, px, cy, radius, size)
 
