@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from helpers import needs_encoder, rec_of, video_frame_count
 
-from surfaces.errors import WriterError
 from visualizer.drawing.render import frame_steps
 from visualizer.encoding import _ffmpeg
+from visualizer.encoding.errors import WriterError
 from visualizer.encoding.player import loss_text, player_data, player_page
 from visualizer.encoding.writers import write_frames_to_all, writer_for
 from visualizer.frontends.animation import animate

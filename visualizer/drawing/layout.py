@@ -20,8 +20,8 @@ import numpy as np
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from visualizer.drawing.render import RenderOptions
     from visualizer.maths.recorder import Recording
+    from visualizer.scene.options import RenderOptions
 
 
 #: No text is drawn smaller than this, in pixels: secondary text (ticks, hyperparameters,
