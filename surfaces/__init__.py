@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from types import MappingProxyType
 
@@ -529,5 +529,5 @@ def get_surface(text: str, *, read_data: Callable[[str], np.ndarray] | None = No
     }
     surface = kind.build(**kwargs, **extra)
     if extra:  # the file, for the spec that builds it again (trace's spec column)
-        surface = replace(surface, params={"data": path})
+        surface = surface.replace(params={"data": path})
     return surface

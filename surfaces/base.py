@@ -11,6 +11,7 @@ broadcast over grids, like ``scipy.optimize.rosen``::
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -174,6 +175,24 @@ class Surface:
     camera: tuple[float, float] = (38.0, -62.0)
     model: Landscape | None = None
     hess: TensorField | None = None
+
+    def replace(self, **changes: Any) -> Surface:
+        """A copy with ``changes``, as :func:`dataclasses.replace` makes one, except that a
+        preset not yet computed stays a function (``dataclasses.replace`` reads every
+        field, and would compute it).
+
+        Examples
+        --------
+        >>> calls = []
+        >>> s = Surface("s", "S", "", abs, abs, (0, 1, 0, 1), (0, 0), (),
+        ...             preset=lambda: calls.append(1) or Preset(("gd",), 1, ""))
+        >>> t = s.replace(window=(0, 2, 0, 2))
+        >>> len(calls), t.window, t.preset.steps, len(calls)
+        (0, (0, 2, 0, 2), 1, 1)
+        """
+        if "preset" not in changes:
+            changes["preset"] = self.__dict__[type(self).__dict__["preset"].slot]
+        return dataclasses.replace(self, **changes)
 
     def loss(self, point: Array) -> float:
         """Loss at a single point of shape ``(2,)`` as a Python float."""

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 #     │   └── OutputPathError            an output path that cannot be written
 #     └── WriterError (RuntimeError)     a fault outside the input, exit 1: the encoder
 #                                        failed, the disk is full; old files are kept
+#
+# (the last two are the writers': visualizer.encoding.errors)
 
 
 class LossvizError(Exception):
@@ -23,16 +25,6 @@ class SpecError(LossvizError, ValueError):
 
     The message is one line, suitable for ``lossviz: error: <message>``.
     """
-
-
-class OutputPathError(SpecError):
-    """An output path that cannot be written: bad suffix, name too long, folder missing
-    or not writable. Bad input, checked before any work starts."""
-
-
-class WriterError(LossvizError, RuntimeError):
-    """Writing a file failed for a reason outside the input: the encoder failed, the
-    disk is full, a frame was malformed. Any file already at the output path is kept."""
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:

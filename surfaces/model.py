@@ -23,7 +23,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -225,8 +225,7 @@ def plane_surface(
         labels = (f"main direction 1 ({r1:.1%} of the paths)", f"direction 2 ({r2:.1%})")
     else:
         labels = ("random direction d₁ (filter-normalised)", "random direction d₂")
-    return replace(
-        model,
+    return model.replace(
         f=f,
         grad=grad,
         window=tuple(float(v) for v in window),

@@ -231,3 +231,23 @@ def test_show_without_ipython_names_the_extra(monkeypatch):
         ImportError, match=r"^Animation.show needs IPython: pip install 'lossviz\[jupyter\]'$"
     ):
         small().show()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"view": "surface", "arrows": True}, {"view": "surface", "orbit": True}],
+    ids=["contour", "surface", "orbit"],
+)
+def test_frame_is_random_access_to_the_same_pixels(options):
+    anim = animate(
+        "ravine", ["gd:lr=0.02", "momentum:lr=0.004"], steps=6, size=(120, 68), **options
+    )
+    frames = list(anim.frames())
+    assert len(frames) == anim.n_frames
+    for index in (0, 3, len(frames) - 1):
+        assert np.array_equal(anim.frame(index), frames[index])
+    assert np.array_equal(anim.frame(-1), frames[-1])
+    with pytest.raises(IndexError):
+        anim.frame(len(frames))
+    with pytest.raises(TypeError):
+        anim.frame(1.0)

@@ -329,6 +329,8 @@ def test_minibatch_smaller_batches_stray_further_from_gd():
 
 
 def test_all_optimizers_final_losses():
+    # seven runs share one valley: small multiples show every one of them
+    assert SCENES["all-optimizers"].scene.view == "grid"
     rec = recording("all-optimizers")
     final = {r.label: float(r.losses[-1]) for r in rec.runs}
     assert min(final, key=final.get) == "adam"

@@ -19,8 +19,9 @@ import numpy as np
 import pytest
 from helpers import needs_encoder, run_main
 
-from surfaces.errors import SpecError, WriterError
+from surfaces.errors import SpecError
 from visualizer.encoding import _ffmpeg_writers, _memory, files, writers
+from visualizer.encoding.errors import WriterError
 from visualizer.encoding.files import Terminated
 from visualizer.encoding.writers import write_frames, write_frames_to_all
 
@@ -207,8 +208,8 @@ def test_one_writer_failing_at_the_end_replaces_none_of_the_files(tmp_path, monk
 @needs_encoder("libx264")
 def test_the_encoder_dying_half_way_replaces_none_of_the_files(tmp_path, monkeypatch):
     def dying(self, frame, repeat):
-        if self.frame_count == 3:
-            kill_ffmpeg_child(writing=".mp4")
+        if self.frame_count == 3:  # SIGKILL its ffmpeg, as the OOM killer would
+            os.kill(self._encoder._process.pid, signal.SIGKILL)  # our own process
         _ffmpeg_writers.FFmpegWriter._write(self, frame, repeat)
 
     monkeypatch.setattr(writers.Mp4Writer, "_write", dying)
@@ -216,17 +217,6 @@ def test_the_encoder_dying_half_way_replaces_none_of_the_files(tmp_path, monkeyp
     with pytest.raises(WriterError, match=r"^ffmpeg could not write '.*a\.mp4': "):
         write_frames_to_all([tmp_path / n for n in GALLERY], frames(40), fps=10)
     assert contents(tmp_path) == old
-
-
-def kill_ffmpeg_child(*, writing: str) -> None:
-    """SIGKILL the ffmpeg child writing a file ending with ``writing`` (as the OOM killer would)."""
-    for task in Path("/proc/self/task").iterdir():
-        for pid in (task / "children").read_text().split():
-            args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            if "ffmpeg" in args[0].decode() and args[-2].decode().endswith(writing):
-                os.kill(int(pid), signal.SIGKILL)
-                return
-    pytest.fail(f"no ffmpeg child writing {writing}")
 
 
 def test_a_renderer_failing_half_way_replaces_none_of_the_files(tmp_path):

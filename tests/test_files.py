@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from surfaces.errors import LossvizError, OutputPathError, SpecError, WriterError
+from surfaces.errors import LossvizError, SpecError
 from visualizer.encoding import files
+from visualizer.encoding.errors import OutputPathError, WriterError
 from visualizer.encoding.files import (
     check_output_path,
     commit,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from surfaces.errors import WriterError
 from visualizer.encoding import _memory, writers
+from visualizer.encoding.errors import WriterError
 from visualizer.encoding.formats import (
     FORMATS,
     FRONT_ENDS,

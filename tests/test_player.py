@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from helpers import needs_encoder, rec_of, video_frame_count
 
-from surfaces.errors import WriterError
 from visualizer.encoding import _ffmpeg
+from visualizer.encoding.errors import WriterError
 from visualizer.encoding.pacing import schedule_for
 from visualizer.encoding.player import loss_text, player_data, player_page, room_rem
 from visualizer.encoding.writers import write_frames_to_all, writer_for

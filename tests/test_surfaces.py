@@ -402,3 +402,19 @@ def test_regression_smaller_minibatches_are_noisier():
     # Measured: batch=32 0.21, batch=256 0.05 (the minibatch scene's caption quotes them).
     assert small > large > 0, f"mean distance from gd: batch=32 {small}, batch=256 {large}"
     assert small > 2 * large, f"mean distance from gd: batch=32 {small}, batch=256 {large}"
+
+
+def test_a_window_override_leaves_the_preset_uncomputed(monkeypatch):
+    # dataclasses.replace reads every field, the lazy preset included: Surface.replace
+    # and the scene's window override do not
+    import surfaces
+    from visualizer.scene.scene import Scene
+
+    calls = []
+    real = surfaces.ravine_best_lrs
+    monkeypatch.setattr(surfaces, "ravine_best_lrs", lambda k: calls.append(k) or real(k))
+    moved = get_surface("ravine:kappa=37").replace(window=(-5.0, 5.0, -3.0, 3.0))
+    assert calls == [] and moved.window == (-5.0, 5.0, -3.0, 3.0)
+    scene = Scene(surface="ravine:kappa=37", window=(-5.0, 5.0, -3.0, 3.0), optimizers=("gd",))
+    assert scene.build_surface().window == (-5.0, 5.0, -3.0, 3.0) and calls == []
+    assert moved.preset.steps == 120 and calls == [37.0]  # computed when read

@@ -196,3 +196,17 @@ def test_the_3d_grid_is_drawn_in_the_themes_grid_colour(monkeypatch):
     grid_red = (red - np.maximum(green, blue) > 60) & (abs(green - blue) < 20)
     assert grid_red.sum() > 500  # the grid lines on the three panes
     assert matplotlib.rcParams["grid.color"] != "#ff0000"  # only while the axes was made
+
+
+@pytest.mark.parametrize("scene", ["ravine", "saddle", "local-minimum"])
+def test_both_view_keeps_x_increasing_left_to_right_in_3d(scene):
+    # the 2D panel beside it has x to the right: the 3D camera is chosen from that side
+    rec = rec_of(scene, *get_surface(scene).preset.optimizers, steps=30)
+    renderer = FrameRenderer(rec, RenderOptions(view="both", size=SIZE, frames=2))
+    renderer.canvas.draw()
+    view = next(layer for layer in renderer.layers if isinstance(layer, SurfaceView))
+    xmin, xmax, ymin, ymax = view.heights.window
+    y = np.array([(ymin + ymax) / 2] * 2)
+    x = np.array([xmin, xmax])
+    left, right = view.projection().project(x, y, view.heights(x, y))[:, 0]
+    assert right > left + 20, (scene, view.ax.azim)

@@ -371,16 +371,21 @@ def choose_camera(
     The camera looks at right angles to the direction of travel (so progress is
     not foreshortened), from the side and the lowest elevation at which at least
     ``enough`` of ``points`` (``(n, 3)``, on the paths) are visible past the
-    surface; failing that, from where most are.
+    surface; failing that, from where most are. The side from which x increases
+    left to right on screen, as in a 2D view beside it, is tried first at every
+    elevation.
 
     ``project_for(elev, azim)`` gives the camera's projection.
     """
-    best = (-1.0, elevations[-1], travel_deg - 90.0)
+    sides = [(travel_deg + side + 180.0) % 360.0 - 180.0 for side in (-90.0, 90.0)]
+    # the side from which x increases left to right on screen (as in the 2D view beside
+    # it): the screen's rightward direction is (−sin azim, cos azim), so sin(azim) < 0
+    sides.sort(key=lambda azim: np.sin(np.radians(azim)) >= -1e-9)
+    best = (-1.0, elevations[-1], sides[0])
     if len(points) == 0:  # nothing to see (every run diverged at once): the last resort
         return best[1], best[2]
-    for elev in elevations:
-        for side in (-90.0, 90.0):
-            azim = (travel_deg + side + 180.0) % 360.0 - 180.0
+    for azim in sides:  # every elevation from the x-rightwards side before the other
+        for elev in elevations:
             seen = float(visible(project_for(elev, azim), heights, *points.T, samples=48).mean())
             if seen >= enough:
                 return elev, azim

@@ -20,8 +20,8 @@ import numpy as np
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from visualizer.drawing.render import RenderOptions
     from visualizer.maths.recorder import Recording
+    from visualizer.scene.options import RenderOptions
 
 
 #: No text is drawn smaller than this, in pixels: secondary text (ticks, hyperparameters,
@@ -197,7 +197,8 @@ def make_layout(rec: Recording, options: RenderOptions) -> Layout:
         small = 13.0 * options.resolved_dpi() / 72.0 < MIN_TEXT_PX
         line = max(13.0 * options.resolved_dpi() / 72.0, MIN_TEXT_PX) / h
         key = 2.6 if options.arrows else 0.0  # the arrows' key: two lines
-        entry = 2.1 if small else 2.6 + live
+        # small: the label and the loss on a line of its own (the hyperparameters go first)
+        entry = 2.8 if small else 2.6 + live
         needed = (2.0 + n * entry + key) * line + 0.09
         loss_h = float(np.clip(side.h - needed, 0.22 * side.h, 0.42 * side.h))
         if options.loss_panel and not (small and side.h - needed < 0.22 * side.h):

@@ -12,8 +12,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from surfaces.errors import WriterError
 from visualizer.encoding import files
+from visualizer.encoding.errors import WriterError
 from visualizer.encoding.formats import SUFFIXES
 from visualizer.encoding.gif import (
     MAX_HOLD_LAST_MS,
@@ -37,10 +37,11 @@ def check_output_path(path: PathLike, *, suffixes: Sequence[str] = SUFFIXES) -> 
     --------
     >>> str(check_output_path("anim.gif"))
     'anim.gif'
-    >>> check_output_path("anim.avi")
-    Traceback (most recent call last):
-    ...
-    surfaces.errors.OutputPathError: 'anim.avi' must end with .gif, .mp4, .webm, .png or .html
+    >>> try:
+    ...     check_output_path("anim.avi")
+    ... except ValueError as error:  # an OutputPathError
+    ...     print(error)
+    'anim.avi' must end with .gif, .mp4, .webm, .png or .html
     """
     return files.check_output_path(path, suffixes=suffixes)
 

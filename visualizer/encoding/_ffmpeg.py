@@ -25,7 +25,7 @@ except ImportError:  # Windows
 
 import numpy as np
 
-from surfaces.errors import WriterError
+from visualizer.encoding.errors import WriterError
 from visualizer.encoding.processes import die_with_parent_command
 
 PIPE_QUEUE_FRAMES = 4  # frames waiting for ffmpeg at most: bounded memory

@@ -11,10 +11,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from surfaces.errors import WriterError
 from visualizer.encoding import files
 from visualizer.encoding._base import MAX_REPEAT, FrameWriter
 from visualizer.encoding._ffmpeg import FFMPEG_THREADS, Encoder, ffmpeg_exe, frames_inside_ffmpeg
+from visualizer.encoding.errors import WriterError
 from visualizer.encoding.gif import (
     GIF_PALETTE_SIDE,
     gif_delays_at_stride_cs,

@@ -39,7 +39,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from surfaces.errors import OutputPathError, WriterError
+from visualizer.encoding.errors import OutputPathError, WriterError
 
 __all__ = [
     "SIGNALS",
@@ -132,7 +132,7 @@ def check_output_path(path: PathLike, *, suffixes: Sequence[str]) -> Path:
     >>> check_output_path("anim.avi", suffixes=(".gif", ".mp4", ".png"))
     Traceback (most recent call last):
     ...
-    surfaces.errors.OutputPathError: 'anim.avi' must end with .gif, .mp4 or .png
+    visualizer.encoding.errors.OutputPathError: 'anim.avi' must end with .gif, .mp4 or .png
     """
     if "\0" in os.fspath(path):
         raise OutputPathError("output path contains a NUL byte")
@@ -161,10 +161,11 @@ def check_path_length(path: PathLike) -> None:
 
     Examples
     --------
-    >>> check_path_length("a/" * 3000 + "x.gif")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    surfaces.errors.OutputPathError: output path 'a/a/a/...' is 6005 bytes long; at most 4096
+    >>> try:
+    ...     check_path_length("a/" * 3000 + "x.gif")
+    ... except OutputPathError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    output path 'a/a/a/...' is 6005 bytes long; at most 4096
     """
     size = len(os.fsencode(os.fspath(path)))
     if size >= _PATH_MAX:

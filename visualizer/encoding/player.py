@@ -46,8 +46,8 @@ from typing import Any
 
 import numpy as np
 
-from surfaces.errors import WriterError
 from visualizer.drawing.theme import DIVERGED_COLOR, THEMES, run_styles
+from visualizer.encoding.errors import WriterError
 from visualizer.encoding.writers import RGB, Mp4Writer
 from visualizer.maths.recorder import Recording
 

@@ -49,7 +49,6 @@ from pathlib import Path
 
 import numpy as np
 
-from surfaces.errors import OutputPathError, WriterError
 from visualizer.encoding import files
 from visualizer.encoding._base import (
     RGB,
@@ -60,6 +59,7 @@ from visualizer.encoding._base import (
 )
 from visualizer.encoding._ffmpeg_writers import GifWriter, Mp4Writer, WebmWriter
 from visualizer.encoding._memory import check_memory, memory_needed
+from visualizer.encoding.errors import OutputPathError, WriterError
 from visualizer.encoding.files import check_output_folder, write_text_atomic
 from visualizer.encoding.formats import FORMATS, SUFFIXES, format_of, writer_class
 from visualizer.encoding.gif import (

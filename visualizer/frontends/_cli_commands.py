@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from surfaces import SURFACES, get_surface
-from surfaces.errors import SpecError, WriterError, did_you_mean
+from surfaces.errors import SpecError, did_you_mean
 from surfaces.hessian import hessian_source
 from surfaces.params import parse_int
+from visualizer.encoding.errors import WriterError
 from visualizer.frontends._cli_parser import PROG, scene_from_args
 from visualizer.frontends._formula import plain_formula
 from visualizer.maths.recorder import Recording, trace_csv

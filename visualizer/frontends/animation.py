@@ -35,7 +35,12 @@ import numpy as np
 
 from surfaces.errors import SpecError, did_you_mean
 from surfaces.params import show
-from visualizer.drawing.render import RenderOptions, render_frames
+from visualizer.drawing.render import (
+    FrameRenderer,
+    RenderOptions,
+    orbit_turns,
+    render_frames,
+)
 from visualizer.drawing.theme import THEMES
 from visualizer.encoding._memory import check_frame_work
 from visualizer.encoding.formats import FORMATS, formats_for, writer_class
@@ -116,6 +121,35 @@ class Animation:
     def frame_repeats(self, suffix: str = ".mp4") -> np.ndarray:
         """Frame periods each frame of a ``suffix`` file shows: the holds and the pace."""
         return self.schedule(suffix).repeats
+
+    def frame(self, index: int) -> np.ndarray:
+        """Frame ``index`` alone: random access to :meth:`frames`, the same pixels.
+
+        ``index`` counts from 0, or from the end when negative. An orbit's frame is
+        drawn on its own (as :meth:`frames` draws each); otherwise the trails are
+        drawn the way :meth:`frames` draws them, step after step, up to ``index``.
+
+        Examples
+        --------
+        >>> from visualizer import animate
+        >>> anim = animate("bowl", ["gd:lr=0.2"], steps=4, size=(96, 64))
+        >>> anim.frame(-1).shape
+        (64, 96, 4)
+        """
+        n = self.n_frames
+        if isinstance(index, bool) or not isinstance(index, int | np.integer):
+            raise TypeError(f"index must be an integer, got {type(index).__name__}")
+        if not -n <= index < n:
+            raise IndexError(f"frame {index} of an animation of {n} frames")
+        index = int(index) % n
+        o = self.options
+        renderer = FrameRenderer(self.recording, o)
+        if o.orbit and o.view in ("surface", "both"):
+            return renderer.frame_at(index, float(orbit_turns(n)[index]))
+        for i, frame in enumerate(renderer.frames()):
+            if i == index:
+                return frame
+        raise AssertionError("unreachable: frames() yields n_frames frames")
 
     @property
     def poster_index(self) -> int:
@@ -294,7 +328,7 @@ class Animation:
         check_explorable(self.scene.surface, self.scene.optimizers)
         from visualizer.frontends.widget import explore_widget
 
-        return explore_widget(self.scene)
+        return explore_widget(self.scene, make_animation=animation_from_scene)
 
     def _repr_html_(self) -> str:
         """Jupyter display: an H.264 video with controls, playing and looping."""

@@ -46,7 +46,8 @@ except ImportError:  # pragma: no cover - depends on the environment
         "visualizer.frontends.sphinxext needs Sphinx: pip install 'lossviz[sphinx]'"
     ) from None
 
-from surfaces.errors import SpecError, WriterError
+from surfaces.errors import SpecError
+from visualizer.encoding.errors import WriterError
 from visualizer.encoding.formats import formats_for
 
 logger = logging.getLogger(__name__)

@@ -17,6 +17,7 @@ change; the widget's script passes it to the ``state`` trait.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 try:
@@ -71,10 +72,13 @@ class ExploreWidget(anywidget.AnyWidget):  # type: ignore[misc]
     height = traitlets.Int(920).tag(sync=True)
     state = traitlets.Dict({}).tag(sync=True)
 
-    def __init__(self, scene: Scene, **kwargs: Any) -> None:
+    def __init__(
+        self, scene: Scene, *, make_animation: Callable[[Scene], Any], **kwargs: Any
+    ) -> None:
         page, _ = explore_scene(scene)
         super().__init__(page=page, **kwargs)
         self._scene = scene
+        self._make_animation = make_animation  # given, so this module imports no Animation
 
     def scene(self) -> Scene:
         """The scene as the page shows it now: the runs switched on, their values, the
@@ -93,12 +97,13 @@ class ExploreWidget(anywidget.AnyWidget):  # type: ignore[misc]
     def animate(self, **options: Any) -> Any:
         """The :class:`~visualizer.frontends.animation.Animation` of :meth:`scene`,
         with drawing ``options`` changed (``view="both"``...)."""
-        from visualizer.frontends.animation import animation_from_scene
         from visualizer.scene.scene import scene_from_mapping
 
-        return animation_from_scene(scene_from_mapping(options, base=self.scene()))
+        return self._make_animation(scene_from_mapping(options, base=self.scene()))
 
 
-def explore_widget(scene: Scene) -> ExploreWidget:
-    """The widget of ``scene``; see :class:`ExploreWidget`."""
-    return ExploreWidget(scene)
+def explore_widget(scene: Scene, *, make_animation: Callable[[Scene], Any]) -> ExploreWidget:
+    """The widget of ``scene``; see :class:`ExploreWidget`. ``make_animation(scene)``
+    makes :meth:`ExploreWidget.animate`'s animation (``Animation.explore`` passes
+    :func:`~visualizer.frontends.animation.animation_from_scene`)."""
+    return ExploreWidget(scene, make_animation=make_animation)

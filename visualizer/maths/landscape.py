@@ -41,7 +41,8 @@ from surfaces.base import Surface
 from surfaces.errors import SpecError
 from surfaces.model import AUTO_WINDOW, Landscape, fit_window, plane_surface
 from surfaces.plane import Plane, pca_plane, random_plane
-from visualizer.maths.recorder import Recording, Run, gradient_oracle
+from visualizer.maths.optimizers import velocity
+from visualizer.maths.recording import Recording, Run, gradient_oracle
 from visualizer.maths.specs import OptimizerSpec, labels_for
 
 Array = np.ndarray
@@ -172,7 +173,7 @@ def _train(
             params_t[t], losses[t], grads[t] = params, loss, grad
             accuracy[t] = problem.accuracy(params)
             if velocities is not None:
-                velocities[t] = getattr(state, "inner", state).velocity  # through a schedule
+                velocities[t] = velocity(state)  # through a schedule
     run = Run(spec, label, params_t, losses, grads, velocities, diverged_at, spec.lrs(steps))
     return run, params_t, accuracy
 

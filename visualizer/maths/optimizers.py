@@ -256,6 +256,33 @@ def scheduled(optimizer: Optimizer, factors: Array) -> Optimizer:
     return optimizer._replace(init=init, update=update, lookahead=lookahead)
 
 
+def rule_state(state: Any) -> Any:
+    """The state of an optimizer's own rule, under a schedule (:func:`scheduled`) if any.
+
+    Examples
+    --------
+    >>> p = np.array([1.0])
+    >>> rule_state(scheduled(momentum(0.1), np.ones(3)).init(p)).velocity.tolist()
+    [0.0]
+    """
+    return state.inner if isinstance(state, ScheduledState) else state
+
+
+def velocity(state: Any) -> Array | None:
+    """An optimizer's velocity (its last step, ``θ ← θ − v``), or ``None`` for a rule
+    without one. The one accessor the recorders read it through.
+
+    Examples
+    --------
+    >>> opt = momentum(lr=0.5, beta=0.9)
+    >>> p, state = opt.update(np.array([2.0]), opt.init(np.array([0.0])), np.array([0.0]))
+    >>> velocity(state).tolist(), velocity(gd(0.1).init(p))
+    ([1.0], None)
+    """
+    inner = rule_state(state)
+    return inner.velocity if isinstance(inner, VelocityState) else None
+
+
 #: Eigenvalues of ``H + λI`` at most this times the largest (in size) count as zero.
 NEWTON_RCOND = 1e-12
 

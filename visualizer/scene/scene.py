@@ -122,7 +122,7 @@ class RecordOptions:
         else:
             surface = get_surface(self.surface)
         if self.window is not None:
-            surface = dataclasses.replace(surface, window=self.window)
+            surface = surface.replace(window=self.window)  # the preset stays lazy
         return surface
 
     def optimizer_specs(self, surface: Surface) -> list[OptimizerSpec]:
