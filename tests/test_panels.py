@@ -254,3 +254,19 @@ def test_legend_says_when_a_run_left_the_picture_in_the_words_of_run_fate():
     assert legend._loss_text(control, 1) == "left at step 1"
     assert control.fate(rec.surface.window).startswith("left the picture at step 1")
     assert legend._loss_text(gd, 8).startswith("loss")
+
+
+@pytest.mark.parametrize("name", ["saddle", "all-optimizers", "local-minimum"])
+def test_small_frames_keep_names_losses_and_notes_in_the_legend(name):
+    # at 480x270 the hyperparameters (and the loss panel, if need be) go first
+    import dataclasses
+
+    from visualizer.frontends.gallery import load_gallery
+
+    (item,) = [g for g in load_gallery() if g.name == name]
+    scene = dataclasses.replace(item.scene, size=(480, 270), steps=6, theme="dark")
+    renderer = FrameRenderer(scene.record(), scene.render_options())
+    legend = legend_of(renderer)
+    assert legend.show_loss, name
+    shown = texts(renderer)
+    assert all(run.label in shown for run in renderer.rec.runs), name

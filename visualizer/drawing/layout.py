@@ -197,7 +197,8 @@ def make_layout(rec: Recording, options: RenderOptions) -> Layout:
         small = 13.0 * options.resolved_dpi() / 72.0 < MIN_TEXT_PX
         line = max(13.0 * options.resolved_dpi() / 72.0, MIN_TEXT_PX) / h
         key = 2.6 if options.arrows else 0.0  # the arrows' key: two lines
-        entry = 2.1 if small else 2.6 + live
+        # small: the label and the loss on a line of its own (the hyperparameters go first)
+        entry = 2.8 if small else 2.6 + live
         needed = (2.0 + n * entry + key) * line + 0.09
         loss_h = float(np.clip(side.h - needed, 0.22 * side.h, 0.42 * side.h))
         if options.loss_panel and not (small and side.h - needed < 0.22 * side.h):
