@@ -140,3 +140,34 @@ def test_write_text_atomic_failure_keeps_the_old_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert path.read_text() == "old"
     assert names(tmp_path) == ["gallery.md"]
+
+
+def test_a_signal_raised_where_python_cannot_pass_it_on_is_not_printed(capsys):
+    """A signal's exception in a weakref callback (matplotlib's transforms) is not
+    printed as "Exception ignored" inside cleanup_on_signals; others still are."""
+    import sys
+    import weakref
+
+    class Node:
+        pass
+
+    def raise_in_callback(error: BaseException) -> None:
+        node = Node()
+
+        def callback(_ref: object) -> None:
+            raise error
+
+        ref = weakref.ref(node, callback)
+        del node
+        assert ref() is None
+
+    before = sys.unraisablehook
+    with files.cleanup_on_signals():
+        raise_in_callback(files.Terminated(15))
+        raise_in_callback(KeyboardInterrupt())
+        quiet = capsys.readouterr().err
+        raise_in_callback(ValueError("shown"))
+        shown = capsys.readouterr().err
+    assert quiet == ""
+    assert "ValueError: shown" in shown
+    assert sys.unraisablehook is before

@@ -34,10 +34,12 @@ import re
 import secrets
 import signal
 import stat
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from visualizer.encoding.errors import OutputPathError, WriterError
 
@@ -351,6 +353,9 @@ def cleanup_on_signals() -> Iterator[None]:
                 with contextlib.suppress(ValueError, OSError):
                     signal.signal(signum, _on_signal)
                     installed[signum] = handler
+    previous_hook = sys.unraisablehook
+    if installed:
+        sys.unraisablehook = _quiet_signal_unraisable
     try:
         yield
     except BaseException as error:
@@ -371,6 +376,18 @@ def cleanup_on_signals() -> Iterator[None]:
         finally:
             for signum, handler in installed.items():
                 signal.signal(signum, handler)  # type: ignore[arg-type]
+            if installed:
+                sys.unraisablehook = previous_hook
+
+
+def _quiet_signal_unraisable(unraisable: Any) -> None:
+    """``sys.unraisablehook`` within :func:`cleanup_on_signals`: a signal's exception
+    raised where Python cannot pass it on (a weakref callback in matplotlib) is not
+    printed as "Exception ignored"; the block raises it again on its way out. Any
+    other unraisable exception goes to Python's own hook."""
+    if isinstance(unraisable.exc_value, (KeyboardInterrupt, Terminated)):
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 def signals_of_a_worker(parent: int | None = None) -> None:
