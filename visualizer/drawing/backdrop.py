@@ -21,7 +21,8 @@ from __future__ import annotations
 import io
 
 from surfaces.base import Surface
-from visualizer.drawing.geometry import contour_levels, surface_grid
+from visualizer.drawing.contour_view import draw_contours, draw_minima
+from visualizer.drawing.geometry import surface_grid
 from visualizer.drawing.theme import THEMES
 
 
@@ -48,23 +49,8 @@ def contour_backdrop(surface: Surface, theme: str, size: tuple[int, int]) -> byt
     xmin, xmax, ymin, ymax = surface.window
     n = max(120, min(400, max(width, height) // 2))
     X, Y, Z = surface_grid(surface, n)
-    T, levels = contour_levels(surface, Z)
-    if levels is None:
-        ax.set_facecolor(palette.cmap()(0.0))
-    else:
-        ax.contourf(X, Y, T, levels=levels, cmap=palette.cmap(), extend="max", zorder=0)
-        ax.contour(X, Y, T, levels=levels, colors=palette.contour_line, linewidths=0.55, alpha=0.35)
-    for mx, my in surface.minima:
-        ax.plot(
-            [mx],
-            [my],
-            marker="*",
-            markersize=13,
-            color=palette.background,
-            markeredgecolor=palette.minimum_marker,
-            markeredgewidth=1.1,
-            zorder=5,
-        )
+    draw_contours(ax, palette, surface, X, Y, Z)
+    draw_minima(ax, palette, surface)
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     buffer = io.BytesIO()

@@ -11,10 +11,12 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import Bbox
 
+from surfaces.base import Surface
 from visualizer.drawing._exits import ExitMark, drawn_path
 from visualizer.drawing._marks import ArrowSet, Ball, NameTags, ball_position, whole_step
 from visualizer.drawing.geometry import contour_levels, stacked_sizes, surface_grid
@@ -26,6 +28,44 @@ from visualizer.maths.recorder import Recording, Run
 
 #: How a control run's trail is drawn: thin, dashed and translucent, beneath the others.
 CONTROL_TRAIL = {"linewidth": 1.3, "linestyle": (0, (4, 2.5)), "alpha": 0.6, "zorder": 6}
+
+
+def draw_contours(
+    ax: Axes, theme: Theme, surface: Surface, X: np.ndarray, Y: np.ndarray, Z: np.ndarray
+) -> None:
+    """The filled contours and their lines over ``ax`` (the view's and the explore
+    page's backdrop); a flat surface gets one colour and no lines."""
+    T, levels = contour_levels(surface, Z)
+    if levels is None:  # a flat (or numerically flat) surface: one colour, no lines
+        ax.set_facecolor(theme.cmap()(0.0))
+        return
+    ax.set_facecolor(theme.background)
+    ax.contourf(X, Y, T, levels=levels, cmap=theme.cmap(), extend="max", zorder=0)
+    ax.contour(
+        X,
+        Y,
+        T,
+        levels=levels,
+        colors=theme.contour_line,
+        linewidths=0.55,
+        alpha=0.35,
+        zorder=1,
+    )
+
+
+def draw_minima(ax: Axes, theme: Theme, surface: Surface) -> None:
+    """A star at each known minimum of ``surface``."""
+    for mx, my in surface.minima:
+        ax.plot(
+            [mx],
+            [my],
+            marker="*",
+            markersize=13,
+            color=theme.background,
+            markeredgecolor=theme.minimum_marker,
+            markeredgewidth=1.1,
+            zorder=5,
+        )
 
 
 def main_trail(marker: str) -> dict[str, object]:
@@ -103,17 +143,7 @@ class ContourView(Layer):
             )
         for spine in ax.spines.values():
             spine.set_color(theme.grid)
-        for mx, my in surface.minima:
-            ax.plot(
-                [mx],
-                [my],
-                marker="*",
-                markersize=13,
-                color=theme.background,
-                markeredgecolor=theme.minimum_marker,
-                markeredgewidth=1.1,
-                zorder=5,
-            )
+        draw_minima(ax, theme, surface)
         sx, sy = rec.start
         ax.plot(
             [sx],
@@ -175,23 +205,7 @@ class ContourView(Layer):
         )
 
     def _draw_contours(self, X: np.ndarray, Y: np.ndarray, Z: np.ndarray) -> None:
-        ax, theme = self.ax, self.theme
-        T, levels = contour_levels(self.rec.surface, Z)
-        if levels is None:  # a flat (or numerically flat) surface: one colour, no lines
-            ax.set_facecolor(theme.cmap()(0.0))
-            return
-        ax.set_facecolor(theme.background)
-        ax.contourf(X, Y, T, levels=levels, cmap=theme.cmap(), extend="max", zorder=0)
-        ax.contour(
-            X,
-            Y,
-            T,
-            levels=levels,
-            colors=theme.contour_line,
-            linewidths=0.55,
-            alpha=0.35,
-            zorder=1,
-        )
+        draw_contours(self.ax, self.theme, self.rec.surface, X, Y, Z)
 
     def draw_trail(self, start: float, stop: float) -> None:
         """Draw the steps completed between step-times ``start`` and ``stop``, controls
